@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/api"
+	"github.com/keygate/keygate/internal/auth"
+	"github.com/keygate/keygate/internal/config"
+	"github.com/keygate/keygate/internal/envelope"
+	"github.com/keygate/keygate/internal/keeper"
+	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/postgres"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/server"
+	"github.com/keygate/keygate/internal/sqlite"
+)
+
+// runServe is `keygate serve`: it builds every dependency from the
+// configuration, serves until ctx is cancelled (SIGINT or SIGTERM), then
+// drains in-flight requests and closes storage.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("serve: %w", err)}
+	}
+	level, _ := config.ParseLogLevel(cfg.LogLevel)
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	catalog, err := provider.Default()
+	if err != nil {
+		return fmt.Errorf("load provider catalog: %w", err)
+	}
+	if err := cfg.ApplyProviderEnv(catalog.Names(), getenv); err != nil {
+		return err
+	}
+	overrides := map[string]string{}
+	for name, p := range cfg.Providers {
+		if p.BaseURL != "" {
+			overrides[name] = p.BaseURL
+		}
+	}
+	if catalog, err = catalog.WithBaseURLs(overrides); err != nil {
+		return fmt.Errorf("provider base URLs: %w", err)
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+
+	keys, err := keeper.Open(ctx, cfg.MasterKey, keeper.Options{Getenv: getenv, Previous: cfg.MasterKeyPrevious})
+	if err != nil {
+		return fmt.Errorf("open master key: %w", err)
+	}
+	defer keys.Close()
+	if keys.Kind() == keeper.KindFile {
+		logger.Warn("THE MASTER KEY IS A LOCAL FILE: fine for development, not for production. "+
+			"Anyone who can read this file and the database can decrypt every stored provider key. "+
+			"Point --master-key (KEYGATE_MASTER_KEY) at a KMS or Vault (awskms://, gcpkms://, azurekeyvault://, hashivault://) "+
+			"or at least env://VAR holding a key managed by your secret store.",
+			"master_key", cfg.MasterKey, "created", keys.Created())
+	}
+	var older []envelope.KEK
+	for _, k := range keys.Others() {
+		older = append(older, k)
+	}
+	keyring, err := envelope.NewKeyring(keys.Primary(), older...)
+	if err != nil {
+		return fmt.Errorf("master keyring: %w", err)
+	}
+
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger})
+	if err := vault.Init(ctx); err != nil {
+		return fmt.Errorf("initialize key vault: %w", err)
+	}
+	if err := bootstrapAdmin(ctx, store, cfg.AdminToken, stderr, logger); err != nil {
+		return err
+	}
+
+	jobs := newJobs(ctx, logger)
+	defer jobs.wait()
+	if n, err := vault.PendingRewrap(ctx); err == nil && n > 0 {
+		logger.Info("re-wrapping data keys under the primary master key", "pending", n)
+		jobs.start("rewrap", func(ctx context.Context) error { _, err := vault.Rewrap(ctx); return err })
+	}
+
+	a := api.New(api.Deps{
+		Store:         store,
+		Vault:         vault,
+		Auth:          auth.NewService(store),
+		Providers:     catalog,
+		MasterKeys:    masterKeys{keys},
+		MasterKeyKind: keys.Kind(),
+		BYOKDefault:   cfg.BYOKDefault,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
+		Logger:        logger,
+		Background:    jobs.start,
+	})
+	handler := server.New(server.Deps{API: a, Ready: store.Ping, Logger: logger})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	storage := "sqlite"
+	if cfg.IsPostgres() {
+		storage = "postgres"
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "storage", storage, "master_key_kind", keys.Kind(), "primary_master_key", keyring.PrimaryID())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.Duration.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// masterKeys adapts the keeper's set to the vault's MasterKeys.
+type masterKeys struct{ set *keeper.Set }
+
+func (m masterKeys) Rotate(ctx context.Context) (envelope.KEK, error) { return m.set.Rotate(ctx) }
+
+// serverStore is what serve needs of a storage backend.
+type serverStore interface {
+	keygate.Store
+}
+
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (serverStore, error) {
+	if cfg.IsPostgres() {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, cfg.DatabaseURL, sqlite.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.DatabaseURL, err)
+	}
+	return db, nil
+}
+
+// bootstrapAdmin makes sure a platform-admin token exists. On the very first
+// start it creates one — the KEYGATE_ADMIN_TOKEN value if set, else a new
+// random token printed once to stderr — and stores only its hash. A
+// KEYGATE_ADMIN_TOKEN that is not stored yet is added on later starts too,
+// so an operator can recover access through the environment.
+func bootstrapAdmin(ctx context.Context, store keygate.Store, preset keygate.Secret, stderr io.Writer, logger *slog.Logger) error {
+	n, err := store.CountAdminTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("count admin tokens: %w", err)
+	}
+	tok := preset
+	if !tok.IsZero() {
+		if _, err := store.AdminTokenByHash(ctx, auth.Hash(tok)); err == nil {
+			return nil
+		} else if !keygate.IsCode(err, keygate.CodeNotFound) {
+			return fmt.Errorf("look up KEYGATE_ADMIN_TOKEN: %w", err)
+		}
+	} else if n > 0 {
+		return nil
+	}
+	generated := tok.IsZero()
+	var hash []byte
+	if generated {
+		if tok, hash, err = auth.Mint(rand.Reader, auth.AdminTokenPrefix); err != nil {
+			return err
+		}
+	} else {
+		hash = auth.Hash(tok)
+	}
+	id, err := auth.NewID(rand.Reader, "at_")
+	if err != nil {
+		return err
+	}
+	sys := keygate.SystemActor()
+	ev := keygate.AuditEvent{ActorID: sys.ID, ActorName: sys.Name, Action: keygate.ActionTokenCreated,
+		Detail: fmt.Sprintf(`{"kind":"admin","token_id":%q,"name":"bootstrap","role":"platform_admin"}`, id)}
+	if _, err := store.CreateAdminToken(ctx, keygate.AdminToken{
+		ID: id, Name: "bootstrap", Role: keygate.RolePlatformAdmin, Hash: hash, CreatedBy: sys.ID,
+	}, ev); err != nil {
+		return fmt.Errorf("create bootstrap admin token: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(stderr, "\n"+
+			"  keygate: created the first platform-admin token. It is shown only this once:\n\n"+
+			"      %s\n\n"+
+			"  export KEYGATE_TOKEN=<that token>  (only its hash is stored)\n\n", tok.Reveal())
+	}
+	logger.Info("created bootstrap platform-admin token", "token_id", id, "from_env", !generated)
+	return nil
+}

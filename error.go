@@ -1,0 +1,75 @@
+package keygate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the API contract: clients branch on them, so
+// a code is never renamed or reused for something else.
+const (
+	CodeInvalidRequest     = "invalid_request"      // malformed or out-of-range input
+	CodeInvalidJSON        = "invalid_json"         // a body that is not the JSON the endpoint takes
+	CodeBodyTooLarge       = "body_too_large"       // a body over the endpoint's limit
+	CodeUnknownProvider    = "unknown_provider"     // a provider that is not in the catalog
+	CodeInvalidKeyFormat   = "invalid_key_format"   // a provider key that fails the format check
+	CodeNotFound           = "not_found"            // the named tenant, key or token does not exist
+	CodeConflict           = "conflict"             // a unique name is taken, or a concurrent change won
+	CodeUnauthorized       = "unauthorized"         // no token, or a token that is not valid
+	CodeForbidden          = "forbidden"            // a valid token without the right for this
+	CodeProviderKeyMissing = "provider_key_missing" // no key may be used for this provider and tenant
+	CodeBudgetExceeded     = "budget_exceeded"      // the tenant's platform budget is spent
+	CodeRateLimited        = "rate_limited"         // the tenant's rate limit is reached
+	CodeUnavailable        = "unavailable"          // a dependency (storage, master key) is not reachable
+	CodeUnsupported        = "unsupported"          // the operation is not possible with this configuration
+	CodeInternal           = "internal"             // anything else; details are logged server-side only
+)
+
+// Error is the error type whose code and message may be shown to a caller.
+// The message must never contain a secret. Any other error reaches callers as
+// CodeInternal with a generic message, and is logged in full server-side.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for nil,
+// and CodeInternal for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, and a
+// generic message for any other error, so internal details never reach a
+// caller.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// IsCode reports whether err carries the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}

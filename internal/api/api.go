@@ -1,0 +1,121 @@
+// Package api is the management REST API under /api/v1: tenants, provider
+// keys, the audit trail, admin tokens and the master key. Every route is in
+// routes.go with the right it needs; handlers return a result or an error,
+// and one adapter writes both.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
+	"github.com/keygate/keygate/internal/keyvault"
+)
+
+// Store is the storage the API reads and changes directly (keys go through
+// the vault).
+type Store interface {
+	CreateTenant(ctx context.Context, t keygate.Tenant, ev keygate.AuditEvent) (keygate.Tenant, error)
+	GetTenant(ctx context.Context, ref string) (keygate.Tenant, error)
+	ListTenants(ctx context.Context) ([]keygate.Tenant, error)
+	UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.TenantUpdate, ev keygate.AuditEvent) (keygate.Tenant, error)
+	DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.AuditEvent) error
+	CreateAdminToken(ctx context.Context, t keygate.AdminToken, ev keygate.AuditEvent) (keygate.AdminToken, error)
+	ListAdminTokens(ctx context.Context, tenant keygate.TenantID) ([]keygate.AdminToken, error)
+	RevokeAdminToken(ctx context.Context, id string, ev keygate.AuditEvent) error
+	ListAudit(ctx context.Context, f keygate.AuditFilter) ([]keygate.AuditEvent, error)
+	ScanAudit(ctx context.Context, afterSeq int64, limit int) ([]keygate.AuditEvent, error)
+	AuditHead(ctx context.Context) (int64, string, error)
+}
+
+// Vault is the key lifecycle the API drives.
+type Vault interface {
+	Put(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string, key keygate.Secret) (keygate.ProviderKey, error)
+	Delete(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string) error
+	List(ctx context.Context, owner keygate.TenantID) ([]keygate.ProviderKey, error)
+	Get(ctx context.Context, owner keygate.TenantID, provider string) (keygate.ProviderKey, error)
+	InvalidateOwner(owner keygate.TenantID)
+	RotateMasterKey(ctx context.Context, c keyvault.Change, mk keyvault.MasterKeys) (previous, primary string, err error)
+	Rewrap(ctx context.Context) (int, error)
+	PendingRewrap(ctx context.Context) (int, error)
+	PrimaryKEK() string
+}
+
+// Authenticator turns an admin token into a principal.
+type Authenticator interface {
+	Authenticate(ctx context.Context, tok keygate.Secret) (auth.Principal, error)
+}
+
+// Providers names the providers of the catalog.
+type Providers interface {
+	Names() []string
+}
+
+// Deps are the API's dependencies. Store, Vault, Auth and Providers are
+// required.
+type Deps struct {
+	Store     Store
+	Vault     Vault
+	Auth      Authenticator
+	Providers Providers
+	// MasterKeys rotates the master key; nil means rotation is unsupported.
+	MasterKeys    keyvault.MasterKeys
+	MasterKeyKind string
+	// BYOKDefault is byok_enabled for tenants created without it.
+	BYOKDefault  bool
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Now          func() time.Time
+	Rand         io.Reader
+	// Background runs a job that outlives its request (the re-wrap after a
+	// master-key rotation). Nil runs it in a new goroutine.
+	Background func(name string, job func(context.Context) error)
+}
+
+// API is the management API handler.
+type API struct {
+	d   Deps
+	mux *http.ServeMux
+}
+
+// New returns the API; mount its handler under /api/v1/.
+func New(d Deps) *API {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.Background == nil {
+		logger := d.Logger
+		d.Background = func(name string, job func(context.Context) error) {
+			go func() {
+				if err := job(context.Background()); err != nil {
+					logger.Error("background job failed", "job", name, "err", err)
+				}
+			}()
+		}
+	}
+	a := &API{d: d, mux: http.NewServeMux()}
+	for _, rt := range a.routes() {
+		a.mux.Handle(rt.Method+" "+rt.Pattern, a.adapt(rt))
+	}
+	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path))
+	})
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/audit"
+)
+
+type actorJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type auditJSON struct {
+	Seq         int64            `json:"seq"`
+	ID          string           `json:"id"`
+	Time        time.Time        `json:"time"`
+	Actor       actorJSON        `json:"actor"`
+	Tenant      keygate.TenantID `json:"tenant"`
+	Provider    string           `json:"provider"`
+	Action      string           `json:"action"`
+	KeyID       string           `json:"key_id"`
+	Version     int              `json:"version"`
+	Hint        string           `json:"hint"`
+	Fingerprint string           `json:"fingerprint"`
+	RequestID   string           `json:"request_id"`
+	Detail      json.RawMessage  `json:"detail"`
+	PrevHash    string           `json:"prev_hash"`
+	Hash        string           `json:"hash"`
+}
+
+func toAuditJSON(e keygate.AuditEvent) auditJSON {
+	detail := json.RawMessage(e.Detail)
+	if len(detail) == 0 || !json.Valid(detail) {
+		detail = json.RawMessage("{}")
+	}
+	return auditJSON{
+		Seq: e.Seq, ID: e.ID, Time: e.Time, Actor: actorJSON{ID: e.ActorID, Name: e.ActorName},
+		Tenant: e.Tenant, Provider: e.Provider, Action: e.Action, KeyID: e.KeyID, Version: e.Version,
+		Hint: e.Hint, Fingerprint: e.Fingerprint, RequestID: e.RequestID, Detail: detail,
+		PrevHash: e.PrevHash, Hash: e.Hash,
+	}
+}
+
+const (
+	defaultAuditLimit = 100
+	maxAuditLimit     = 1000
+)
+
+// auditFilter reads the query: provider, action, since, until (RFC 3339),
+// before (a seq, for paging) and limit (1-1000).
+func auditFilter(q map[string][]string) (keygate.AuditFilter, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	f := keygate.AuditFilter{Provider: get("provider"), Action: get("action"), Limit: defaultAuditLimit}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return f, keygate.Errorf(keygate.CodeInvalidRequest, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z.", p.name)
+			}
+			*p.dst = t.UTC()
+		}
+	}
+	if v := get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return f, keygate.Errorf(keygate.CodeInvalidRequest, "before must be a positive event sequence number.")
+		}
+		f.BeforeSeq = n
+	}
+	if v := get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxAuditLimit {
+			return f, keygate.Errorf(keygate.CodeInvalidRequest, "limit must be between 1 and %d.", maxAuditLimit)
+		}
+		f.Limit = n
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return f, keygate.Errorf(keygate.CodeInvalidRequest, "until must be after since.")
+	}
+	return f, nil
+}
+
+func (a *API) handleAuditList(c *call) (int, any, error) {
+	q := c.r.URL.Query()
+	f, err := auditFilter(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case c.tenant.ID != "":
+		f.Tenant = c.tenant.ID
+	case q.Get("tenant") != "":
+		ref := q.Get("tenant")
+		if ref == string(keygate.PlatformScope) {
+			f.Tenant = keygate.PlatformScope
+			break
+		}
+		t, err := a.d.Store.GetTenant(c.r.Context(), ref)
+		if err != nil {
+			return 0, nil, err
+		}
+		f.Tenant = t.ID
+	}
+	evs, err := a.d.Store.ListAudit(c.r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]auditJSON, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, toAuditJSON(e))
+	}
+	var next int64
+	if len(evs) == f.Limit {
+		next = evs[len(evs)-1].Seq
+	}
+	return http.StatusOK, map[string]any{"events": out, "next_before": next}, nil
+}
+
+type verifyJSON struct {
+	OK       bool   `json:"ok"`
+	Events   int64  `json:"events"`
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	Error    string `json:"error"`
+}
+
+func (a *API) handleAuditVerify(c *call) (int, any, error) {
+	res, err := audit.Verify(c.r.Context(), a.d.Store)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, verifyJSON{OK: res.OK, Events: res.Events, HeadSeq: res.HeadSeq, HeadHash: res.HeadHash, Error: res.Problem}, nil
+}

@@ -1,0 +1,38 @@
+package api
+
+import "github.com/keygate/keygate/internal/auth"
+
+// routes is the whole surface of /api/v1 with the right each endpoint needs.
+// Tests walk this table, so an endpoint cannot be added without a right.
+func (a *API) routes() []route {
+	return []route{
+		{"GET", "/api/v1/whoami", "", scopeNone, a.handleWhoAmI},
+
+		{"POST", "/api/v1/tenants", auth.RightTenantCreate, scopePlatform, a.handleTenantCreate},
+		{"GET", "/api/v1/tenants", "", scopeNone, a.handleTenantList},
+		{"GET", "/api/v1/tenants/{tenant}", auth.RightTenantRead, scopeTenant, a.handleTenantGet},
+		{"PATCH", "/api/v1/tenants/{tenant}", auth.RightTenantUpdate, scopeTenant, a.handleTenantUpdate},
+		{"DELETE", "/api/v1/tenants/{tenant}", auth.RightTenantDelete, scopeTenant, a.handleTenantDelete},
+
+		{"GET", "/api/v1/tenants/{tenant}/keys", auth.RightKeyRead, scopeTenant, a.handleKeyList},
+		{"GET", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyRead, scopeTenant, a.handleKeyGet},
+		{"PUT", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyWrite, scopeTenant, a.handleKeyPut},
+		{"DELETE", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyWrite, scopeTenant, a.handleKeyDelete},
+
+		{"GET", "/api/v1/platform/keys", auth.RightPlatformKeys, scopePlatform, a.handleKeyList},
+		{"GET", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyGet},
+		{"PUT", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyPut},
+		{"DELETE", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyDelete},
+
+		{"GET", "/api/v1/tenants/{tenant}/audit", auth.RightAuditRead, scopeTenant, a.handleAuditList},
+		{"GET", "/api/v1/audit", auth.RightPlatformAudit, scopePlatform, a.handleAuditList},
+		{"GET", "/api/v1/audit/verify", auth.RightPlatformAudit, scopePlatform, a.handleAuditVerify},
+
+		{"GET", "/api/v1/master-key", auth.RightMasterKey, scopePlatform, a.handleMasterKeyGet},
+		{"POST", "/api/v1/master-key/rotate", auth.RightMasterKey, scopePlatform, a.handleMasterKeyRotate},
+
+		{"POST", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenCreate},
+		{"GET", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenList},
+		{"DELETE", "/api/v1/admin-tokens/{id}", "", scopeNone, a.handleAdminTokenRevoke},
+	}
+}

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
+)
+
+type tenantJSON struct {
+	ID          keygate.TenantID `json:"id"`
+	Name        string           `json:"name"`
+	BYOKEnabled bool             `json:"byok_enabled"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+}
+
+func toTenantJSON(t keygate.Tenant) tenantJSON {
+	return tenantJSON{ID: t.ID, Name: t.Name, BYOKEnabled: t.BYOKEnabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+type tenantCreateRequest struct {
+	Name        string `json:"name"`
+	BYOKEnabled *bool  `json:"byok_enabled"`
+}
+
+func (a *API) handleTenantCreate(c *call) (int, any, error) {
+	var req tenantCreateRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if err := keygate.ValidateTenantName(req.Name); err != nil {
+		return 0, nil, err
+	}
+	byok := a.d.BYOKDefault
+	if req.BYOKEnabled != nil {
+		byok = *req.BYOKEnabled
+	}
+	id, err := auth.NewID(a.d.Rand, "tn_")
+	if err != nil {
+		return 0, nil, err
+	}
+	ev := c.event(keygate.TenantID(id), keygate.ActionTenantCreated)
+	detail, _ := json.Marshal(map[string]any{"name": req.Name, "byok_enabled": byok})
+	ev.Detail = string(detail)
+	t, err := a.d.Store.CreateTenant(c.r.Context(), keygate.Tenant{ID: keygate.TenantID(id), Name: req.Name, BYOKEnabled: byok}, ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toTenantJSON(t), nil
+}
+
+func (a *API) handleTenantList(c *call) (int, any, error) {
+	out := []tenantJSON{}
+	if c.p.Role == keygate.RolePlatformAdmin {
+		ts, err := a.d.Store.ListTenants(c.r.Context())
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, t := range ts {
+			out = append(out, toTenantJSON(t))
+		}
+	} else if c.p.Tenant != "" {
+		// A tenant's token sees its own tenant only.
+		t, err := a.d.Store.GetTenant(c.r.Context(), string(c.p.Tenant))
+		if err != nil && !keygate.IsCode(err, keygate.CodeNotFound) {
+			return 0, nil, err
+		}
+		if err == nil {
+			out = append(out, toTenantJSON(t))
+		}
+	}
+	return http.StatusOK, map[string]any{"tenants": out}, nil
+}
+
+func (a *API) handleTenantGet(c *call) (int, any, error) {
+	return http.StatusOK, toTenantJSON(c.tenant), nil
+}
+
+type tenantUpdateRequest struct {
+	BYOKEnabled *bool `json:"byok_enabled"`
+}
+
+func (a *API) handleTenantUpdate(c *call) (int, any, error) {
+	var req tenantUpdateRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if req.BYOKEnabled == nil {
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Nothing to update: set byok_enabled.")
+	}
+	ev := keygate.AuditEvent{}
+	if *req.BYOKEnabled != c.tenant.BYOKEnabled {
+		action := keygate.ActionBYOKDisabled
+		if *req.BYOKEnabled {
+			action = keygate.ActionBYOKEnabled
+		}
+		ev = c.event(c.tenant.ID, action)
+	}
+	t, err := a.d.Store.UpdateTenant(c.r.Context(), c.tenant.ID, keygate.TenantUpdate{BYOKEnabled: req.BYOKEnabled}, ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	a.d.Vault.InvalidateOwner(t.ID)
+	return http.StatusOK, toTenantJSON(t), nil
+}
+
+func (a *API) handleTenantDelete(c *call) (int, any, error) {
+	ev := c.event(c.tenant.ID, keygate.ActionTenantDeleted)
+	detail, _ := json.Marshal(map[string]any{"name": c.tenant.Name})
+	ev.Detail = string(detail)
+	if err := a.d.Store.DeleteTenant(c.r.Context(), c.tenant.ID, ev); err != nil {
+		return 0, nil, err
+	}
+	a.d.Vault.InvalidateOwner(c.tenant.ID)
+	return http.StatusNoContent, nil, nil
+}
+
+type whoamiJSON struct {
+	TokenID string           `json:"token_id"`
+	Name    string           `json:"name"`
+	Role    keygate.Role     `json:"role"`
+	Tenant  keygate.TenantID `json:"tenant"`
+}
+
+func (a *API) handleWhoAmI(c *call) (int, any, error) {
+	return http.StatusOK, whoamiJSON{TokenID: c.p.TokenID, Name: c.p.Name, Role: c.p.Role, Tenant: c.p.Tenant}, nil
+}

@@ -1,0 +1,69 @@
+package auth
+
+import "github.com/keygate/keygate"
+
+// Right is one thing a caller may do through the management API. Every
+// endpoint declares the right it needs in the api package's route table.
+type Right string
+
+// Rights. Tenant rights apply to one tenant; platform rights only to
+// platform admins.
+const (
+	RightTenantRead  Right = "tenant.read"
+	RightKeyRead     Right = "key.read"
+	RightKeyWrite    Right = "key.write"
+	RightAuditRead   Right = "audit.read"
+	RightTokenManage Right = "token.manage" // admin tokens of the tenant
+
+	RightTenantCreate   Right = "platform.tenant.create"
+	RightTenantList     Right = "platform.tenant.list"
+	RightTenantUpdate   Right = "platform.tenant.update" // byok_enabled is a platform grant
+	RightTenantDelete   Right = "platform.tenant.delete"
+	RightPlatformKeys   Right = "platform.keys"
+	RightPlatformAudit  Right = "platform.audit"
+	RightMasterKey      Right = "platform.master_key"
+	RightPlatformTokens Right = "platform.tokens"
+)
+
+// tenantRights lists what each tenant role may do on its own tenant.
+func tenantRights(r keygate.Role) []Right {
+	switch r {
+	case keygate.RoleOwner:
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage}
+	case keygate.RoleAdmin:
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead}
+	case keygate.RoleMember:
+		return []Right{RightTenantRead, RightKeyRead}
+	}
+	return nil
+}
+
+// Principal is an authenticated caller of the management API.
+type Principal struct {
+	TokenID string
+	Name    string
+	Role    keygate.Role
+	// Tenant is the tenant the role applies to; empty for platform admins.
+	Tenant keygate.TenantID
+}
+
+// Actor returns the principal as the actor of an audit event.
+func (p Principal) Actor() keygate.Actor { return keygate.Actor{ID: p.TokenID, Name: p.Name} }
+
+// Can reports whether p holds right r on tenant (empty for rights that are
+// not about one tenant). Platform admins hold every right; tenant roles hold
+// their role's rights on their own tenant only; anything unknown is denied.
+func (p Principal) Can(r Right, tenant keygate.TenantID) bool {
+	if p.Role == keygate.RolePlatformAdmin {
+		return true
+	}
+	if tenant == "" || p.Tenant == "" || tenant != p.Tenant {
+		return false
+	}
+	for _, have := range tenantRights(p.Role) {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}

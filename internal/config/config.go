@@ -1,0 +1,336 @@
+// Package config loads keygate's server configuration: one struct with
+// documented defaults, filled from an optional TOML file, then KEYGATE_*
+// environment variables, then flags (flags win), decoded strictly and
+// validated at load.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/keygate/keygate"
+)
+
+// Config is the server's configuration. The zero value is not valid; use
+// Load, or Default and then Validate.
+type Config struct {
+	// Addr is the listen address. Default 127.0.0.1:8080.
+	Addr string `toml:"addr"`
+	// DataDir holds the embedded database and the local master key file.
+	// Default ./keygate-data.
+	DataDir string `toml:"data_dir"`
+	// DatabaseURL selects storage: a postgres:// or postgresql:// URL, or the
+	// path of a SQLite file. Default <data-dir>/keygate.db.
+	DatabaseURL string `toml:"database_url"`
+	// MasterKey is the master-key URL: file:///path (default
+	// file://<data-dir>/master.key), env://VARNAME, or a KMS/Vault URL
+	// (base64key://, hashivault://, awskms://, ...).
+	MasterKey string `toml:"master_key"`
+	// MasterKeyPrevious lists master-key URLs still needed to read records
+	// that have not been re-wrapped yet (for env and KMS keepers).
+	MasterKeyPrevious []string `toml:"master_key_previous"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `toml:"log_level"`
+	// BYOKDefault is byok_enabled for new tenants. Default true.
+	BYOKDefault bool `toml:"byok_default"`
+	// MaxBodyBytes caps management API request bodies. Default 1 MiB.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
+	// SIGTERM. Default 30s.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// Providers holds per-provider operator settings, by catalog name.
+	Providers map[string]ProviderConfig `toml:"providers"`
+
+	// AdminToken, from KEYGATE_ADMIN_TOKEN only (never a flag or the file),
+	// is the platform-admin token to create at first start instead of a
+	// generated one.
+	AdminToken keygate.Secret `toml:"-"`
+	// ConfigFile is the file the configuration was read from, if any.
+	ConfigFile string `toml:"-"`
+}
+
+// ProviderConfig is an operator's per-provider setting.
+type ProviderConfig struct {
+	// BaseURL overrides the catalog's base URL (tests point providers at a
+	// local fake this way). Only the operator can set it.
+	BaseURL string `toml:"base_url"`
+}
+
+// Duration is a time.Duration that decodes from strings like "30s".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "keygate-data",
+		LogLevel:        "info",
+		BYOKDefault:     true,
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: Duration{30 * time.Second},
+	}
+}
+
+// Load builds the configuration of `keygate serve` from args (flags), getenv
+// (KEYGATE_* variables) and the optional file named by --config or
+// KEYGATE_CONFIG, in that order of precedence. It returns flag.ErrHelp when
+// help was asked for (usage already written to out), and an error naming the
+// field or flag for anything invalid.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("keygate serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var (
+		configFile  = fs.String("config", "", "configuration file (TOML) [KEYGATE_CONFIG]")
+		addr        = fs.String("addr", c.Addr, "listen address [KEYGATE_LISTEN_ADDR, or the host:port of KEYGATE_ADDR]")
+		dataDir     = fs.String("data-dir", c.DataDir, "data directory for the embedded database and master key file [KEYGATE_DATA_DIR]")
+		dbURL       = fs.String("database-url", "", "postgres:// URL or SQLite file path (default <data-dir>/keygate.db) [KEYGATE_DATABASE_URL]")
+		masterKey   = fs.String("master-key", "", "master key URL: file:///path, env://VAR, base64key://, hashivault://, awskms://... (default file://<data-dir>/master.key) [KEYGATE_MASTER_KEY]")
+		masterPrev  = fs.String("master-key-previous", "", "comma-separated master key URLs still needed for reads until re-wrapped [KEYGATE_MASTER_KEY_PREVIOUS]")
+		logLevel    = fs.String("log-level", c.LogLevel, "debug, info, warn or error [KEYGATE_LOG_LEVEL]")
+		byokDefault = fs.Bool("byok-default", c.BYOKDefault, "byok_enabled for new tenants [KEYGATE_BYOK_DEFAULT]")
+		maxBody     = fs.Int64("max-body-bytes", c.MaxBodyBytes, "limit of management API request bodies [KEYGATE_MAX_BODY_BYTES]")
+		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
+	)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	// 1. The file.
+	path := getenv("KEYGATE_CONFIG")
+	if set["config"] {
+		path = *configFile
+	}
+	if path != "" {
+		if err := c.loadFile(path); err != nil {
+			return Config{}, err
+		}
+		c.ConfigFile = path
+	}
+
+	// 2. The environment.
+	if err := c.applyEnv(getenv); err != nil {
+		return Config{}, err
+	}
+
+	// 3. Flags that were set explicitly.
+	if set["addr"] {
+		c.Addr = *addr
+	}
+	if set["data-dir"] {
+		c.DataDir = *dataDir
+	}
+	if set["database-url"] {
+		c.DatabaseURL = *dbURL
+	}
+	if set["master-key"] {
+		c.MasterKey = *masterKey
+	}
+	if set["master-key-previous"] {
+		c.MasterKeyPrevious = splitList(*masterPrev)
+	}
+	if set["log-level"] {
+		c.LogLevel = *logLevel
+	}
+	if set["byok-default"] {
+		c.BYOKDefault = *byokDefault
+	}
+	if set["max-body-bytes"] {
+		c.MaxBodyBytes = *maxBody
+	}
+	if set["shutdown-timeout"] {
+		c.ShutdownTimeout = Duration{*shutdown}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file: %w", err)
+	}
+	md, err := toml.Decode(string(b), c)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("config file %s: unknown field %s", path, strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// applyEnv reads the KEYGATE_* variables. KEYGATE_ADDR is also the address
+// the CLI talks to (http://127.0.0.1:8080), so serve takes the host:port of
+// that URL; KEYGATE_LISTEN_ADDR, when set, wins.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	if v := getenv("KEYGATE_ADDR"); v != "" {
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			v = u.Host
+		}
+		c.Addr = v
+	}
+	str("KEYGATE_LISTEN_ADDR", &c.Addr)
+	str("KEYGATE_DATA_DIR", &c.DataDir)
+	str("KEYGATE_DATABASE_URL", &c.DatabaseURL)
+	str("KEYGATE_MASTER_KEY", &c.MasterKey)
+	str("KEYGATE_LOG_LEVEL", &c.LogLevel)
+	if v := getenv("KEYGATE_MASTER_KEY_PREVIOUS"); v != "" {
+		c.MasterKeyPrevious = splitList(v)
+	}
+	if v := getenv("KEYGATE_BYOK_DEFAULT"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_BYOK_DEFAULT: %q is not a boolean", v)
+		}
+		c.BYOKDefault = b
+	}
+	if v := getenv("KEYGATE_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_MAX_BODY_BYTES: %q is not an integer", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := getenv("KEYGATE_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_SHUTDOWN_TIMEOUT: %w", err)
+		}
+		c.ShutdownTimeout = Duration{d}
+	}
+	if v := getenv("KEYGATE_ADMIN_TOKEN"); v != "" {
+		c.AdminToken = keygate.NewSecret(v)
+	}
+	return nil
+}
+
+// ApplyProviderEnv sets Providers[name].BaseURL from KEYGATE_<NAME>_BASE_URL
+// for each catalog provider name; the environment wins over the file.
+func (c *Config) ApplyProviderEnv(names []string, getenv func(string) string) error {
+	for _, n := range names {
+		v := getenv("KEYGATE_" + strings.ToUpper(n) + "_BASE_URL")
+		if v == "" {
+			continue
+		}
+		if c.Providers == nil {
+			c.Providers = map[string]ProviderConfig{}
+		}
+		p := c.Providers[n]
+		p.BaseURL = v
+		c.Providers[n] = p
+	}
+	return nil
+}
+
+// Validate checks every field and fills the defaults that depend on others
+// (database and master key paths under the data directory).
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %q is not host:port", c.Addr))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_body_bytes: %d is below the minimum of 1024", c.MaxBodyBytes))
+	}
+	if c.ShutdownTimeout.Duration < 0 {
+		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "keygate.db")
+	}
+	if c.MasterKey == "" {
+		abs, err := filepath.Abs(filepath.Join(c.DataDir, "master.key"))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("data_dir: %w", err))
+		}
+		c.MasterKey = "file://" + abs
+	}
+	if u, err := url.Parse(c.MasterKey); err != nil || u.Scheme == "" {
+		errs = append(errs, errors.New("master_key: not a URL (file:///path, env://VAR, base64key://, hashivault://, awskms://...)"))
+	}
+	for name, p := range c.Providers {
+		if p.BaseURL == "" {
+			continue
+		}
+		u, err := url.Parse(p.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("providers.%s.base_url: %q is not an http(s) URL", name, p.BaseURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsPostgres reports whether DatabaseURL names a PostgreSQL server.
+func (c *Config) IsPostgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// ParseLogLevel maps debug|info|warn|error to a slog level.
+func ParseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log_level: %q is not one of debug, info, warn, error", s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package config_test
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keygate.toml")
+	if err := os.WriteFile(file, []byte(`
+addr = "127.0.0.1:7000"
+data_dir = "/var/lib/keygate"
+log_level = "warn"
+byok_default = false
+shutdown_timeout = "5s"
+[providers.openai]
+base_url = "http://127.0.0.1:9999"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(c *config.Config)
+	}{
+		{"Defaults", nil, nil, func(c *config.Config) {}},
+		{"File", nil, map[string]string{"KEYGATE_CONFIG": file}, func(c *config.Config) {
+			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:7000", "/var/lib/keygate", "warn", false
+			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
+			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
+			c.ConfigFile = file
+		}},
+		{"EnvOverFile", nil, map[string]string{"KEYGATE_CONFIG": file, "KEYGATE_LOG_LEVEL": "debug", "KEYGATE_ADDR": "http://127.0.0.1:8181"}, func(c *config.Config) {
+			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:8181", "/var/lib/keygate", "debug", false
+			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
+			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
+			c.ConfigFile = file
+		}},
+		{"FlagsOverEnv", []string{"--log-level", "error", "--addr", "127.0.0.1:1", "--byok-default=true"}, map[string]string{"KEYGATE_LOG_LEVEL": "debug", "KEYGATE_BYOK_DEFAULT": "false"}, func(c *config.Config) {
+			c.LogLevel, c.Addr = "error", "127.0.0.1:1"
+		}},
+		{"ListenAddrWins", nil, map[string]string{"KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_LISTEN_ADDR": "127.0.0.1:9191"}, func(c *config.Config) {
+			c.Addr = "127.0.0.1:9191"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := config.Load(tc.args, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := config.Default()
+			tc.want(&want)
+			if err := want.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "unknown.toml")
+	_ = os.WriteFile(unknown, []byte("addr = \"127.0.0.1:1\"\nlisten = \"x\"\n"), 0o600)
+	badURL := filepath.Join(dir, "badurl.toml")
+	_ = os.WriteFile(badURL, []byte("[providers.openai]\nbase_url = \"ftp://x\"\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"UnknownFileField", nil, map[string]string{"KEYGATE_CONFIG": unknown}, "unknown field listen"},
+		{"BadProviderURL", []string{"--config", badURL}, nil, "providers.openai.base_url"},
+		{"BadLogLevel", []string{"--log-level", "loud"}, nil, "log_level"},
+		{"BadAddr", []string{"--addr", "nope"}, nil, "addr"},
+		{"BadBool", nil, map[string]string{"KEYGATE_BYOK_DEFAULT": "maybe"}, "KEYGATE_BYOK_DEFAULT"},
+		{"MissingFile", []string{"--config", filepath.Join(dir, "absent.toml")}, nil, "read config file"},
+		{"StrayArgument", []string{"extra"}, nil, "unexpected argument"},
+		{"SmallBody", []string{"--max-body-bytes", "10"}, nil, "max_body_bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(tc.args, env(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadHelp(t *testing.T) {
+	var out strings.Builder
+	_, err := config.Load([]string{"-h"}, env(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "-master-key") {
+		t.Fatalf("err = %v, usage = %q", err, out.String())
+	}
+}
+
+func TestAdminTokenFromEnvOnly(t *testing.T) {
+	c, err := config.Load(nil, env(map[string]string{"KEYGATE_ADMIN_TOKEN": "kga_secret_value"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminToken.Reveal() != "kga_secret_value" {
+		t.Fatal("admin token not read from KEYGATE_ADMIN_TOKEN")
+	}
+}

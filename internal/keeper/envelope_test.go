@@ -1,0 +1,66 @@
+package keeper_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/envelope"
+	"github.com/keygate/keygate/internal/keeper"
+)
+
+// Every keeper KEK is an envelope KEK.
+var _ envelope.KEK = keeper.KEK(nil)
+
+// TestWithEnvelope runs the whole chain: a key file's master key seals a
+// provider key, the file rotates, the keyring switches primary and rewraps,
+// and the value reads back under the new key after a restart.
+func TestWithEnvelope(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	set := MustOpen(t, "", keeper.Options{DataDir: dir})
+	kr, err := envelope.NewKeyring(set.Primary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := envelope.AD{Owner: "tn_acme", Provider: "openai", KeyID: "pk_1", Version: 1}
+	dk, err := kr.NewDataKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := dk.Seal(keygate.NewSecret("sk-live-canary"), ad)
+	dk.Destroy()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	newKEK, err := set.Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.SetPrimary(newKEK); err != nil {
+		t.Fatal(err)
+	}
+	sealed.WrappedDEK, sealed.KEKID, err = kr.Rewrap(ctx, sealed.WrappedDEK, sealed.KEKID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	restarted := MustOpen(t, "", keeper.Options{DataDir: dir})
+	kr2, err := envelope.NewKeyring(restarted.Primary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range restarted.Others() {
+		if err := kr2.Add(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := kr2.Open(ctx, sealed, ad)
+	if err != nil {
+		t.Fatalf("Open after rotation and restart: %v", err)
+	}
+	if got.Reveal() != "sk-live-canary" {
+		t.Error("wrong plaintext")
+	}
+}

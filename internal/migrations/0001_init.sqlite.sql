@@ -1,0 +1,134 @@
+-- 0001 init (SQLite). Keep in step with 0001_init.postgres.sql: same tables,
+-- same columns, same indexes (migrations_test.go checks it).
+--
+-- Conventions: timestamps are INTEGER unix microseconds in UTC (NULL for
+-- "never"); booleans are INTEGER 0/1; tables are STRICT so a wrong type fails
+-- loudly instead of being stored as something else.
+
+CREATE TABLE tenants (
+	id TEXT NOT NULL PRIMARY KEY,
+	name TEXT NOT NULL,
+	byok_enabled INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	CONSTRAINT tenants_name_key UNIQUE (name)
+) STRICT;
+
+-- One row per owner and provider. owner is a tenant id or 'platform', so it
+-- has no foreign key; DeleteTenant removes a tenant's keys explicitly.
+CREATE TABLE provider_keys (
+	id TEXT NOT NULL PRIMARY KEY,
+	owner TEXT NOT NULL,
+	provider TEXT NOT NULL,
+	current_version INTEGER NOT NULL DEFAULT 0,
+	status TEXT NOT NULL DEFAULT 'unknown',
+	last_checked_at INTEGER,
+	last_error TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	CONSTRAINT provider_keys_owner_provider_key UNIQUE (owner, provider)
+) STRICT;
+
+CREATE TABLE provider_key_versions (
+	key_id TEXT NOT NULL REFERENCES provider_keys (id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	ciphertext BLOB,
+	wrapped_dek BLOB,
+	kek_id TEXT NOT NULL,
+	hint TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	destroyed_at INTEGER,
+	PRIMARY KEY (key_id, version)
+) STRICT;
+
+CREATE INDEX provider_key_versions_kek_id_idx ON provider_key_versions (kek_id);
+
+-- Sealed server settings (for example the fingerprint secret).
+CREATE TABLE settings (
+	name TEXT NOT NULL PRIMARY KEY,
+	ciphertext BLOB NOT NULL,
+	wrapped_dek BLOB NOT NULL,
+	kek_id TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX settings_kek_id_idx ON settings (kek_id);
+
+CREATE TABLE admin_tokens (
+	id TEXT NOT NULL PRIMARY KEY,
+	name TEXT NOT NULL,
+	role TEXT NOT NULL,
+	tenant_id TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+	hash BLOB NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	revoked_at INTEGER,
+	CONSTRAINT admin_tokens_hash_key UNIQUE (hash)
+) STRICT;
+
+CREATE INDEX admin_tokens_tenant_id_idx ON admin_tokens (tenant_id);
+
+CREATE TABLE gateway_tokens (
+	id TEXT NOT NULL PRIMARY KEY,
+	name TEXT NOT NULL,
+	tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+	hash BLOB NOT NULL,
+	prefix TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	revoked_at INTEGER,
+	last_used_at INTEGER,
+	CONSTRAINT gateway_tokens_hash_key UNIQUE (hash)
+) STRICT;
+
+CREATE INDEX gateway_tokens_tenant_id_idx ON gateway_tokens (tenant_id);
+
+-- provider '' is the tenant's default policy.
+CREATE TABLE policies (
+	tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+	provider TEXT NOT NULL,
+	mode TEXT NOT NULL,
+	allow_request_keys INTEGER NOT NULL DEFAULT 0,
+	fallback_on_error INTEGER NOT NULL DEFAULT 0,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (tenant_id, provider)
+) STRICT;
+
+-- Append-only and hash-chained. Empty strings are stored as '' (never NULL)
+-- so that a row read back hashes exactly as it was written.
+CREATE TABLE audit_events (
+	seq INTEGER NOT NULL PRIMARY KEY,
+	id TEXT NOT NULL,
+	time INTEGER NOT NULL,
+	actor_id TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	tenant_id TEXT NOT NULL,
+	provider TEXT NOT NULL,
+	action TEXT NOT NULL,
+	key_id TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	hint TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	request_id TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	prev_hash TEXT NOT NULL,
+	hash TEXT NOT NULL,
+	CONSTRAINT audit_events_id_key UNIQUE (id)
+) STRICT;
+
+CREATE INDEX audit_events_tenant_id_idx ON audit_events (tenant_id, seq);
+CREATE INDEX audit_events_provider_idx ON audit_events (provider, seq);
+CREATE INDEX audit_events_action_idx ON audit_events (action, seq);
+CREATE INDEX audit_events_time_idx ON audit_events (time);
+
+-- The chain head, kept apart from the rows: appends serialize on it, and a
+-- deleted last row shows as a head that no row matches.
+CREATE TABLE audit_head (
+	id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	seq INTEGER NOT NULL,
+	hash TEXT NOT NULL
+) STRICT;
+
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');

@@ -1,0 +1,37 @@
+// Package reqid carries the request id of an HTTP request through its
+// context, so logs, audit events and responses name the same request.
+package reqid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+)
+
+type ctxKey struct{}
+
+// With returns ctx carrying id.
+func With(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// From returns the request id in ctx, or "".
+func From(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// New returns a fresh request id ("req_" and 24 hex digits) read from random.
+func New(random io.Reader) string {
+	var b [12]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a request id
+		// is not a secret, so a constant is an acceptable last resort.
+		return "req_000000000000000000000000"
+	}
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// NewRandom returns a fresh request id from crypto/rand.
+func NewRandom() string { return New(rand.Reader) }
