@@ -9,13 +9,7 @@ import (
 
 // fail answers with the provider's own error shape.
 func (x *exchange) fail(status int, msg string) {
-	writeJSON(x.w, status, errorBody(x.p, status, msg, x.f.requestID()))
-}
-
-func (f *Fake) requestID() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return fmt.Sprintf("req_fake_%d", f.nextID)
+	writeJSON(x.w, status, errorBody(x.p, status, msg, x.id("req")))
 }
 
 // errorBody returns the JSON error the provider answers with. Providers

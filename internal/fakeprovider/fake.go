@@ -22,8 +22,9 @@ const maxBody = 16 << 20
 // under /{provider}/. Its configuration methods are safe to call while it
 // serves.
 type Fake struct {
-	cat *provider.Catalog
-	now func() time.Time
+	cat  *provider.Catalog
+	now  func() time.Time
+	hook func(Request)
 
 	mu       sync.Mutex
 	revoked  map[string]bool
@@ -42,6 +43,11 @@ type Option func(*Fake)
 // WithClock sets the clock that stamps recorded requests (default
 // time.Now).
 func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
+
+// WithRequestHook calls hook with a copy of each request as soon as it is
+// recorded, before it is answered, so a test can act while the request is
+// in flight. hook runs on the request's goroutine and must not block long.
+func WithRequestHook(hook func(Request)) Option { return func(f *Fake) { f.hook = hook } }
 
 // WithCatalog serves the providers of cat instead of provider.Default().
 func WithCatalog(cat *provider.Catalog) Option { return func(f *Fake) { f.cat = cat } }
@@ -153,7 +159,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 
-	x := &exchange{f: f, p: p, w: sw, r: r, path: path, rawBody: body, ctx: r.Context()}
+	x := &exchange{f: f, p: p, w: sw, r: r, path: path, rawBody: body, ctx: r.Context(), rid: rec.ID}
 	if !hasKey || !f.keyAccepted(key) {
 		rec.setAuthorized(&f.mu, false)
 		msg := "Invalid API key."
@@ -208,6 +214,7 @@ func (f *Fake) keyAccepted(key keygate.Secret) bool {
 // exchange is one request being answered.
 type exchange struct {
 	f       *Fake
+	rid     int // the recorded request's ID
 	p       provider.Provider
 	w       *statusWriter
 	r       *http.Request

@@ -188,7 +188,7 @@ func TestStreamCut(t *testing.T) {
 
 // openStream starts a raw streaming chat request and returns after reading
 // the first event, with the function that cancels it.
-func openStream(t *testing.T, s *fakeprovider.Server, hdr http.Header) (cancel func(), first string) {
+func openStream(t *testing.T, s *fakeprovider.Server) (cancel func(), first string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -197,7 +197,6 @@ func openStream(t *testing.T, s *fakeprovider.Server, hdr http.Header) (cancel f
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header = hdr.Clone()
 	req.Header.Set("Authorization", "Bearer "+testKeys["openai"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -228,7 +227,7 @@ func TestStallThenCancelObserved(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := MustStart(t, fakeprovider.WithClock(func() time.Time { return at }))
 	s.SetFault("openai", fakeprovider.Fault{StallAfter: 2})
-	cancel, first := openStream(t, s, nil)
+	cancel, first := openStream(t, s)
 	if !strings.HasPrefix(first, "data: {") {
 		t.Fatalf("first line %q", first)
 	}
@@ -244,7 +243,8 @@ func TestStallThenCancelObserved(t *testing.T) {
 }
 
 func TestDelayCancelObserved(t *testing.T) {
-	s := MustStart(t)
+	arrived := make(chan fakeprovider.Request, 1)
+	s := MustStart(t, fakeprovider.WithRequestHook(func(r fakeprovider.Request) { arrived <- r }))
 	s.SetFault("openai", fakeprovider.Fault{Delay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	c := openAIClient(t, s, "openai")
@@ -253,13 +253,7 @@ func TestDelayCancelObserved(t *testing.T) {
 		_, err := c.Models.List(ctx)
 		errc <- err
 	}()
-	// Wait until the request has arrived, then cancel it.
-	for range 1000 {
-		if _, ok := s.LastRequest(); ok {
-			break
-		}
-		time.Sleep(time.Millisecond) // polling for arrival, not timing
-	}
+	<-arrived // the request is in the fake, held by the delay
 	cancel()
 	waitCanceled(t, s)
 	if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -270,7 +264,7 @@ func TestDelayCancelObserved(t *testing.T) {
 func TestCloseReleasesStalledStream(t *testing.T) {
 	s := fakeprovider.NewServer()
 	s.SetFault("", fakeprovider.Fault{StallAfter: 1})
-	openStream(t, s, nil)
+	openStream(t, s)
 	s.Close() // must return although a handler is stalled
 }
 

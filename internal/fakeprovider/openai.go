@@ -32,11 +32,7 @@ func modelIDs(name string) []string {
 	return []string{name + "-fake-model"}
 }
 
-func (x *exchange) id(prefix string) string {
-	x.f.mu.Lock()
-	defer x.f.mu.Unlock()
-	return fmt.Sprintf("%s_fake_%d", prefix, x.f.nextID)
-}
+func (x *exchange) id(prefix string) string { return fmt.Sprintf("%s_fake_%d", prefix, x.rid) }
 
 func openAIUsage(in, out int) map[string]any {
 	return map[string]any{

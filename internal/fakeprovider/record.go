@@ -46,10 +46,14 @@ func (r *Request) setAuthorized(mu *sync.Mutex, ok bool) {
 
 func (f *Fake) record(r *Request) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.nextID++
 	r.ID = f.nextID
 	f.requests = append(f.requests, r)
+	c := r.copy()
+	f.mu.Unlock()
+	if f.hook != nil {
+		f.hook(c)
+	}
 }
 
 func (f *Fake) setStatus(r *Request, status int) {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestStore(t *testing.T) {
+	testkit.PostgresURL(t) // skip (or fail) once, not in every subtest
 	storetest.Run(t, func(t *testing.T, now func() time.Time) keygate.Store {
 		url, schema := testkit.PostgresSchema(t)
 		return MustOpen(t, url, postgres.Options{Now: now, Schema: schema})
@@ -155,4 +156,29 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func BenchmarkPutKey(b *testing.B) {
+	url, schema := testkit.PostgresSchema(b)
+	db := MustOpen(b, url, postgres.Options{Schema: schema})
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	for b.Loop() {
+		storetest.MustPutKey(b, db, tn.ID, "openai", "sk-bench-key-0000")
+	}
+}
+
+func BenchmarkGetKey(b *testing.B) {
+	url, schema := testkit.PostgresSchema(b)
+	db := MustOpen(b, url, postgres.Options{Schema: schema})
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	storetest.MustPutKey(b, db, tn.ID, "openai", "sk-bench-key-0000")
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GetKey(ctx, tn.ID, "openai"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

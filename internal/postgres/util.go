@@ -28,14 +28,6 @@ func (s idSource) newID(prefix string) (string, error) {
 	return prefix + hex.EncodeToString(b[:]), nil
 }
 
-// ts converts t for a timestamptz column: NULL for the zero time.
-func ts(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
 // tsDest scans a timestamptz column (NULL → zero time) into a UTC time.
 type tsDest struct{ p *time.Time }
 

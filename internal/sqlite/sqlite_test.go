@@ -147,3 +147,44 @@ func mustRaw(tb testing.TB, path string) *sql.DB {
 	tb.Cleanup(func() { raw.Close() })
 	return raw
 }
+
+func TestAuditHeadOutlivesDeletedRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keygate.db")
+	db := MustOpen(t, path, nil)
+	storetest.MustCreateTenant(t, db, "a")
+	storetest.MustCreateTenant(t, db, "b")
+	if _, err := mustRaw(t, path).Exec(`DELETE FROM audit_events WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	seq, _, err := db.AuditHead(context.Background())
+	if err != nil || seq != 2 {
+		t.Fatalf("AuditHead = %d, %v; want 2", seq, err)
+	}
+	evs, err := db.ScanAudit(context.Background(), 0, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("ScanAudit = %d events, %v; want 1, so the head shows the loss", len(evs), err)
+	}
+}
+
+func BenchmarkPutKey(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	for b.Loop() {
+		storetest.MustPutKey(b, db, tn.ID, "openai", "sk-bench-key-0000")
+	}
+}
+
+func BenchmarkGetKey(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	storetest.MustPutKey(b, db, tn.ID, "openai", "sk-bench-key-0000")
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GetKey(ctx, tn.ID, "openai"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -24,12 +24,10 @@ import (
 	"github.com/keygate/keygate"
 )
 
-// NewStore returns a new, empty store whose clock is now. It must fail t if
-// the store cannot be opened and close the store in t.Cleanup.
-type NewStore func(t *testing.T, now func() time.Time) keygate.Store
-
 // Run runs the conformance suite against the stores newStore makes: one
-// fresh store, with its own fake clock, per subtest.
+// fresh store, with its own fake clock, per subtest, in parallel. newStore
+// must return a new, empty store whose clock is now, fail t if it cannot,
+// and close the store in t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate.Store) {
 	tests := []struct {
 		name string

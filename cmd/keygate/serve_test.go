@@ -1,0 +1,445 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/testkit"
+)
+
+// syncBuffer is an io.Writer safe for the server's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
+
+// testServer is a `keygate serve` started through run() on 127.0.0.1:0.
+type testServer struct {
+	URL     string
+	Token   string
+	DataDir string
+	Logs    *syncBuffer
+	stop    context.CancelFunc
+	done    chan error
+}
+
+// MustServe starts `keygate serve` with args (plus --addr 127.0.0.1:0) and
+// env, and waits until it listens. It reads the address from the
+// "listening" log line and the generated admin token from the first-start
+// banner.
+func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...string) *testServer {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &testServer{DataDir: dataDir, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
+	getenv := func(k string) string { return env[k] }
+	go func() { s.done <- run(ctx, argv, getenv, strings.NewReader(""), io.Discard, s.Logs) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			tb.Fatalf("keygate serve exited early: %v\nlogs:\n%s", err, s.Logs.Bytes())
+		default:
+		}
+		sc := bufio.NewScanner(bytes.NewReader(s.Logs.Bytes()))
+		for sc.Scan() {
+			line := sc.Text()
+			if tok, ok := strings.CutPrefix(strings.TrimSpace(line), "kga_"); ok {
+				s.Token = "kga_" + tok
+			}
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				s.URL = "http://" + rec.Addr
+			}
+		}
+		if s.URL != "" {
+			tb.Cleanup(func() { s.Stop(tb) })
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	tb.Fatalf("keygate serve did not start listening\nlogs:\n%s", s.Logs.Bytes())
+	return nil
+}
+
+// Stop cancels the server's context (as SIGTERM does) and waits for run to
+// return; it fails tb if run returned an error.
+func (s *testServer) Stop(tb testing.TB) {
+	tb.Helper()
+	if s.stop == nil {
+		return
+	}
+	s.stop()
+	s.stop = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			tb.Errorf("keygate serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		tb.Error("keygate serve did not stop")
+	}
+}
+
+// recorder keeps every response body a test client received, for the
+// canary scan.
+type recorder struct {
+	mu     sync.Mutex
+	bodies bytes.Buffer
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.bodies.Write(b)
+	for k, v := range resp.Header {
+		fmt.Fprintf(&r.bodies, "%s: %s\n", k, v)
+	}
+	r.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+// cliRun runs a CLI command against s with token and stdin, and returns
+// exit code, stdout and stderr; all output is also appended to out.
+func cliRun(tb testing.TB, s *testServer, token, stdin string, out *bytes.Buffer, args ...string) result {
+	tb.Helper()
+	r := runEnv(tb, map[string]string{"KEYGATE_ADDR": s.URL, "KEYGATE_TOKEN": token}, stdin, args...)
+	out.WriteString(r.stdout)
+	out.WriteString(r.stderr)
+	return r
+}
+
+func TestServeEndToEndSQLite(t *testing.T) {
+	testEndToEnd(t, nil)
+}
+
+func TestServeEndToEndPostgres(t *testing.T) {
+	url, schema := testkit.PostgresSchema(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	testEndToEnd(t, []string{"--database-url", url + sep + "search_path=" + schema})
+}
+
+// testEndToEnd drives the foundation's user story through the real binary's
+// run(): tenants, keys set and rotated from the CLI's stdin, audit, bad
+// input, authorization, master-key rotation, restart; and proves that a
+// planted canary key appears in no response, log line, CLI output or
+// database file.
+func testEndToEnd(t *testing.T, args []string) {
+	dir := t.TempDir()
+	args = append([]string{"--log-level", "debug"}, args...)
+	s := MustServe(t, dir, nil, args...)
+	if s.Token == "" {
+		t.Fatalf("no admin token printed at first start:\n%s", s.Logs.Bytes())
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "master.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master key file: %v, mode %v", err, fi.Mode())
+	}
+	rec := &recorder{}
+	hc := &http.Client{Transport: rec}
+	c, err := client.New(s.URL, keygate.NewSecret(s.Token), client.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var cliOut bytes.Buffer
+
+	// Health.
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := hc.Get(s.URL + p)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", p, err, resp)
+		}
+		resp.Body.Close()
+	}
+
+	// A tenant, and its key set from stdin, then rotated.
+	r := cliRun(t, s, s.Token, "", &cliOut, "tenant", "create", "acme")
+	if r.exit != 0 || !strings.HasPrefix(strings.TrimSpace(r.stdout), "tn_") {
+		t.Fatalf("tenant create: %+v", r)
+	}
+	tenantID := strings.TrimSpace(r.stdout)
+	canary1 := testkit.CanaryOpenAIKey
+	canary2 := "sk-" + testkit.CanaryMarker + "rotated000000000000W9yZ"
+	r = cliRun(t, s, s.Token, canary1+"\n", &cliOut, "key", "set", "--tenant", "acme", "--provider", "openai")
+	if r.exit != 0 {
+		t.Fatalf("key set: %+v", r)
+	}
+	ch, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret(canary2))
+	if err != nil || !ch.Rotated || ch.Key.Version != 2 || ch.Key.Hint != "...W9yZ" {
+		t.Fatalf("rotate: %+v, %v", ch, err)
+	}
+	r = cliRun(t, s, s.Token, "", &cliOut, "key", "list", "--tenant", tenantID, "--json")
+	var keys struct{ Keys []client.Key }
+	if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil && json.Unmarshal([]byte(r.stdout), &keys.Keys) != nil {
+		t.Fatalf("key list --json: %v\n%s", err, r.stdout)
+	}
+	if len(keys.Keys) != 1 || keys.Keys[0].Version != 2 || keys.Keys[0].Hint != "...W9yZ" || !strings.HasPrefix(keys.Keys[0].Fingerprint, "fp_") {
+		t.Fatalf("key list: %+v", keys.Keys)
+	}
+
+	// Platform key.
+	if _, err := c.PutKey(ctx, string(keygate.PlatformScope), "anthropic", keygate.NewSecret("sk-ant-"+testkit.CanaryMarker+"platformkey0000")); err != nil {
+		t.Fatalf("platform key: %v", err)
+	}
+
+	// Bad input: each a 4xx with a stable code, and nothing written.
+	before, err := c.VerifyAudit(ctx)
+	if err != nil || !before.OK {
+		t.Fatalf("verify: %+v %v", before, err)
+	}
+	huge := `{"key":"` + strings.Repeat("a", 2<<20) + `"}`
+	bad := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"UnknownProvider", "PUT", "/api/v1/tenants/acme/keys/nope", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"}`, 400, "unknown_provider"},
+		{"EmptyKey", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":""}`, 422, "invalid_key_format"},
+		{"MissingKey", "PUT", "/api/v1/tenants/acme/keys/openai", `{}`, 422, "invalid_key_format"},
+		{"KeyWithSpace", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-abcdefghij klmnopqrstuvwxyz012345"}`, 422, "invalid_key_format"},
+		{"KeyWithNewline", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345\n"}`, 422, "invalid_key_format"},
+		{"WrongPrefix", "PUT", "/api/v1/tenants/acme/keys/anthropic", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"}`, 422, "invalid_key_format"},
+		{"Oversized", "PUT", "/api/v1/tenants/acme/keys/openai", huge, 413, "body_too_large"},
+		{"MalformedJSON", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":`, 400, "invalid_json"},
+		{"UnknownField", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345","extra":1}`, 400, "invalid_json"},
+		{"TrailingData", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"} {}`, 400, "invalid_json"},
+		{"WrongType", "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":42}`, 400, "invalid_json"},
+		{"UnknownTenant", "PUT", "/api/v1/tenants/nobody/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"}`, 404, "not_found"},
+		{"BadTenantName", "POST", "/api/v1/tenants", `{"name":"Not Valid"}`, 400, "invalid_request"},
+		{"DuplicateTenant", "POST", "/api/v1/tenants", `{"name":"acme"}`, 409, "conflict"},
+		{"BadAuditLimit", "GET", "/api/v1/tenants/acme/audit?limit=0", ``, 400, "invalid_request"},
+		{"BadAuditSince", "GET", "/api/v1/tenants/acme/audit?since=yesterday", ``, 400, "invalid_request"},
+		{"UnknownEndpoint", "GET", "/api/v1/nope", ``, 404, "not_found"},
+	}
+	for _, tc := range bad {
+		t.Run("BadInput/"+tc.name, func(t *testing.T) {
+			status, code := rawCall(t, hc, s.URL, s.Token, tc.method, tc.path, tc.body)
+			if status != tc.status || code != tc.code {
+				t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, status, code, tc.status, tc.code)
+			}
+		})
+	}
+	after, err := c.VerifyAudit(ctx)
+	if err != nil || !after.OK || after.HeadSeq != before.HeadSeq {
+		t.Fatalf("bad input wrote audit rows: before %+v after %+v (%v)", before, after, err)
+	}
+	if k, err := c.GetKey(ctx, "acme", "openai"); err != nil || k.Version != 2 {
+		t.Fatalf("bad input changed the key: %+v %v", k, err)
+	}
+
+	// Authentication and authorization.
+	if status, code := rawCall(t, hc, s.URL, "", "GET", "/api/v1/tenants", ""); status != 401 || code != "unauthorized" {
+		t.Errorf("no token: %d %s", status, code)
+	}
+	if status, code := rawCall(t, hc, s.URL, "kga_not_a_token", "GET", "/api/v1/tenants", ""); status != 401 || code != "unauthorized" {
+		t.Errorf("bad token: %d %s", status, code)
+	}
+	if status, _ := rawCallHeader(t, hc, s.URL, "X-Admin-Key", s.Token, "GET", "/api/v1/tenants"); status != 200 {
+		t.Errorf("X-Admin-Key: %d", status)
+	}
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "globex"}); err != nil {
+		t.Fatal(err)
+	}
+	member, err := c.CreateAdminToken(ctx, client.CreateAdminTokenParams{Name: "viewer", Role: "member", Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := c.CreateAdminToken(ctx, client.CreateAdminTokenParams{Name: "ops", Role: "admin", Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz := []struct {
+		name, token, method, path, body string
+		status                          int
+	}{
+		{"MemberReadsKeys", member.Token.Reveal(), "GET", "/api/v1/tenants/acme/keys", "", 200},
+		{"MemberCannotSet", member.Token.Reveal(), "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"}`, 403},
+		{"MemberCannotReadAudit", member.Token.Reveal(), "GET", "/api/v1/tenants/acme/audit", "", 403},
+		{"AdminOtherTenant", admin.Token.Reveal(), "GET", "/api/v1/tenants/globex/keys", "", 403},
+		{"AdminUnknownTenant", admin.Token.Reveal(), "GET", "/api/v1/tenants/nobody/keys", "", 403},
+		{"AdminCannotGrantBYOK", admin.Token.Reveal(), "PATCH", "/api/v1/tenants/acme", `{"byok_enabled":false}`, 403},
+		{"AdminCannotCreateTenant", admin.Token.Reveal(), "POST", "/api/v1/tenants", `{"name":"evil"}`, 403},
+		{"AdminCannotSetPlatformKey", admin.Token.Reveal(), "PUT", "/api/v1/platform/keys/openai", `{"key":"sk-abcdefghijklmnopqrstuvwxyz012345"}`, 403},
+		{"AdminCannotRotateMasterKey", admin.Token.Reveal(), "POST", "/api/v1/master-key/rotate", "", 403},
+		{"AdminCannotMintPlatformAdmin", admin.Token.Reveal(), "POST", "/api/v1/admin-tokens", `{"name":"x","role":"platform_admin"}`, 403},
+		{"AdminReadsAudit", admin.Token.Reveal(), "GET", "/api/v1/tenants/acme/audit", "", 200},
+		{"AdminCannotReadPlatformAudit", admin.Token.Reveal(), "GET", "/api/v1/audit", "", 403},
+	}
+	for _, tc := range authz {
+		t.Run("Authz/"+tc.name, func(t *testing.T) {
+			if status, code := rawCall(t, hc, s.URL, tc.token, tc.method, tc.path, tc.body); status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, status, code, tc.status)
+			}
+		})
+	}
+	r = cliRun(t, s, admin.Token.Reveal(), canary1, &cliOut, "key", "set", "--tenant", "acme", "--provider", "openai")
+	if r.exit != 0 || !strings.Contains(r.stdout, "rotated") {
+		t.Fatalf("tenant admin rotates: %+v", r)
+	}
+
+	// The audit trail: every change, by whom, with hints only.
+	r = cliRun(t, s, s.Token, "", &cliOut, "audit", "--tenant", "acme", "--json")
+	if r.exit != 0 {
+		t.Fatalf("audit: %+v", r)
+	}
+	var page struct{ Events []client.AuditEvent }
+	if err := json.Unmarshal([]byte(r.stdout), &page); err != nil && json.Unmarshal([]byte(r.stdout), &page.Events) != nil {
+		t.Fatalf("audit --json: %v\n%s", err, r.stdout)
+	}
+	var actions []string
+	tokens := 0
+	for _, e := range page.Events {
+		if e.Action == keygate.ActionTokenCreated {
+			tokens++
+			continue
+		}
+		actions = append(actions, e.Action)
+	}
+	if got, want := strings.Join(actions, " "), "key.rotated key.rotated key.set tenant.created"; got != want || tokens != 2 {
+		t.Errorf("audit actions = %q and %d token.created, want %q and 2", got, tokens, want)
+	}
+	if page.Events[0].Actor.Name != "ops" {
+		t.Errorf("last rotation actor = %+v, want the tenant admin token", page.Events[0].Actor)
+	}
+
+	// Master-key rotation re-wraps everything in the background.
+	rot, err := c.RotateMasterKey(ctx)
+	if err != nil || rot.Primary == rot.Previous {
+		t.Fatalf("rotate master key: %+v %v", rot, err)
+	}
+	waitFor(t, "re-wrap", func() bool {
+		st, err := c.MasterKeyStatus(ctx)
+		return err == nil && st.PendingRewrap == 0 && st.Primary == rot.Primary
+	})
+
+	// Deleting a tenant deletes its keys; its audit rows stay.
+	if err := c.DeleteTenant(ctx, "globex"); err != nil {
+		t.Fatal(err)
+	}
+	r = cliRun(t, s, s.Token, "", &cliOut, "key", "rm", "--tenant", "acme", "--provider", "openai")
+	if r.exit != 0 {
+		t.Fatalf("key rm: %+v", r)
+	}
+	if _, err := c.GetKey(ctx, "acme", "openai"); keygate.ErrorCode(err) != keygate.CodeNotFound {
+		t.Fatalf("key after rm: %v", err)
+	}
+	r = cliRun(t, s, s.Token, "", &cliOut, "audit", "verify")
+	if r.exit != 0 || !strings.Contains(r.stdout, "ok") {
+		t.Fatalf("audit verify: %+v", r)
+	}
+
+	// A restart opens the same data (the fingerprint secret and platform
+	// key were re-wrapped under the new master key) and keeps the token.
+	s.Stop(t)
+	s2 := MustServe(t, dir, nil, args...)
+	if s2.Token != "" {
+		t.Error("a second start printed a new admin token")
+	}
+	c2, _ := client.New(s2.URL, keygate.NewSecret(s.Token), client.WithHTTPClient(hc))
+	pk, err := c2.GetKey(ctx, string(keygate.PlatformScope), "anthropic")
+	if err != nil || pk.Version != 1 {
+		t.Fatalf("platform key after restart: %+v %v", pk, err)
+	}
+	ch, err = c2.PutKey(ctx, "acme", "openai", keygate.NewSecret(canary1))
+	if err != nil || ch.Rotated || ch.Key.Fingerprint != keys.Keys[0].Fingerprint && ch.Key.Hint != "...Q7zX" {
+		t.Fatalf("set after restart: %+v %v", ch, err)
+	}
+	s2.Stop(t)
+
+	// The canary is nowhere.
+	testkit.AssertNoCanary(t, "server logs", append(s.Logs.Bytes(), s2.Logs.Bytes()...))
+	testkit.AssertNoCanary(t, "API responses", rec.bodies.Bytes())
+	testkit.AssertNoCanary(t, "CLI output", cliOut.Bytes())
+	testkit.AssertNoCanaryInDir(t, dir)
+}
+
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func rawCall(tb testing.TB, hc *http.Client, base, token, method, path, body string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(tb, hc, req)
+}
+
+func rawCallHeader(tb testing.TB, hc *http.Client, base, header, token, method, path string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, base+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set(header, token)
+	return do(tb, hc, req)
+}
+
+func do(tb testing.TB, hc *http.Client, req *http.Request) (int, string) {
+	tb.Helper()
+	resp, err := hc.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error struct{ Code string }
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode < 400 {
+		return resp.StatusCode, ""
+	}
+	if e.Error.Code == "" {
+		tb.Errorf("%s %s: %d without an error code", req.Method, req.URL.Path, resp.StatusCode)
+	}
+	return resp.StatusCode, e.Error.Code
+}

@@ -1,0 +1,5 @@
+package provider_test
+
+import "github.com/keygate/keygate"
+
+func mustSecret(s string) keygate.Secret { return keygate.NewSecret(s) }
