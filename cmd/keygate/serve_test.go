@@ -443,3 +443,35 @@ func do(tb testing.TB, hc *http.Client, req *http.Request) (int, string) {
 	}
 	return resp.StatusCode, e.Error.Code
 }
+
+// TestServeAdminTokenFromEnv: KEYGATE_ADMIN_TOKEN becomes the first
+// platform-admin token instead of a generated one, and nothing is printed.
+func TestServeAdminTokenFromEnv(t *testing.T) {
+	const preset = "kga_presetTokenForTestsOnly0123456789abcdefgh"
+	s := MustServe(t, t.TempDir(), map[string]string{"KEYGATE_ADMIN_TOKEN": preset})
+	if s.Token != "" || bytes.Contains(s.Logs.Bytes(), []byte(preset)) {
+		t.Fatal("the preset admin token was printed or logged")
+	}
+	c, err := client.New(s.URL, keygate.NewSecret(preset))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.WhoAmI(context.Background())
+	if err != nil || id.Role != "platform_admin" {
+		t.Fatalf("whoami: %+v %v", id, err)
+	}
+}
+
+// TestServeBadConfig: a configuration error is a usage error (exit 2) that
+// names the field, and nothing is created.
+func TestServeBadConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--data-dir", dir, "--log-level", "loud"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
+	if code := report(&stderr, err); code != exitUsage || !strings.Contains(stderr.String(), "log_level") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("data directory created for a bad configuration: %v", err)
+	}
+}

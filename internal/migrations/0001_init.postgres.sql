@@ -131,3 +131,16 @@ CREATE TABLE audit_head (
 );
 
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+
+-- The audit trail is append-only: the application never updates or deletes
+-- a row, and this trigger makes the database refuse it too. (A superuser can
+-- still drop it; the hash chain is what detects that.)
+CREATE FUNCTION audit_events_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'audit_events is append-only';
+END;
+$$;
+
+CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();

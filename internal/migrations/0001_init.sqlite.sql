@@ -132,3 +132,17 @@ CREATE TABLE audit_head (
 ) STRICT;
 
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+
+-- The audit trail is append-only: the application never updates or deletes
+-- a row, and these triggers make the database refuse it too. (Someone with
+-- write access to the file can still drop them; the hash chain is what
+-- detects that.)
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+	SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+	SELECT RAISE(ABORT, 'audit_events is append-only');
+END;

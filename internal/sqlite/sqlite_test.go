@@ -153,7 +153,14 @@ func TestAuditHeadOutlivesDeletedRow(t *testing.T) {
 	db := MustOpen(t, path, nil)
 	storetest.MustCreateTenant(t, db, "a")
 	storetest.MustCreateTenant(t, db, "b")
-	if _, err := mustRaw(t, path).Exec(`DELETE FROM audit_events WHERE seq = 2`); err != nil {
+	raw := mustRaw(t, path)
+	for _, q := range []string{`DELETE FROM audit_events WHERE seq = 2`, `UPDATE audit_events SET action = 'x' WHERE seq = 1`} {
+		if _, err := raw.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("%s: %v, want the append-only trigger to refuse it", q, err)
+		}
+	}
+	// Someone with write access to the file can drop the trigger.
+	if _, err := raw.Exec(`DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}
 	seq, _, err := db.AuditHead(context.Background())
