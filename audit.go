@@ -18,6 +18,8 @@ const (
 	ActionKeyCleared      = "key.cleared"
 	ActionTokenCreated    = "token.created"
 	ActionTokenRevoked    = "token.revoked"
+	ActionPolicyUpdated   = "policy.updated"
+	ActionKeyStatus       = "key.status_changed"
 	ActionMasterKeyRotate = "master_key.rotated"
 )
 

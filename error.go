@@ -22,8 +22,40 @@ const (
 	CodeRateLimited        = "rate_limited"         // the tenant's rate limit is reached
 	CodeUnavailable        = "unavailable"          // a dependency (storage, master key) is not reachable
 	CodeUnsupported        = "unsupported"          // the operation is not possible with this configuration
+	CodeUnknownModel       = "unknown_model"        // a model name no provider is routed for
+	CodeUpstreamError      = "upstream_error"       // the provider could not be reached or broke off
 	CodeInternal           = "internal"             // anything else; details are logged server-side only
 )
+
+// HTTPStatus maps every error code to its HTTP status: the one table that
+// every transport uses. Unknown codes are 500.
+func HTTPStatus(code string) int {
+	switch code {
+	case CodeInvalidRequest, CodeInvalidJSON, CodeUnknownProvider, CodeUnknownModel, CodeProviderKeyMissing:
+		return 400
+	case CodeUnauthorized:
+		return 401
+	case CodeForbidden:
+		return 403
+	case CodeNotFound:
+		return 404
+	case CodeConflict:
+		return 409
+	case CodeBodyTooLarge:
+		return 413
+	case CodeInvalidKeyFormat:
+		return 422
+	case CodeBudgetExceeded, CodeRateLimited:
+		return 429
+	case CodeUnsupported:
+		return 501
+	case CodeUpstreamError:
+		return 502
+	case CodeUnavailable:
+		return 503
+	}
+	return 500
+}
 
 // Error is the error type whose code and message may be shown to a caller.
 // The message must never contain a secret. Any other error reaches callers as

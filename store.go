@@ -16,6 +16,8 @@ import "context"
 // CodeConflict for a taken unique name; anything else is an internal error
 // wrapped with what failed.
 type Store interface {
+	GatewayStore
+
 	// CreateTenant inserts t (ID, Name, BYOKEnabled set by the caller) and
 	// returns it with its timestamps. Returns conflict if the name or id is
 	// taken.

@@ -75,7 +75,16 @@ func commands() []*command {
 		{noun: "admin-token", verb: "list", args: "[--tenant TENANT]", summary: "list admin tokens", json: true, run: adminTokenList},
 		{noun: "admin-token", verb: "revoke", args: "ID", summary: "revoke an admin token", run: adminTokenRevoke},
 
+		{noun: "token", verb: "create", args: "--tenant TENANT [--name NAME]", summary: "create a gateway token (kg_...) for a tenant's apps and print it once", json: true, run: tokenCreate},
+		{noun: "token", verb: "list", args: "--tenant TENANT", summary: "list a tenant's gateway tokens", json: true, run: tokenList},
+		{noun: "token", verb: "revoke", args: "--tenant TENANT ID", summary: "revoke a gateway token", run: tokenRevoke},
+
+		{noun: "policy", verb: "get", args: "--tenant TENANT", summary: "show which keys a tenant's calls may use, per provider", json: true, run: policyGet},
+		{noun: "policy", verb: "set", args: "--tenant TENANT [--provider P] [--mode M] [--allow-request-keys=true|false] [--fallback-on-error=true|false] [--clear]", summary: "change the default or one provider's rule of a tenant's policy", json: true, run: policySet},
+
 		{noun: "whoami", summary: "show who the token is", json: true, run: whoami},
+
+		{noun: "dev", verb: "fake-provider", args: "[--addr HOST:PORT] [--revoke KEY]... [--delay DURATION]", summary: "serve a fake of every provider for demos and load tests (no keygate server needed)", run: devFakeProvider},
 	}
 }
 

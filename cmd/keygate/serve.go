@@ -22,8 +22,11 @@ import (
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/postgres"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/proxy"
+	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
+	"github.com/keygate/keygate/internal/usage"
 )
 
 // runServe is `keygate serve`: it builds every dependency from the
@@ -103,11 +106,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		jobs.start("rewrap", func(ctx context.Context) error { _, err := vault.Rewrap(ctx); return err })
 	}
 
+	res := resolver.New(store, vault, resolver.Options{Logger: logger})
+	recorder := usage.NewMemory(10000)
+	gateway := proxy.New(proxy.Deps{
+		Catalog:      catalog,
+		Resolver:     res,
+		Health:       vault,
+		Usage:        recorder,
+		Logger:       logger,
+		MaxBodyBytes: cfg.MaxRequestBytes,
+		Background: func(f func(context.Context)) {
+			jobs.start("key-health", func(ctx context.Context) error { f(ctx); return nil })
+		},
+	})
+
 	a := api.New(api.Deps{
 		Store:         store,
 		Vault:         vault,
 		Auth:          auth.NewService(store),
 		Providers:     catalog,
+		Gateway:       res,
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
 		BYOKDefault:   cfg.BYOKDefault,
@@ -115,7 +133,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Logger:        logger,
 		Background:    jobs.start,
 	})
-	handler := server.New(server.Deps{API: a, Ready: store.Ping, Logger: logger})
+	handler := server.New(server.Deps{API: a, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(), Ready: store.Ping, Logger: logger})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -66,8 +66,12 @@ func (c *cli) printNounUsage(w io.Writer, noun string) error {
 		}
 	}
 	tw.Flush()
-	_, err := fmt.Fprintf(w, "\nEvery command takes --addr and --token; read commands take --json.\n"+
-		"Run 'keygate %s <subcommand> --help' for its flags, 'keygate help' for settings and exit codes.\n", noun)
+	common := "Every command takes --addr and --token; read commands take --json."
+	if noun == "dev" {
+		common = "These commands run locally and talk to no keygate server."
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n"+
+		"Run 'keygate %s <subcommand> --help' for its flags, 'keygate help' for settings and exit codes.\n", common, noun)
 	return err
 }
 

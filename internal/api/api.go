@@ -31,6 +31,17 @@ type Store interface {
 	ListAudit(ctx context.Context, f keygate.AuditFilter) ([]keygate.AuditEvent, error)
 	ScanAudit(ctx context.Context, afterSeq int64, limit int) ([]keygate.AuditEvent, error)
 	AuditHead(ctx context.Context) (int64, string, error)
+	CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, ev keygate.AuditEvent) (keygate.GatewayToken, error)
+	ListGatewayTokens(ctx context.Context, tenant keygate.TenantID) ([]keygate.GatewayToken, error)
+	RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, id string, ev keygate.AuditEvent) error
+	GetPolicy(ctx context.Context, tenant keygate.TenantID) (keygate.TenantPolicy, error)
+	PutPolicy(ctx context.Context, p keygate.TenantPolicy, ev keygate.AuditEvent) (keygate.TenantPolicy, error)
+}
+
+// Gateway is told about changes that its caches hold.
+type Gateway interface {
+	InvalidateToken(id string)
+	InvalidateTenant(id keygate.TenantID)
 }
 
 // Vault is the key lifecycle the API drives.
@@ -63,6 +74,8 @@ type Deps struct {
 	Vault     Vault
 	Auth      Authenticator
 	Providers Providers
+	// Gateway, if set, drops cached tokens and tenant policies on change.
+	Gateway Gateway
 	// MasterKeys rotates the master key; nil means rotation is unsupported.
 	MasterKeys    keyvault.MasterKeys
 	MasterKeyKind string

@@ -6,32 +6,8 @@ import (
 	"github.com/keygate/keygate"
 )
 
-// statusOf maps every error code to its HTTP status: the one table.
-var statusOf = map[string]int{
-	keygate.CodeInvalidRequest:     http.StatusBadRequest,
-	keygate.CodeInvalidJSON:        http.StatusBadRequest,
-	keygate.CodeBodyTooLarge:       http.StatusRequestEntityTooLarge,
-	keygate.CodeUnknownProvider:    http.StatusBadRequest,
-	keygate.CodeInvalidKeyFormat:   http.StatusUnprocessableEntity,
-	keygate.CodeNotFound:           http.StatusNotFound,
-	keygate.CodeConflict:           http.StatusConflict,
-	keygate.CodeUnauthorized:       http.StatusUnauthorized,
-	keygate.CodeForbidden:          http.StatusForbidden,
-	keygate.CodeProviderKeyMissing: http.StatusBadRequest,
-	keygate.CodeBudgetExceeded:     http.StatusTooManyRequests,
-	keygate.CodeRateLimited:        http.StatusTooManyRequests,
-	keygate.CodeUnavailable:        http.StatusServiceUnavailable,
-	keygate.CodeUnsupported:        http.StatusNotImplemented,
-	keygate.CodeInternal:           http.StatusInternalServerError,
-}
-
-// StatusOf returns the HTTP status of an error code (500 for unknown codes).
-func StatusOf(code string) int {
-	if s, ok := statusOf[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+// StatusOf returns the HTTP status of an error code (keygate.HTTPStatus).
+func StatusOf(code string) int { return keygate.HTTPStatus(code) }
 
 type errorBody struct {
 	Error errorDetail `json:"error"`

@@ -24,6 +24,13 @@ func (a *API) routes() []route {
 		{"PUT", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyPut},
 		{"DELETE", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyDelete},
 
+		{"POST", "/api/v1/tenants/{tenant}/tokens", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenCreate},
+		{"GET", "/api/v1/tenants/{tenant}/tokens", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenList},
+		{"DELETE", "/api/v1/tenants/{tenant}/tokens/{id}", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenRevoke},
+
+		{"GET", "/api/v1/tenants/{tenant}/policy", auth.RightKeyRead, scopeTenant, a.handlePolicyGet},
+		{"PUT", "/api/v1/tenants/{tenant}/policy", auth.RightPolicyWrite, scopeTenant, a.handlePolicyPut},
+
 		{"GET", "/api/v1/tenants/{tenant}/audit", auth.RightAuditRead, scopeTenant, a.handleAuditList},
 		{"GET", "/api/v1/audit", auth.RightPlatformAudit, scopePlatform, a.handleAuditList},
 		{"GET", "/api/v1/audit/verify", auth.RightPlatformAudit, scopePlatform, a.handleAuditVerify},

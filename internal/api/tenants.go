@@ -104,6 +104,9 @@ func (a *API) handleTenantUpdate(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	a.d.Vault.InvalidateOwner(t.ID)
+	if a.d.Gateway != nil {
+		a.d.Gateway.InvalidateTenant(t.ID)
+	}
 	return http.StatusOK, toTenantJSON(t), nil
 }
 
@@ -115,6 +118,9 @@ func (a *API) handleTenantDelete(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	a.d.Vault.InvalidateOwner(c.tenant.ID)
+	if a.d.Gateway != nil {
+		a.d.Gateway.InvalidateTenant(c.tenant.ID)
+	}
 	return http.StatusNoContent, nil, nil
 }
 

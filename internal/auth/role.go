@@ -13,7 +13,8 @@ const (
 	RightKeyRead     Right = "key.read"
 	RightKeyWrite    Right = "key.write"
 	RightAuditRead   Right = "audit.read"
-	RightTokenManage Right = "token.manage" // admin tokens of the tenant
+	RightTokenManage Right = "token.manage" // admin and gateway tokens of the tenant
+	RightPolicyWrite Right = "policy.write" // the tenant's key-selection policy
 
 	RightTenantCreate   Right = "platform.tenant.create"
 	RightTenantList     Right = "platform.tenant.list"
@@ -29,7 +30,7 @@ const (
 func tenantRights(r keygate.Role) []Right {
 	switch r {
 	case keygate.RoleOwner:
-		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage}
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage, RightPolicyWrite}
 	case keygate.RoleAdmin:
 		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead}
 	case keygate.RoleMember:

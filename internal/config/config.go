@@ -47,6 +47,9 @@ type Config struct {
 	BYOKDefault bool `toml:"byok_default"`
 	// MaxBodyBytes caps management API request bodies. Default 1 MiB.
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// MaxRequestBytes caps gateway request bodies that keygate reads to
+	// find the model (and passthrough bodies). Default 32 MiB.
+	MaxRequestBytes int64 `toml:"max_request_bytes"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -89,6 +92,7 @@ func Default() Config {
 		LogLevel:        "info",
 		BYOKDefault:     true,
 		MaxBodyBytes:    1 << 20,
+		MaxRequestBytes: 32 << 20,
 		ShutdownTimeout: Duration{30 * time.Second},
 	}
 }
@@ -112,6 +116,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		logLevel    = fs.String("log-level", c.LogLevel, "debug, info, warn or error [KEYGATE_LOG_LEVEL]")
 		byokDefault = fs.Bool("byok-default", c.BYOKDefault, "byok_enabled for new tenants [KEYGATE_BYOK_DEFAULT]")
 		maxBody     = fs.Int64("max-body-bytes", c.MaxBodyBytes, "limit of management API request bodies [KEYGATE_MAX_BODY_BYTES]")
+		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -164,6 +169,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["max-body-bytes"] {
 		c.MaxBodyBytes = *maxBody
+	}
+	if set["max-request-bytes"] {
+		c.MaxRequestBytes = *maxRequest
 	}
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
@@ -230,6 +238,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxBodyBytes = n
 	}
+	if v := getenv("KEYGATE_MAX_REQUEST_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_MAX_REQUEST_BYTES: %q is not an integer", v)
+		}
+		c.MaxRequestBytes = n
+	}
 	if v := getenv("KEYGATE_SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -276,6 +291,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: %d is below the minimum of 1024", c.MaxBodyBytes))
+	}
+	if c.MaxRequestBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_request_bytes: %d is below the minimum of 1024", c.MaxRequestBytes))
 	}
 	if c.ShutdownTimeout.Duration < 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))

@@ -29,6 +29,7 @@ type Store interface {
 	GetSetting(ctx context.Context, name string) (keygate.Sealed, error)
 	InitSetting(ctx context.Context, name string, s keygate.Sealed) (keygate.Sealed, error)
 	AppendAudit(ctx context.Context, ev keygate.AuditEvent) (keygate.AuditEvent, error)
+	SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev keygate.AuditEvent) (bool, error)
 }
 
 // Catalog checks provider names and key formats.
@@ -42,6 +43,11 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Rand   io.Reader
+	// CacheTTL bounds how long an opened key (or the knowledge that there
+	// is none) is served from memory without asking storage. Changes made
+	// through this process invalidate at once; the TTL bounds staleness
+	// for changes made elsewhere. Default 30s.
+	CacheTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -53,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = 30 * time.Second
 	}
 	return o
 }
@@ -77,6 +86,7 @@ type cacheKey struct {
 }
 
 type cached struct {
+	absent bool // no key is stored
 	key    keygate.Secret
 	meta   keygate.ProviderKey // without sealed material
 	loaded time.Time

@@ -12,30 +12,54 @@ import (
 // metadata, from the cache when it is warm. Returns not_found if no key is
 // stored. The caller must not retain the Secret beyond the call it serves.
 func (s *Service) Resolve(ctx context.Context, owner keygate.TenantID, provider string) (keygate.Secret, keygate.ProviderKey, error) {
+	key, meta, ok, err := s.Lookup(ctx, owner, provider)
+	if err != nil {
+		return keygate.Secret{}, keygate.ProviderKey{}, err
+	}
+	if !ok {
+		return keygate.Secret{}, keygate.ProviderKey{}, keygate.Errorf(keygate.CodeNotFound, "No %s key is stored for %s.", provider, owner)
+	}
+	return key, meta, nil
+}
+
+// Lookup is Resolve for the hot path: it reports a missing key as ok=false
+// instead of an error, and caches that answer too, so that a tenant without
+// a key costs no storage round trip (and no allocation) per call. Cached
+// entries live at most CacheTTL, a safety net behind the invalidations.
+func (s *Service) Lookup(ctx context.Context, owner keygate.TenantID, provider string) (keygate.Secret, keygate.ProviderKey, bool, error) {
 	ck := cacheKey{owner, provider}
+	now := s.opt.Now()
 	s.mu.RLock()
 	c, ok := s.cache[ck]
 	gen := s.gen[ck]
 	s.mu.RUnlock()
-	if ok {
-		return c.key, c.meta, nil
+	if ok && now.Sub(c.loaded) < s.opt.CacheTTL {
+		return c.key, c.meta, !c.absent, nil
 	}
 	k, err := s.store.GetKey(ctx, owner, provider)
+	if keygate.IsCode(err, keygate.CodeNotFound) {
+		s.fill(ck, gen, cached{absent: true, loaded: now})
+		return keygate.Secret{}, keygate.ProviderKey{}, false, nil
+	}
 	if err != nil {
-		return keygate.Secret{}, keygate.ProviderKey{}, err
+		return keygate.Secret{}, keygate.ProviderKey{}, false, fmt.Errorf("load %s key of %s: %w", provider, owner, err)
 	}
 	key, err := s.keyring.Open(ctx, k.Sealed, envelope.AD{Owner: owner, Provider: provider, KeyID: k.ID, Version: k.Version})
 	if err != nil {
-		return keygate.Secret{}, keygate.ProviderKey{}, fmt.Errorf("open %s key %s v%d: %w", provider, k.ID, k.Version, err)
+		return keygate.Secret{}, keygate.ProviderKey{}, false, fmt.Errorf("open %s key %s v%d: %w", provider, k.ID, k.Version, err)
 	}
 	k.Sealed = keygate.Sealed{}
+	s.fill(ck, gen, cached{key: key, meta: k, loaded: now})
+	return key, k, true, nil
+}
+
+// fill caches c unless the entry was invalidated while it was loading.
+func (s *Service) fill(ck cacheKey, gen uint64, c cached) {
 	s.mu.Lock()
-	// Only fill if nothing invalidated the entry while it was loading.
 	if s.gen[ck] == gen {
-		s.cache[ck] = cached{key: key, meta: k, loaded: s.opt.Now()}
+		s.cache[ck] = c
 	}
 	s.mu.Unlock()
-	return key, k, nil
 }
 
 // Invalidate drops the cached key of owner for provider. Other replicas are

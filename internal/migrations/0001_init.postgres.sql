@@ -69,6 +69,8 @@ CREATE TABLE admin_tokens (
 
 CREATE INDEX admin_tokens_tenant_id_idx ON admin_tokens (tenant_id);
 
+-- Only a token's SHA-256 hash is stored. Revoked tokens stay (revoked_at set)
+-- so that a lookup can tell "revoked" from "unknown".
 CREATE TABLE gateway_tokens (
 	id TEXT NOT NULL PRIMARY KEY,
 	name TEXT NOT NULL,
@@ -78,7 +80,6 @@ CREATE TABLE gateway_tokens (
 	created_by TEXT NOT NULL,
 	created_at TIMESTAMPTZ NOT NULL,
 	revoked_at TIMESTAMPTZ,
-	last_used_at TIMESTAMPTZ,
 	CONSTRAINT gateway_tokens_hash_key UNIQUE (hash)
 );
 

@@ -70,6 +70,8 @@ CREATE TABLE admin_tokens (
 
 CREATE INDEX admin_tokens_tenant_id_idx ON admin_tokens (tenant_id);
 
+-- Only a token's SHA-256 hash is stored. Revoked tokens stay (revoked_at set)
+-- so that a lookup can tell "revoked" from "unknown".
 CREATE TABLE gateway_tokens (
 	id TEXT NOT NULL PRIMARY KEY,
 	name TEXT NOT NULL,
@@ -79,7 +81,6 @@ CREATE TABLE gateway_tokens (
 	created_by TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
 	revoked_at INTEGER,
-	last_used_at INTEGER,
 	CONSTRAINT gateway_tokens_hash_key UNIQUE (hash)
 ) STRICT;
 

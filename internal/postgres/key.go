@@ -126,7 +126,7 @@ func (db *DB) GetKey(ctx context.Context, owner keygate.TenantID, provider strin
 	var k keygate.ProviderKey
 	err := db.read(ctx, fmt.Sprintf("get %s key of %s", provider, owner), func(tx *tx) error {
 		var err error
-		k, err = getKey(ctx, tx, owner, provider, "")
+		k, err = getKey(ctx, tx, owner, provider)
 		return err
 	})
 	return k, err
@@ -152,7 +152,20 @@ func (db *DB) ListKeys(ctx context.Context, owner keygate.TenantID) ([]keygate.P
 // version. Returns not_found if there is none.
 func (db *DB) DeleteKey(ctx context.Context, owner keygate.TenantID, provider string, ev keygate.AuditEvent) error {
 	return db.write(ctx, fmt.Sprintf("delete %s key of %s", provider, owner), func(tx *tx) error {
-		k, err := getKey(ctx, tx, owner, provider, " FOR UPDATE OF k")
+		// Lock the key row alone first: after waiting for a concurrent
+		// rotation, a locked join would recheck the new current_version
+		// against the old version row and find nothing. The read after the
+		// lock sees the rotation.
+		var locked string
+		err := tx.QueryRow(ctx, `SELECT id FROM provider_keys WHERE owner = $1 AND provider = $2 FOR UPDATE`,
+			string(owner), provider).Scan(&locked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return noKey(owner, provider)
+		}
+		if err != nil {
+			return fmt.Errorf("lock key row: %w", err)
+		}
+		k, err := getKey(ctx, tx, owner, provider)
 		if err != nil {
 			return err
 		}
@@ -167,10 +180,9 @@ func (db *DB) DeleteKey(ctx context.Context, owner keygate.TenantID, provider st
 	})
 }
 
-// getKey reads the owner's current key for provider; lock is "" or a
-// locking clause.
-func getKey(ctx context.Context, tx *tx, owner keygate.TenantID, provider, lock string) (keygate.ProviderKey, error) {
-	k, err := scanKey(tx.QueryRow(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.owner = $1 AND k.provider = $2`+lock,
+// getKey reads the owner's current key for provider.
+func getKey(ctx context.Context, tx *tx, owner keygate.TenantID, provider string) (keygate.ProviderKey, error) {
+	k, err := scanKey(tx.QueryRow(ctx, `SELECT `+keyColumns+keyFrom+`WHERE k.owner = $1 AND k.provider = $2`,
 		string(owner), provider))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, noKey(owner, provider)

@@ -35,3 +35,33 @@ func New(random io.Reader) string {
 
 // NewRandom returns a fresh request id from crypto/rand.
 func NewRandom() string { return New(rand.Reader) }
+
+// Info is what the handlers of a request tell the access log about it. The
+// server's middleware puts one in every request's context; handlers fill
+// what they know. Fields are only ever set by the goroutine serving the
+// request.
+type Info struct {
+	// Status, when set, replaces the status the response writer saw: 499
+	// for a client that went away mid-response.
+	Status    int
+	Tenant    string
+	Provider  string
+	Model     string
+	KeySource string
+}
+
+type infoKey struct{}
+
+// WithInfo returns ctx carrying info.
+func WithInfo(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, infoKey{}, info)
+}
+
+// InfoFrom returns the request's Info, or a throwaway one if there is none,
+// so handlers never need to check.
+func InfoFrom(ctx context.Context) *Info {
+	if i, ok := ctx.Value(infoKey{}).(*Info); ok {
+		return i
+	}
+	return &Info{}
+}

@@ -11,13 +11,15 @@ import (
 )
 
 // withRequestID gives every request a fresh id, in its context and in the
-// X-Request-Id response header. A client-sent id is not trusted: it would
-// let callers forge entries in the audit trail.
+// X-Request-Id response header, and an Info for the access log. A
+// client-sent id is not trusted: it would let callers forge entries in the
+// audit trail.
 func withRequestID(random io.Reader, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := reqid.New(random)
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), id)))
+		ctx := reqid.WithInfo(reqid.With(r.Context(), id), &reqid.Info{})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -54,28 +56,42 @@ func (s *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withAccessLog logs one JSON line per request. It logs the path only, never
-// the query string (some SDKs put keys there) or any header.
+// withAccessLog logs one JSON line per request, also when the handler
+// aborts (a proxied stream whose client went away). It logs the path only,
+// never the query string (some SDKs put keys there) or any header.
 func withAccessLog(logger *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			info := reqid.InfoFrom(r.Context())
+			status := sw.status
+			switch {
+			case info.Status != 0:
+				status = info.Status
+			case r.Context().Err() != nil && status == 0:
+				status = 499 // the client went away before an answer
+			case status == 0:
+				status = http.StatusOK
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", reqid.From(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", now().Sub(start)),
+			}
+			if info.Provider != "" {
+				attrs = append(attrs,
+					slog.String("tenant", info.Tenant),
+					slog.String("provider", info.Provider),
+					slog.String("model", info.Model),
+					slog.String("key_source", info.KeySource))
+			}
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		}()
 		next.ServeHTTP(sw, r)
-		status := sw.status
-		if r.Context().Err() != nil && status == 0 {
-			status = 499 // the client went away before an answer
-		}
-		if status == 0 {
-			status = http.StatusOK
-		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", reqid.From(r.Context())),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", status),
-			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", now().Sub(start)),
-		)
 	})
 }
 

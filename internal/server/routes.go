@@ -8,7 +8,14 @@ import (
 
 // addRoutes mounts every route of the server.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	mux.Handle("/api/v1/", d.API)
+	if d.API != nil {
+		mux.Handle("/api/v1/", d.API)
+	}
+	if d.Gateway != nil {
+		for _, prefix := range d.GatewayPrefixes {
+			mux.Handle(prefix, d.Gateway)
+		}
+	}
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,10 @@ import (
 type Deps struct {
 	// API serves /api/v1/.
 	API http.Handler
+	// Gateway serves the proxied provider APIs under GatewayPrefixes
+	// (/v1/ and /{provider}/).
+	Gateway         http.Handler
+	GatewayPrefixes []string
 	// Ready reports whether storage is reachable, for /readyz.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger

@@ -195,3 +195,34 @@ func BenchmarkGetKey(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkGatewayTokenByHash(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	tok := storetest.MustCreateGatewayToken(b, db, tn.ID, "gt_bench", []byte("hash-bench"))
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GatewayTokenByHash(ctx, tok.Hash); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGetPolicy(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	tn := storetest.MustCreateTenant(b, db, "acme")
+	storetest.MustPutPolicy(b, db, keygate.TenantPolicy{Tenant: tn.ID, Default: keygate.DefaultPolicy(),
+		Providers: map[string]keygate.Policy{"openai": {Mode: keygate.ModeTenantOnly}, "anthropic": {Mode: keygate.ModePlatformOnly}}})
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GetPolicy(ctx, tn.ID); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -1,8 +1,8 @@
 // Package clienttest is an in-memory fake of keygate's management API
 // (/api/v1), for testing the Go client and the CLI without a real server. It
 // implements just enough of the API: tenants, tenant and platform keys, audit
-// events with paging, chain verification, the master key, admin tokens and
-// whoami, with a deterministic clock. It keeps every request it received so
+// events with paging, chain verification, the master key, admin tokens,
+// gateway tokens, policies and whoami, with a deterministic clock. It keeps every request it received so
 // tests can check what went over the wire.
 //
 // Import it from tests only.
@@ -58,7 +58,9 @@ type Server struct {
 	tenants  map[keygate.TenantID]*client.Tenant
 	keys     map[string]*client.Key // owner + "/" + provider
 	events   []client.AuditEvent
-	tokens   map[string]*client.AdminToken // token → metadata
+	tokens   map[string]*client.AdminToken   // token → metadata
+	gateway  map[string]*client.GatewayToken // token → metadata
+	policies map[keygate.TenantID]*client.Policy
 	master   client.MasterKey
 	verify   *client.AuditVerification
 	failNext *failure
@@ -74,11 +76,13 @@ type failure struct {
 // starting a server: serve its Handler yourself.
 func New() *Server {
 	s := &Server{
-		now:     Start(),
-		tenants: map[keygate.TenantID]*client.Tenant{},
-		keys:    map[string]*client.Key{},
-		tokens:  map[string]*client.AdminToken{},
-		master:  client.MasterKey{Primary: "mk_initial", Kind: "file"},
+		now:      Start(),
+		tenants:  map[keygate.TenantID]*client.Tenant{},
+		keys:     map[string]*client.Key{},
+		tokens:   map[string]*client.AdminToken{},
+		gateway:  map[string]*client.GatewayToken{},
+		policies: map[keygate.TenantID]*client.Policy{},
+		master:   client.MasterKey{Primary: "mk_initial", Kind: "file"},
 	}
 	s.tokens[Token] = &client.AdminToken{ID: "at_bootstrap", Name: "bootstrap", Role: keygate.RolePlatformAdmin, CreatedBy: "system", CreatedAt: Start()}
 	return s
@@ -168,6 +172,11 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/admin-tokens", s.createToken)
 	route("GET /api/v1/admin-tokens", s.listTokens)
 	route("DELETE /api/v1/admin-tokens/{id}", s.revokeToken)
+	route("POST /api/v1/tenants/{tenant}/tokens", s.createGatewayToken)
+	route("GET /api/v1/tenants/{tenant}/tokens", s.listGatewayTokens)
+	route("DELETE /api/v1/tenants/{tenant}/tokens/{id}", s.revokeGatewayToken)
+	route("GET /api/v1/tenants/{tenant}/policy", s.getPolicy)
+	route("PUT /api/v1/tenants/{tenant}/policy", s.putPolicy)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, keygate.CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
 	})
@@ -381,6 +390,12 @@ func (s *Server) deleteTenant(r *http.Request, _ []byte, who *client.AdminToken)
 			delete(s.keys, k)
 		}
 	}
+	for k, g := range s.gateway {
+		if g.Tenant == t.ID {
+			delete(s.gateway, k)
+		}
+	}
+	delete(s.policies, t.ID)
 	s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTenantDeleted})
 	return http.StatusNoContent, nil, nil
 }

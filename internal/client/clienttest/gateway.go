@@ -1,0 +1,163 @@
+package clienttest
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+)
+
+// SetPolicy stores p as the policy of tenant id, as if it had been PUT (for
+// tests that need a policy without going through the client).
+func (s *Server) SetPolicy(id keygate.TenantID, p client.Policy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.Tenant = id
+	now := s.now
+	p.UpdatedAt = &now
+	s.policies[id] = &p
+}
+
+// writer refuses the read-only member role.
+func writer(who *client.AdminToken) error {
+	if who.Role == keygate.RoleMember {
+		return errf(http.StatusForbidden, keygate.CodeForbidden, "A member token is read-only.")
+	}
+	return nil
+}
+
+func (s *Server) createGatewayToken(r *http.Request, body []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := writer(who); err != nil {
+		return 0, nil, err
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	if err := decode(body, &p); err != nil {
+		return 0, nil, err
+	}
+	if p.Name == "" {
+		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "A token name is required.")
+	}
+	g := client.GatewayToken{ID: s.nextID("gt"), Name: p.Name, Tenant: t.ID, CreatedBy: who.ID, CreatedAt: s.now}
+	token := fmt.Sprintf("kg_fake%024d", s.seq)
+	g.Prefix = token[:7]
+	s.gateway[token] = &g
+	s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTokenCreated})
+	return http.StatusCreated, struct {
+		client.GatewayToken
+		Token string `json:"token"`
+	}{g, token}, nil
+}
+
+func (s *Server) listGatewayTokens(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	l := client.GatewayTokenList{Tokens: []client.GatewayToken{}}
+	for _, g := range s.gateway {
+		if g.Tenant == t.ID {
+			l.Tokens = append(l.Tokens, *g)
+		}
+	}
+	// Newest first; ids grow with time.
+	sort.Slice(l.Tokens, func(i, j int) bool { return l.Tokens[i].ID > l.Tokens[j].ID })
+	return http.StatusOK, l, nil
+}
+
+func (s *Server) revokeGatewayToken(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := writer(who); err != nil {
+		return 0, nil, err
+	}
+	for _, g := range s.gateway {
+		if g.ID == r.PathValue("id") && g.Tenant == t.ID && g.RevokedAt == nil {
+			now := s.now
+			g.RevokedAt = &now
+			s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTokenRevoked})
+			return http.StatusNoContent, nil, nil
+		}
+	}
+	return 0, nil, errf(http.StatusNotFound, keygate.CodeNotFound, "No active gateway token %q for tenant %s.", r.PathValue("id"), t.ID)
+}
+
+// policyFor returns the stored policy of id, or the defaults.
+func (s *Server) policyFor(id keygate.TenantID) client.Policy {
+	if p, ok := s.policies[id]; ok {
+		c := *p
+		c.Providers = make(map[string]client.PolicyRule, len(p.Providers))
+		for k, v := range p.Providers {
+			c.Providers[k] = v
+		}
+		return c
+	}
+	d := keygate.DefaultPolicy()
+	return client.Policy{Tenant: id, Default: client.PolicyRule{Mode: d.Mode, AllowRequestKeys: d.AllowRequestKeys, FallbackOnError: d.FallbackOnError}, Providers: map[string]client.PolicyRule{}}
+}
+
+func (s *Server) getPolicy(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.policyFor(t.ID), nil
+}
+
+// rule applies the server's defaults to a decoded rule and checks its mode.
+func rule(r *client.PolicyRule, where string) (client.PolicyRule, error) {
+	if r == nil {
+		r = &client.PolicyRule{}
+	}
+	out := *r
+	if out.Mode == "" {
+		out.Mode = keygate.DefaultPolicy().Mode
+	}
+	if !out.Mode.Valid() {
+		return out, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "%s: mode %q is not tenant_then_platform, tenant_only or platform_only.", where, out.Mode)
+	}
+	return out, nil
+}
+
+func (s *Server) putPolicy(r *http.Request, body []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := writer(who); err != nil {
+		return 0, nil, err
+	}
+	var req struct {
+		Default   *client.PolicyRule            `json:"default"`
+		Providers map[string]*client.PolicyRule `json:"providers"`
+	}
+	if err := decode(body, &req); err != nil {
+		return 0, nil, err
+	}
+	p := client.Policy{Tenant: t.ID, Providers: map[string]client.PolicyRule{}}
+	if p.Default, err = rule(req.Default, "default"); err != nil {
+		return 0, nil, err
+	}
+	for name, pr := range req.Providers {
+		if _, ok := keyPrefix(name); !ok {
+			return 0, nil, errf(http.StatusBadRequest, keygate.CodeUnknownProvider, "Unknown provider %q.", name)
+		}
+		if p.Providers[name], err = rule(pr, name); err != nil {
+			return 0, nil, err
+		}
+	}
+	now := s.now
+	p.UpdatedAt = &now
+	s.policies[t.ID] = &p
+	s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionPolicyUpdated})
+	return http.StatusOK, s.policyFor(t.ID), nil
+}

@@ -1,0 +1,111 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// GatewayToken is the API's gateway token object: what identifies a tenant's
+// app to the gateway, never the token itself.
+type GatewayToken struct {
+	ID     string           `json:"id"` // "gt_..."
+	Name   string           `json:"name"`
+	Tenant keygate.TenantID `json:"tenant"`
+	// Prefix is the first characters of the token ("kg_AbC1"), enough to
+	// tell tokens apart, not to use one.
+	Prefix    string     `json:"prefix"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// NewGatewayToken is a gateway token just created: its metadata and the token
+// ("kg_..."), which the server shows only this once. Token redacts like every
+// Secret (also when the struct is marshalled); reveal it only to show it to
+// its creator.
+type NewGatewayToken struct {
+	GatewayToken
+	Token keygate.Secret
+}
+
+// GatewayTokenList is the API's answer to GET /tenants/{tenant}/tokens.
+type GatewayTokenList struct {
+	Tokens []GatewayToken `json:"tokens"`
+}
+
+// tokensPath returns the gateway tokens of tenant, or one of them.
+func tokensPath(tenant, id string) (string, error) {
+	if err := required("tenant", tenant); err != nil {
+		return "", err
+	}
+	p := "/tenants/" + pathEscape(tenant) + "/tokens"
+	if id != "" {
+		p += "/" + pathEscape(id)
+	}
+	return p, nil
+}
+
+// CreateGatewayToken mints a gateway token named name for the tenant (id or
+// name) and returns it with the token, which is never shown again. The server
+// answers not_found for an unknown tenant, invalid_request for a name it
+// refuses, and forbidden when the caller may not act on the tenant.
+func (c *Client) CreateGatewayToken(ctx context.Context, tenant, name string) (NewGatewayToken, error) {
+	var nt NewGatewayToken
+	p, err := tokensPath(tenant, "")
+	if err != nil {
+		return nt, err
+	}
+	body, err := jsonBody(struct {
+		Name string `json:"name"`
+	}{name})
+	if err != nil {
+		return nt, err
+	}
+	// Decode the token as a plain string, then move it into a Secret at
+	// once; Secret has no unmarshaller on purpose.
+	var out struct {
+		GatewayToken
+		Token string `json:"token"`
+	}
+	status, err := c.do(ctx, call{method: http.MethodPost, path: p, body: body, out: &out})
+	if err != nil {
+		return nt, err
+	}
+	if out.Token == "" {
+		return nt, &Error{Method: http.MethodPost, Path: "/api/v1" + p, Status: status, Err: errors.New("the answer has no token")}
+	}
+	nt.GatewayToken = out.GatewayToken
+	nt.Token = keygate.NewSecret(out.Token)
+	return nt, nil
+}
+
+// ListGatewayTokens returns the tenant's gateway tokens, revoked ones
+// included, newest first; not_found for an unknown tenant.
+func (c *Client) ListGatewayTokens(ctx context.Context, tenant string) ([]GatewayToken, error) {
+	p, err := tokensPath(tenant, "")
+	if err != nil {
+		return nil, err
+	}
+	var l GatewayTokenList
+	_, err = c.do(ctx, call{method: http.MethodGet, path: p, out: &l})
+	return l.Tokens, err
+}
+
+// RevokeGatewayToken revokes the tenant's gateway token id ("gt_..."); the
+// gateway refuses it from then on. not_found if the tenant has no such token
+// or it is already revoked.
+func (c *Client) RevokeGatewayToken(ctx context.Context, tenant, id string) error {
+	if err := required("token id", id); err != nil {
+		return err
+	}
+	p, err := tokensPath(tenant, id)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, call{method: http.MethodDelete, path: p})
+	return err
+}

@@ -1,0 +1,131 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/client/clienttest"
+)
+
+func TestGatewayTokens(t *testing.T) {
+	s, c := MustFake(t)
+	ctx := context.Background()
+	tn, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.Requests()[len(s.Requests())-1].Body); got != `{"name":"app"}` {
+		t.Errorf("create body = %s", got)
+	}
+	tok := nt.Token.Reveal()
+	if !strings.HasPrefix(tok, "kg_") || !strings.HasPrefix(tok, nt.Prefix) {
+		t.Errorf("token = %q, prefix %q; want kg_... starting with the prefix", tok, nt.Prefix)
+	}
+	printed, _ := json.Marshal(nt)
+	for _, out := range []string{fmt.Sprint(nt), fmt.Sprintf("%+v", nt), string(printed)} {
+		if strings.Contains(out, tok) {
+			t.Errorf("printing a NewGatewayToken shows the token: %s", out)
+		}
+	}
+	at := clienttest.Start().Add(2 * time.Second)
+	want := client.GatewayToken{ID: nt.ID, Name: "app", Tenant: tn.ID, Prefix: nt.Prefix, CreatedBy: "at_bootstrap", CreatedAt: at}
+	if diff := cmp.Diff(want, nt.GatewayToken); diff != "" {
+		t.Errorf("CreateGatewayToken (-want +got):\n%s", diff)
+	}
+
+	second, err := c.CreateGatewayToken(ctx, string(tn.ID), "batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeGatewayToken(ctx, "acme", nt.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListGatewayTokens(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokedAt := clienttest.Start().Add(4 * time.Second)
+	want.RevokedAt = &revokedAt
+	if diff := cmp.Diff([]client.GatewayToken{second.GatewayToken, want}, list); diff != "" {
+		t.Errorf("ListGatewayTokens (-want +got):\n%s", diff)
+	}
+	if got := s.Requests()[len(s.Requests())-2]; got.Method != "DELETE" || got.Path != "/api/v1/tenants/acme/tokens/"+nt.ID {
+		t.Errorf("revoke request = %s %s", got.Method, got.Path)
+	}
+}
+
+func TestGatewayTokenErrors(t *testing.T) {
+	s, c := MustFake(t)
+	ctx := context.Background()
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	gt, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := len(s.Requests())
+	tests := []struct {
+		name     string
+		call     func() error
+		wantCode string
+		wantSent bool // whether a request reached the server
+	}{
+		{"ErrCreateNoTenant", func() error { _, err := c.CreateGatewayToken(ctx, " ", "app"); return err }, keygate.CodeInvalidRequest, false},
+		{"ErrListNoTenant", func() error { _, err := c.ListGatewayTokens(ctx, ""); return err }, keygate.CodeInvalidRequest, false},
+		{"ErrRevokeNoID", func() error { return c.RevokeGatewayToken(ctx, "acme", "") }, keygate.CodeInvalidRequest, false},
+		{"ErrRevokeNoTenant", func() error { return c.RevokeGatewayToken(ctx, "", gt.ID) }, keygate.CodeInvalidRequest, false},
+		{"ErrCreateUnknownTenant", func() error { _, err := c.CreateGatewayToken(ctx, "nope", "app"); return err }, keygate.CodeNotFound, true},
+		{"ErrCreateNoName", func() error { _, err := c.CreateGatewayToken(ctx, "acme", ""); return err }, keygate.CodeInvalidRequest, true},
+		{"ErrRevokeUnknown", func() error { return c.RevokeGatewayToken(ctx, "acme", "gt_nope") }, keygate.CodeNotFound, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if got := keygate.ErrorCode(err); got != tc.wantCode {
+				t.Errorf("error = %v, want code %s", err, tc.wantCode)
+			}
+			n := len(s.Requests())
+			if got := n > sent; got != tc.wantSent {
+				t.Errorf("request sent: %v, want %v", got, tc.wantSent)
+			}
+			sent = n
+		})
+	}
+}
+
+func TestCreateGatewayTokenWithoutToken(t *testing.T) {
+	// A server (or a proxy) that answers 201 without the token: an error,
+	// not a NewGatewayToken with an empty token.
+	hs := newStaticServer(t, 201, `{"id":"gt_1","name":"app","tenant":"tn_1","prefix":"kg_x"}`)
+	_, err := MustNew(t, hs, "kga_x").CreateGatewayToken(context.Background(), "acme", "app")
+	if err == nil || !strings.Contains(err.Error(), "no token") {
+		t.Errorf("error = %v, want one saying the answer has no token", err)
+	}
+}
+
+// newStaticServer starts a server that answers every request with status
+// and the JSON body, and returns its URL.
+func newStaticServer(tb testing.TB, status int, body string) string {
+	tb.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}))
+	tb.Cleanup(hs.Close)
+	return hs.URL
+}

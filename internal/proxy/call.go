@@ -1,0 +1,157 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/reqid"
+	"github.com/keygate/keygate/internal/resolver"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// call is the state of one proxied call, carried in the request context
+// from the route handler through the reverse proxy's hooks.
+type call struct {
+	route    string // usage route family
+	dialect  dialect
+	provider provider.Provider
+	// path is the upstream path relative to the provider's base URL;
+	// rawQuery its query string.
+	path     string
+	rawQuery string
+	// body is the request body when keygate read it (to find the model);
+	// nil means the caller's body is streamed through as it arrives.
+	body   []byte
+	model  string
+	usage  provider.UsageDialect
+	caller resolver.Caller
+	// decision is what resolution chose; cred is the credential in use
+	// (the fallback after a retry).
+	decision resolver.Decision
+	cred     resolver.Credential
+	start    time.Time
+	info     *reqid.Info
+	reqID    string
+
+	// Set by modifyResponse.
+	status   int
+	streamed bool
+	meter    *usage.Meter
+	once     sync.Once
+}
+
+type callKey struct{}
+
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+// begin starts a call: it authenticates the gateway token and fills what is
+// known from the request. It writes the error and returns nil when the
+// caller may not proceed.
+func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d dialect) *call {
+	c := &call{route: route, dialect: d, start: p.d.Now(), info: reqid.InfoFrom(r.Context()), reqID: reqid.From(r.Context()), rawQuery: r.URL.RawQuery}
+	tok, fromQuery := gatewayToken(r)
+	if fromQuery {
+		q := r.URL.Query()
+		q.Del("key")
+		c.rawQuery = q.Encode()
+	}
+	caller, err := p.d.Resolver.Authenticate(r.Context(), tok)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return nil
+	}
+	c.caller = caller
+	c.info.Tenant = string(caller.Tenant)
+	return c
+}
+
+// fail answers with err in the call's dialect and logs internal errors in
+// full on the server.
+func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	if keygate.ErrorCode(err) == keygate.CodeInternal {
+		p.d.Logger.ErrorContext(r.Context(), "gateway error", "request_id", c.reqID, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, r, c.dialect, err)
+}
+
+// readBody reads the whole request body up to the limit.
+func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > p.d.MaxBodyBytes {
+		return nil, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", p.d.MaxBodyBytes)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, p.d.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", p.d.MaxBodyBytes)
+	case err != nil:
+		return nil, keygate.Errorf(keygate.CodeInvalidRequest, "The request body could not be read.")
+	}
+	return b, nil
+}
+
+// head is the part of a request body keygate reads.
+type head struct {
+	Model  string `json:"model"`
+	Stream bool   `json:"stream"`
+}
+
+func parseHead(body []byte) (head, error) {
+	var h head
+	if len(bytes.TrimSpace(body)) == 0 {
+		return h, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return h, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not valid JSON for this endpoint.")
+	}
+	if h.Model == "" {
+		return h, keygate.Errorf(keygate.CodeInvalidRequest, "model is required.")
+	}
+	return h, nil
+}
+
+// rewriteModel replaces the body's model (a "provider/model" name becomes
+// the provider's own model name).
+func rewriteModel(body []byte, model string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not a JSON object.")
+	}
+	b, _ := json.Marshal(model)
+	m["model"] = b
+	return json.Marshal(m)
+}
+
+// forward resolves the credential for c's provider and sends the call
+// through the reverse proxy.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call) {
+	c.info.Provider = c.provider.Name
+	c.info.Model = c.model
+	var requestKey keygate.Secret
+	if v := r.Header.Get(headerProviderKey); v != "" {
+		requestKey = keygate.NewSecret(v)
+		if err := p.d.Catalog.CheckKeyFormat(c.provider.Name, requestKey); err != nil {
+			p.fail(w, r, c, err)
+			return
+		}
+	}
+	d, err := p.d.Resolver.Resolve(r.Context(), c.caller.Tenant, c.provider.Name, requestKey)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
+	c.decision, c.cred = d, d.Primary
+	c.info.KeySource = string(c.cred.Source)
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+}

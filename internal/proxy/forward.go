@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// rewrite builds the upstream request: the provider's URL (only ever the
+// operator-configured base URL), the caller's headers without any
+// credential, the provider's fixed headers, and the resolved key in the
+// provider's own auth scheme.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	c := callFrom(pr.In.Context())
+	p.prepare(pr.Out, c)
+}
+
+// prepare points out at c's provider with c's credential.
+func (p *Proxy) prepare(out *http.Request, c *call) {
+	base, _ := url.Parse(c.provider.BaseURL) // validated when the catalog was built
+	out.URL = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path + c.path, RawQuery: c.rawQuery}
+	out.Host = ""
+	p.cleanRequestHeader(out.Header)
+	c.provider.ApplyHeaders(out.Header)
+	c.provider.SetAuth(out.Header, c.cred.Key)
+	if c.body != nil {
+		body := c.body
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		out.ContentLength = int64(len(body))
+		out.Header.Del("Content-Length")
+	}
+}
+
+// retryable reports whether a failed answer on the tenant's key may be
+// retried on the platform key (fallback_on_error).
+func retryable(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusTooManyRequests || status >= 500
+}
+
+// modifyResponse runs once the provider's headers are in: it records key
+// health, retries on the platform key where the policy allows it, strips
+// credentials from the headers, and meters the body as it streams.
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	c := callFrom(resp.Request.Context())
+	p.observe(c, resp.StatusCode)
+	if c.decision.HasFallback && c.cred.Source == keygate.SourceTenant && retryable(resp.StatusCode) && (c.body != nil || resp.Request.Body == nil) {
+		if alt, err := p.retryOnFallback(resp.Request, c); err == nil {
+			resp.Body.Close()
+			*resp = *alt
+			p.observe(c, resp.StatusCode)
+		} else {
+			p.d.Logger.WarnContext(resp.Request.Context(), "fallback to the platform key failed", "request_id", c.reqID, "err", err)
+		}
+	}
+	c.status = resp.StatusCode
+	p.cleanResponseHeader(resp.Header)
+	resp.Header.Set(headerKeySource, string(c.cred.Source))
+	c.streamed = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	c.meter = usage.NewMeter(c.usage, c.streamed)
+	resp.Body = &meteredBody{rc: resp.Body, c: c, p: p, ctx: resp.Request.Context()}
+	return nil
+}
+
+// retryOnFallback sends the call again with the fallback credential.
+func (p *Proxy) retryOnFallback(prev *http.Request, c *call) (*http.Response, error) {
+	c.cred = c.decision.Fallback
+	c.info.KeySource = string(c.cred.Source)
+	out := prev.Clone(prev.Context())
+	p.prepare(out, c)
+	resp, err := p.transports[c.provider.Name].RoundTrip(out)
+	if err != nil {
+		return nil, fmt.Errorf("retry on platform key: %w", err)
+	}
+	return resp, nil
+}
+
+// observe turns the provider's answer into key health: a stored key that
+// gets 401/403 is invalid at once; one that works again is valid. Only a
+// change is written (in the background, never on the call's path).
+func (p *Proxy) observe(c *call, status int) {
+	k := c.cred.Meta
+	if p.d.Health == nil || k.ID == "" || c.cred.Source == keygate.SourceRequest {
+		return
+	}
+	var to keygate.KeyStatus
+	var why string
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		to, why = keygate.KeyStatusInvalid, fmt.Sprintf("%s rejected the key on a live call (HTTP %d)", c.provider.DisplayName, status)
+	case status >= 200 && status < 300:
+		to = keygate.KeyStatusValid
+	default:
+		return
+	}
+	if k.Status == to {
+		return
+	}
+	change := keyvault.Change{Actor: keygate.Actor{ID: "gateway", Name: "live traffic"}, RequestID: c.reqID}
+	p.d.Background(func(ctx context.Context) {
+		if _, err := p.d.Health.ReportStatus(ctx, change, k, to, why); err != nil {
+			p.d.Logger.Warn("record key health", "request_id", c.reqID, "key_id", k.ID, "err", err)
+		}
+	})
+}
+
+// errorHandler answers when the provider could not be reached or the
+// client went away before the answer. A client that went away gets nothing
+// (there is no one to write to): the access log says 499.
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	c := callFrom(r.Context())
+	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
+		c.info.Status = 499
+		c.status = 499
+		p.finish(c, true)
+		return
+	}
+	p.d.Logger.WarnContext(r.Context(), "upstream request failed", "request_id", c.reqID, "provider", c.provider.Name, "err", err)
+	c.status = http.StatusBadGateway
+	p.finish(c, false)
+	w.Header().Set(headerKeySource, string(c.cred.Source))
+	writeError(w, r, c.dialect, keygate.Errorf(keygate.CodeUpstreamError, "%s could not be reached.", c.provider.DisplayName))
+}
+
+// meteredBody passes the provider's body through to the caller and to the
+// usage meter; when the proxy closes it (the end of the body, or the
+// client leaving mid-stream) the call's usage is recorded.
+type meteredBody struct {
+	rc  io.ReadCloser
+	c   *call
+	p   *Proxy
+	ctx context.Context
+}
+
+func (b *meteredBody) Read(buf []byte) (int, error) {
+	n, err := b.rc.Read(buf)
+	if n > 0 {
+		_, _ = b.c.meter.Write(buf[:n])
+	}
+	return n, err
+}
+
+func (b *meteredBody) Close() error {
+	err := b.rc.Close()
+	canceled := b.ctx.Err() != nil
+	if canceled {
+		b.c.info.Status = 499
+	}
+	b.p.finish(b.c, canceled)
+	return err
+}
+
+// finish records the call's usage once.
+func (p *Proxy) finish(c *call, canceled bool) {
+	c.once.Do(func() {
+		ev := keygate.UsageEvent{
+			RequestID:  c.reqID,
+			Time:       c.start,
+			Tenant:     c.caller.Tenant,
+			Provider:   c.provider.Name,
+			Model:      c.model,
+			Route:      c.route,
+			Source:     c.cred.Source,
+			KeyID:      c.cred.Meta.ID,
+			KeyVersion: c.cred.Meta.Version,
+			Status:     c.status,
+			Latency:    p.d.Now().Sub(c.start),
+			Streamed:   c.streamed,
+			Canceled:   canceled,
+		}
+		if canceled {
+			ev.Status = 499
+		}
+		if c.meter != nil {
+			_ = c.meter.Close()
+			if n, ok := c.meter.Counts(); ok {
+				ev.InputTokens, ev.OutputTokens, ev.CachedTokens = n.Input, n.Output, n.Cached
+				if ev.Model == "" {
+					ev.Model = n.Model
+				}
+			}
+		}
+		p.d.Usage.Record(ev)
+	})
+}

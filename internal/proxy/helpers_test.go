@@ -1,0 +1,151 @@
+package proxy_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
+	"github.com/keygate/keygate/internal/envelope"
+	"github.com/keygate/keygate/internal/fakeprovider"
+	"github.com/keygate/keygate/internal/keeper"
+	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/proxy"
+	"github.com/keygate/keygate/internal/resolver"
+	"github.com/keygate/keygate/internal/server"
+	"github.com/keygate/keygate/internal/sqlite"
+	"github.com/keygate/keygate/internal/usage"
+)
+
+// Keys used by the tests: well-formed, fake.
+const (
+	tenantOpenAI      = "sk-tenantAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	otherOpenAI       = "sk-otherBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	platformOpenAI    = "sk-platformPPPPPPPPPPPPPPPPPPPPPPPPP"
+	requestOpenAI     = "sk-requestRRRRRRRRRRRRRRRRRRRRRRRRRR"
+	tenantAnthropic   = "sk-ant-tenantAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	platformAnthropic = "sk-ant-platformPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP"
+	tenantExa         = "exaTenantKeyAAAAAAAAAAAAAAAAAAAA"
+)
+
+// gw is a gateway on a real SQLite store and key vault, with the fake
+// provider behind it, served through the server's middleware.
+type gw struct {
+	URL    string
+	store  *sqlite.DB
+	vault  *keyvault.Service
+	res    *resolver.Service
+	fake   *fakeprovider.Server
+	usage  *usage.Memory
+	bgDone chan struct{}
+}
+
+var change = keyvault.Change{Actor: keygate.Actor{ID: "at_test", Name: "test"}}
+
+func MustGateway(tb testing.TB) *gw {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	set, err := keeper.Open(ctx, "", keeper.Options{DataDir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { set.Close() })
+	kr, err := envelope.NewKeyring(set.Primary())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "keygate.db"), sqlite.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	fake := fakeprovider.Start(tb)
+	cat, err := provider.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cat, err = cat.WithBaseURLs(fake.BaseURLs()); err != nil {
+		tb.Fatal(err)
+	}
+	v := keyvault.New(db, kr, cat, keyvault.Options{})
+	if err := v.Init(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	res := resolver.New(db, v, resolver.Options{})
+	rec := usage.NewMemory(1000)
+	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
+	p := proxy.New(proxy.Deps{
+		Catalog: cat, Resolver: res, Health: v, Usage: rec,
+		Background: func(f func(context.Context)) {
+			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
+		},
+	})
+	h := server.New(server.Deps{Gateway: p, GatewayPrefixes: p.Prefixes(), Ready: db.Ping})
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	g.URL = srv.URL
+	return g
+}
+
+// MustTenant creates a tenant with BYOK as given and returns its id and a
+// gateway token.
+func (g *gw) MustTenant(tb testing.TB, name string, byok bool) (keygate.TenantID, string) {
+	tb.Helper()
+	id := keygate.TenantID("tn_" + name)
+	ctx := context.Background()
+	if _, err := g.store.CreateTenant(ctx, keygate.Tenant{ID: id, Name: name, BYOKEnabled: byok}, keygate.AuditEvent{Action: keygate.ActionTenantCreated, Tenant: id}); err != nil {
+		tb.Fatal(err)
+	}
+	tok, hash, err := auth.Mint(rand.Reader, auth.GatewayTokenPrefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gid, _ := auth.NewID(rand.Reader, "gt_")
+	if _, err := g.store.CreateGatewayToken(ctx, keygate.GatewayToken{ID: gid, Name: "app", Tenant: id, Hash: hash, Prefix: tok.Reveal()[:7]}, keygate.AuditEvent{Action: keygate.ActionTokenCreated, Tenant: id}); err != nil {
+		tb.Fatal(err)
+	}
+	return id, tok.Reveal()
+}
+
+func (g *gw) MustKey(tb testing.TB, owner keygate.TenantID, prov, key string) keygate.ProviderKey {
+	tb.Helper()
+	k, err := g.vault.Put(context.Background(), change, owner, prov, keygate.NewSecret(key))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+func (g *gw) MustPolicy(tb testing.TB, tenant keygate.TenantID, p keygate.Policy) {
+	tb.Helper()
+	if _, err := g.store.PutPolicy(context.Background(), keygate.TenantPolicy{Tenant: tenant, Default: p}, keygate.AuditEvent{Action: keygate.ActionPolicyUpdated, Tenant: tenant}); err != nil {
+		tb.Fatal(err)
+	}
+	g.res.InvalidateTenant(tenant)
+}
+
+// lastKey returns the key the fake provider saw last.
+func (g *gw) lastKey(tb testing.TB) string {
+	tb.Helper()
+	r, ok := g.fake.LastRequest()
+	if !ok {
+		tb.Fatal("the fake provider received nothing")
+	}
+	return r.Key.Reveal()
+}
+
+// waitBackground waits for one background job (a key health update).
+func (g *gw) waitBackground(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-g.bgDone:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("no background job finished")
+	}
+}

@@ -1,0 +1,160 @@
+// Package proxy is keygate's hot path: it authenticates a gateway token,
+// picks the provider (from the path or the model), resolves the credential
+// that pays for the call, and forwards the call with that key injected,
+// streaming the answer back event by event. It serves the OpenAI-compatible
+// API (/v1/chat/completions, /v1/completions, /v1/embeddings,
+// /v1/responses, /v1/models), Anthropic's native API (/v1/messages) and a
+// raw passthrough (/{provider}/...) for every catalog provider.
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/resolver"
+)
+
+// Resolver authenticates callers and resolves credentials.
+type Resolver interface {
+	Authenticate(ctx context.Context, tok keygate.Secret) (resolver.Caller, error)
+	Resolve(ctx context.Context, tenant keygate.TenantID, provider string, requestKey keygate.Secret) (resolver.Decision, error)
+}
+
+// Health records what providers said about stored keys.
+type Health interface {
+	ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error)
+}
+
+// Deps are the proxy's dependencies. Catalog, Resolver and Usage are
+// required.
+type Deps struct {
+	Catalog  *provider.Catalog
+	Resolver Resolver
+	Health   Health
+	Usage    keygate.UsageRecorder
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// MaxBodyBytes caps request bodies that keygate reads (to find the
+	// model). Default 32 MiB.
+	MaxBodyBytes int64
+	// Transport sends upstream requests; nil means one tuned transport per
+	// provider.
+	Transport http.RoundTripper
+	// Background runs work that must not hold up the call (key health
+	// updates). Nil runs it in a goroutine.
+	Background func(func(context.Context))
+}
+
+// Proxy is the gateway handler.
+type Proxy struct {
+	d          Deps
+	mux        *http.ServeMux
+	rp         *httputil.ReverseProxy
+	transports map[string]http.RoundTripper
+	// stripIn and stripOut are the canonical names of the headers removed
+	// from requests and responses (auth headers of every provider and more).
+	stripIn, stripOut []string
+}
+
+// New returns the proxy. Mount it at /v1/ and at /{provider}/ for every
+// catalog provider (Prefixes lists them).
+func New(d Deps) *Proxy {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 32 << 20
+	}
+	if d.Background == nil {
+		d.Background = func(f func(context.Context)) {
+			go f(context.Background())
+		}
+	}
+	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}}
+	auth := d.Catalog.AuthHeaders()
+	p.stripIn = canonical(append(append([]string{}, auth...), inboundStrip()...))
+	p.stripOut = canonical(append(append([]string{}, auth...), outboundStrip()...))
+	for _, name := range d.Catalog.Names() {
+		if d.Transport != nil {
+			p.transports[name] = d.Transport
+		} else {
+			p.transports[name] = newTransport()
+		}
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      roundTripper{p},
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		ErrorLog:       slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
+	}
+	p.routes()
+	return p
+}
+
+// newTransport returns an upstream transport tuned for a gateway: many idle
+// connections per host, HTTP/2 where the provider offers it, bounded dial,
+// TLS and header waits, and no overall timeout that would cut a long
+// stream. Compression is negotiated by the transport itself (the client's
+// Accept-Encoding is not forwarded), so usage can be read from the body.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Reasoning models can think for minutes before the first header.
+		ResponseHeaderTimeout: 10 * time.Minute,
+	}
+}
+
+// Prefixes returns the path prefixes to mount the proxy at.
+func (p *Proxy) Prefixes() []string {
+	out := []string{"/v1/"}
+	for _, name := range p.d.Catalog.Names() {
+		out = append(out, "/"+name+"/")
+	}
+	return out
+}
+
+// ServeHTTP implements http.Handler.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
+
+func (p *Proxy) routes() {
+	p.mux.HandleFunc("POST /v1/chat/completions", p.openAI("chat", "/chat/completions"))
+	p.mux.HandleFunc("POST /v1/completions", p.openAI("completions", "/completions"))
+	p.mux.HandleFunc("POST /v1/embeddings", p.openAI("embeddings", "/embeddings"))
+	p.mux.HandleFunc("POST /v1/responses", p.openAI("responses", "/responses"))
+	p.mux.HandleFunc("GET /v1/models", p.handleModels)
+	p.mux.HandleFunc("POST /v1/messages", p.anthropic("/v1/messages"))
+	p.mux.HandleFunc("POST /v1/messages/count_tokens", p.anthropic("/v1/messages/count_tokens"))
+	p.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, dialectOpenAI, keygate.Errorf(keygate.CodeNotFound, "keygate does not serve %s %s; use /{provider}%s to reach a provider's API directly.", r.Method, r.URL.Path, r.URL.Path))
+	})
+	for _, name := range p.d.Catalog.Names() {
+		p.mux.HandleFunc("/"+name+"/", p.passthrough(name))
+	}
+}
+
+// roundTripper sends each upstream request through its provider's
+// transport.
+type roundTripper struct{ p *Proxy }
+
+func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	c := callFrom(r.Context())
+	return rt.p.transports[c.provider.Name].RoundTrip(r)
+}

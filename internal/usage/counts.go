@@ -1,0 +1,74 @@
+package usage
+
+import "github.com/keygate/keygate/internal/provider"
+
+// Counts are the tokens of one call, in one meaning whatever the provider's
+// dialect:
+//
+//   - Input is every input token, cached or not. OpenAI's prompt_tokens and
+//     input_tokens and Gemini's promptTokenCount already include cached
+//     tokens; for Anthropic, whose input_tokens excludes them, Input is
+//     input_tokens + cache_read_input_tokens + cache_creation_input_tokens.
+//     Gemini's toolUsePromptTokenCount is added too.
+//   - Output is every output token, reasoning included (Gemini's
+//     thoughtsTokenCount is added to candidatesTokenCount).
+//   - Cached is the part of Input read from a cache (OpenAI
+//     *_tokens_details.cached_tokens, Anthropic cache_read_input_tokens,
+//     Gemini cachedContentTokenCount).
+type Counts struct {
+	Input  int64
+	Output int64
+	Cached int64
+	// Model is the model as the provider reported it ("gpt-4o-2024-08-06"),
+	// or "" when it reported none.
+	Model string
+}
+
+// FromJSON reads the usage of a complete, non-streamed JSON response body
+// in dialect d, and reports whether the body carried any. Every dialect but
+// provider.UsageNone recognises the three usage shapes (OpenAI chat,
+// completions, embeddings and Responses; Anthropic Messages; Gemini
+// usageMetadata, also as the JSON array of a non-SSE streamGenerateContent,
+// where the last element wins), because providers serve an
+// OpenAI-compatible API next to their own: the google provider answers
+// /v1beta/openai/chat/completions in the OpenAI shape. A body that is not
+// JSON, or whose top-level object does not close, reports false; counts the
+// provider did not report are zero.
+func FromJSON(d provider.UsageDialect, body []byte) (Counts, bool) {
+	if d == provider.UsageNone {
+		return Counts{}, false
+	}
+	var s scanner
+	s.write(body)
+	c, ok := s.done.counts()
+	if s.done.hasModel {
+		c.Model = string(s.done.model[:s.done.modelLen])
+	}
+	return c, ok
+}
+
+// counts turns the raw fields into Counts (without the model, which the
+// callers turn into a string only when it changed) and reports whether any
+// count was reported.
+func (f *fields) counts() (Counts, bool) {
+	v := &f.v
+	var c Counts
+	switch {
+	case f.set&openAIChatMask != 0:
+		c.Input, c.Output, c.Cached = v[fPromptTokens], v[fCompletionTokens], v[fCachedTokens]
+	case f.set&messagesMask != 0:
+		// OpenAI Responses (cached inside input_tokens, cache_* absent) and
+		// Anthropic (cached outside input_tokens, *_details absent) in one
+		// formula.
+		c.Input = v[fInputTokens] + v[fCacheRead] + v[fCacheCreation]
+		c.Output = v[fOutputTokens]
+		c.Cached = v[fCachedTokens] + v[fCacheRead]
+	case f.set&geminiMask != 0:
+		c.Input = v[fPromptCount] + v[fToolPromptCount]
+		c.Output = v[fCandidatesCount] + v[fThoughtsCount]
+		c.Cached = v[fCachedContentCount]
+	default:
+		return Counts{}, false
+	}
+	return c, true
+}
