@@ -58,6 +58,7 @@ type row struct {
 	KeyFormat   keyFormatRow      `json:"key_format"`
 	Probe       probeRow          `json:"probe"`
 	CompatPath  string            `json:"openai_compat_path"`
+	StreamUsage bool              `json:"stream_usage_option"`
 	Prefixes    []string          `json:"model_prefixes"`
 	Usage       UsageDialect      `json:"usage_dialect"`
 	KeysURL     string            `json:"keys_url"`
@@ -227,6 +228,7 @@ func (r row) provider() (Provider, error) {
 		KeyFormat:        kf,
 		Probe:            Probe(r.Probe),
 		OpenAICompatPath: r.CompatPath,
+		StreamUsage:      r.StreamUsage,
 		ModelPrefixes:    slices.Clone(r.Prefixes),
 		Usage:            r.Usage,
 		KeysURL:          r.KeysURL,

@@ -65,6 +65,10 @@ type Provider struct {
 	// the OpenAI API shape ("/v1", "/v1beta/openai"): chat/completions,
 	// models, ... live under it. Empty when the provider has none.
 	OpenAICompatPath string
+	// StreamUsage reports whether the provider's OpenAI-compatible API
+	// accepts stream_options.include_usage, which keygate turns on for
+	// streamed chat calls so they can be metered.
+	StreamUsage bool
 	// ModelPrefixes route a bare model name to this provider ("gpt-",
 	// "claude-"); see Catalog.Route.
 	ModelPrefixes []string

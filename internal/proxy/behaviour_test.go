@@ -304,7 +304,9 @@ func TestCancellation(t *testing.T) {
 			}()
 			// Wait until the provider has the request (and, mid-stream,
 			// the client has read some events), then hang up.
-			waitFor(t, func() bool { return len(g.fake.Requests()) > 0 && g.fake.Requests()[len(g.fake.Requests())-1].Path == "/v1/chat/completions" })
+			waitFor(t, func() bool {
+				return len(g.fake.Requests()) > 0 && g.fake.Requests()[len(g.fake.Requests())-1].Path == "/v1/chat/completions"
+			})
 			if tc.readEvents > 0 {
 				if err := <-done; err != nil {
 					t.Fatal(err)

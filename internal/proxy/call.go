@@ -29,10 +29,13 @@ type call struct {
 	rawQuery string
 	// body is the request body when keygate read it (to find the model);
 	// nil means the caller's body is streamed through as it arrives.
-	body   []byte
-	model  string
-	usage  provider.UsageDialect
-	caller resolver.Caller
+	body []byte
+	// stripUsage: keygate added stream_options.include_usage, so the
+	// usage-only chunk is removed from the caller's stream.
+	stripUsage bool
+	model      string
+	usage      provider.UsageDialect
+	caller     resolver.Caller
 	// decision is what resolution chose; cred is the credential in use
 	// (the fallback after a retry).
 	decision resolver.Decision

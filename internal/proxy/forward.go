@@ -70,6 +70,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c.streamed = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	c.meter = usage.NewMeter(c.usage, c.streamed)
 	resp.Body = &meteredBody{rc: resp.Body, c: c, p: p, ctx: resp.Request.Context()}
+	if c.stripUsage && c.streamed {
+		resp.Body = usage.NewEventFilter(resp.Body, usage.StripUsageChunk)
+	}
 	return nil
 }
 

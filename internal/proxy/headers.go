@@ -19,14 +19,14 @@ const (
 // steer the platform's account or the response encoding.
 func inboundStrip() []string {
 	return []string{
-	headerProviderKey,
-	"Cookie",
-	"Proxy-Authorization",
-	"Accept-Encoding", // the transport negotiates compression and decodes it, so usage can be read
-	"Openai-Organization",
-	"Openai-Project",
-	"Forwarded",
-	"X-Real-Ip",
+		headerProviderKey,
+		"Cookie",
+		"Proxy-Authorization",
+		"Accept-Encoding", // the transport negotiates compression and decodes it, so usage can be read
+		"Openai-Organization",
+		"Openai-Project",
+		"Forwarded",
+		"X-Real-Ip",
 	}
 }
 
@@ -34,11 +34,11 @@ func inboundStrip() []string {
 // anything that echoes a credential or names the account behind a key.
 func outboundStrip() []string {
 	return []string{
-	"Set-Cookie",
-	"Openai-Organization",
-	"Openai-Project",
-	"Anthropic-Organization-Id",
-	"Www-Authenticate",
+		"Set-Cookie",
+		"Openai-Organization",
+		"Openai-Project",
+		"Anthropic-Organization-Id",
+		"Www-Authenticate",
 	}
 }
 

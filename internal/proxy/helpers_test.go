@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"crypto/rand"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -36,13 +37,14 @@ const (
 // gw is a gateway on a real SQLite store and key vault, with the fake
 // provider behind it, served through the server's middleware.
 type gw struct {
-	URL    string
-	store  *sqlite.DB
-	vault  *keyvault.Service
-	res    *resolver.Service
-	fake   *fakeprovider.Server
-	usage  *usage.Memory
-	bgDone chan struct{}
+	URL     string
+	handler http.Handler
+	store   *sqlite.DB
+	vault   *keyvault.Service
+	res     *resolver.Service
+	fake    *fakeprovider.Server
+	usage   *usage.Memory
+	bgDone  chan struct{}
 }
 
 var change = keyvault.Change{Actor: keygate.Actor{ID: "at_test", Name: "test"}}
@@ -89,7 +91,7 @@ func MustGateway(tb testing.TB) *gw {
 	h := server.New(server.Deps{Gateway: p, GatewayPrefixes: p.Prefixes(), Ready: db.Ping})
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	g.URL = srv.URL
+	g.URL, g.handler = srv.URL, h
 	return g
 }
 

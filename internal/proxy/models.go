@@ -13,7 +13,6 @@ import (
 	"github.com/keygate/keygate/internal/provider"
 )
 
-
 type modelEntry struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/usage"
 )
 
 // openAI serves an OpenAI-compatible endpoint: the model picks the
@@ -43,6 +44,12 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 				p.fail(w, r, c, err)
 				return
 			}
+		}
+		if route == "chat" && h.Stream && prov.StreamUsage {
+			// Ask for the final usage chunk so the stream can be metered;
+			// if the caller did not ask for it, it is removed again from
+			// what the caller receives.
+			body, c.stripUsage = usage.IncludeUsage(body)
 		}
 		c.provider, c.body, c.model = prov, body, h.Model
 		c.path = prov.OpenAICompatPath + endpoint

@@ -174,3 +174,34 @@ func TestAnthropicSDK(t *testing.T) {
 		t.Errorf("usage events %+v", evs)
 	}
 }
+
+// TestStreamUsageWithoutClientAsking: keygate asks the provider for the
+// usage chunk to meter a stream, and removes it from what the caller gets.
+func TestStreamUsageWithoutClientAsking(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, tn, "openai", tenantOpenAI)
+	c := openAIClient(g, tok)
+	stream := c.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+		Model:    "gpt-4o",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("one two three")},
+	})
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		ch := stream.Current()
+		if len(ch.Choices) == 0 {
+			t.Errorf("the caller got a usage-only chunk it did not ask for: %+v", ch)
+		}
+		acc.AddChunk(ch)
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if acc.Usage.TotalTokens != 0 {
+		t.Errorf("usage reached the caller: %+v", acc.Usage)
+	}
+	evs := g.usage.Events()
+	if len(evs) != 1 || evs[0].InputTokens == 0 || evs[0].OutputTokens == 0 {
+		t.Errorf("the stream was not metered: %+v", evs)
+	}
+}

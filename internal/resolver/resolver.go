@@ -117,8 +117,11 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	e, ok := s.tokens[string(h[:])]
 	s.mu.RUnlock()
 	if !ok || now.After(e.expires) {
+		// A copy, so that only this cold path allocates: h itself must
+		// not escape to the heap.
+		hash := append([]byte(nil), h[:]...)
 		var err error
-		if e, err = s.loadToken(ctx, h[:], now); err != nil {
+		if e, err = s.loadToken(ctx, hash, now); err != nil {
 			return Caller{}, err
 		}
 	}

@@ -7,8 +7,12 @@ import "io"
 // drops (usage chunks) are small.
 const maxFilterEvent = 1 << 20
 
-// filterReadSize is the least buffer space an EventFilter reads into.
-const filterReadSize = 4 << 10
+// An EventFilter's buffer starts at filterBufSize and grows when less than
+// filterMinRead bytes are free after moving the pending bytes to its front.
+const (
+	filterBufSize = 4 << 10
+	filterMinRead = 512
+)
 
 // EventFilter is a server-sent-events body that passes on the events of its
 // source except those drop reports true for. It goes between the upstream
@@ -78,8 +82,8 @@ func (f *EventFilter) fill() {
 		f.scan -= f.rd
 		f.rd = 0
 	}
-	if cap(f.buf)-len(f.buf) < filterReadSize {
-		nb := make([]byte, len(f.buf), 2*cap(f.buf)+filterReadSize)
+	if cap(f.buf)-len(f.buf) < filterMinRead {
+		nb := make([]byte, len(f.buf), 2*cap(f.buf)+filterBufSize)
 		copy(nb, f.buf)
 		f.buf = nb
 	}

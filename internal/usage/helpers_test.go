@@ -26,8 +26,8 @@ type fakeCall struct {
 	wantOK   bool
 }
 
-const prompt3 = "one two three" // 3 "tokens" in; the fake replies with 12
-
+// Every prompt is "one two three": 3 "tokens" in, and the fake replies
+// with 12 words.
 // fakeCalls covers every route and dialect the fake serves with usage.
 var fakeCalls = []fakeCall{ // read-only
 	{name: "openai/chat", provider: "openai", path: "/v1/chat/completions",

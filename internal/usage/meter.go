@@ -20,6 +20,10 @@ import (
 // stream cut anywhere reports what its complete events (or, for a JSON
 // array, elements) said, and nothing from a partial one.
 //
+// The bytes must be the body as the provider's API defines it, not
+// compressed: the proxy should not pass the client's Accept-Encoding
+// upstream (or must meter after decoding), else nothing is metered.
+//
 // A Meter is safe for concurrent use, so a goroutine that gives up on a
 // stalled stream may read Counts while the copy is still writing.
 type Meter struct {
@@ -27,8 +31,7 @@ type Meter struct {
 	off    bool // dialect none
 	stream bool
 	closed bool
-	sse    sseParser // stream
-	sc     scanner   // JSON body
+	sse    sseParser // a stream; a JSON body goes straight to its scanner
 	model  string    // the last model name turned into a string
 }
 
@@ -51,7 +54,7 @@ func (m *Meter) Write(p []byte) (int, error) {
 	if m.stream {
 		m.sse.write(p)
 	} else {
-		m.sc.write(p)
+		m.sse.sc.write(p)
 	}
 	return len(p), nil
 }
@@ -79,7 +82,7 @@ func (m *Meter) Counts() (Counts, bool) {
 	if m.off {
 		return Counts{}, false
 	}
-	f := &m.sc.done
+	f := &m.sse.sc.done
 	if m.stream {
 		f = &m.sse.merged
 	}

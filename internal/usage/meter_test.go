@@ -44,7 +44,7 @@ func TestMeterFake(t *testing.T) {
 	}
 }
 
-// TestMeterFakeFromJSON checks that FromJSON agrees on the plain answers.
+// TestFromJSONFake reads the fake's plain answers with FromJSON.
 func TestFromJSONFake(t *testing.T) {
 	bodies := MustFakeBodies(t)
 	for _, tc := range fakeCalls {

@@ -10,10 +10,10 @@ package usage
 
 // Line modes.
 const (
-	lineField uint8 = iota // reading the field name
-	lineData               // feeding a data value to the scanner
-	lineDataSpace          // right after "data:": one space may follow
-	lineSkip               // a comment or a field other than data
+	lineField     uint8 = iota // reading the field name
+	lineData                   // feeding a data value to the scanner
+	lineDataSpace              // right after "data:": one space may follow
+	lineSkip                   // a comment or a field other than data
 )
 
 // sseParser reads an event stream and merges the usage of each dispatched
