@@ -16,6 +16,8 @@ const (
 	ActionKeySet          = "key.set"
 	ActionKeyRotated      = "key.rotated"
 	ActionKeyCleared      = "key.cleared"
+	ActionKeyRolledBack   = "key.rolled_back"
+	ActionKeyTested       = "key.tested"
 	ActionTokenCreated    = "token.created"
 	ActionTokenRevoked    = "token.revoked"
 	ActionPolicyUpdated   = "policy.updated"

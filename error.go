@@ -23,6 +23,7 @@ const (
 	CodeUnavailable        = "unavailable"          // a dependency (storage, master key) is not reachable
 	CodeUnsupported        = "unsupported"          // the operation is not possible with this configuration
 	CodeUnknownModel       = "unknown_model"        // a model name no provider is routed for
+	CodeKeyRejected        = "key_rejected"         // the provider refused the key when it was tested
 	CodeUpstreamError      = "upstream_error"       // the provider could not be reached or broke off
 	CodeInternal           = "internal"             // anything else; details are logged server-side only
 )
@@ -43,7 +44,7 @@ func HTTPStatus(code string) int {
 		return 409
 	case CodeBodyTooLarge:
 		return 413
-	case CodeInvalidKeyFormat:
+	case CodeInvalidKeyFormat, CodeKeyRejected:
 		return 422
 	case CodeBudgetExceeded, CodeRateLimited:
 		return 429

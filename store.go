@@ -17,6 +17,7 @@ import "context"
 // wrapped with what failed.
 type Store interface {
 	GatewayStore
+	LifecycleStore
 
 	// CreateTenant inserts t (ID, Name, BYOKEnabled set by the caller) and
 	// returns it with its timestamps. Returns conflict if the name or id is

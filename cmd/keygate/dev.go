@@ -47,9 +47,10 @@ func (l *stringList) Set(s string) error {
 }
 
 // devFake serves one fakeprovider.Fake and replaces it with a fresh one,
-// configured the same, every fakeRecordLimit requests.
+// configured the same, every limit requests.
 type devFake struct {
 	newFake func() *fakeprovider.Fake
+	limit   int64
 	served  atomic.Int64
 	cur     atomic.Pointer[fakeprovider.Fake]
 }
@@ -66,13 +67,13 @@ func newDevFake(revoke []string, delay time.Duration) *devFake {
 	}
 	first := configure(fakeprovider.New())
 	cat := first.Catalog()
-	d := &devFake{newFake: func() *fakeprovider.Fake { return configure(fakeprovider.New(fakeprovider.WithCatalog(cat))) }}
+	d := &devFake{limit: fakeRecordLimit, newFake: func() *fakeprovider.Fake { return configure(fakeprovider.New(fakeprovider.WithCatalog(cat))) }}
 	d.cur.Store(first)
 	return d
 }
 
 func (d *devFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if d.served.Add(1)%fakeRecordLimit == 0 {
+	if d.served.Add(1)%d.limit == 0 {
 		d.cur.Store(d.newFake())
 	}
 	d.cur.Load().ServeHTTP(w, r)
@@ -94,10 +95,11 @@ func devFakeProvider(ctx context.Context, c *cli, cmd *command, args []string) e
 	fs.SetOutput(new(strings.Builder))
 	addr := fs.String("addr", defaultFakeProviderAddr, "host:port to listen on (port 0 picks a free port)")
 	var revoke stringList
-	fs.Var(&revoke, "revoke", "a key the fake rejects with its provider's 401 (repeatable). Keys on the command line are\n"+
+	fs.Var(&revoke, "revoke", "a `KEY` the fake rejects with its provider's 401 (repeatable). Keys on the command line are\n"+
 		"visible in ps and shell history: that is acceptable here only because these are made-up test keys;\n"+
 		"never pass a real provider key")
-	delay := fs.Duration("delay", 0, "wait this long before the first byte of every answer, e.g. 50ms")
+	delay := fs.Duration("delay", 0, "wait this long before the first byte of every answer, e.g. 50ms. One request can ask for\n"+
+		"a fault of its own with the header X-Fake-Fault: status=429,retry_after=7 (or delay=2s, stall_after=3, cut_after=3)")
 	pos, err := c.parse(cmd, fs, args)
 	if err != nil {
 		return err

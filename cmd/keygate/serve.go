@@ -19,6 +19,8 @@ import (
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/envelope"
 	"github.com/keygate/keygate/internal/keeper"
+	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/postgres"
 	"github.com/keygate/keygate/internal/provider"
@@ -47,7 +49,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("load provider catalog: %w", err)
 	}
-	if err := cfg.ApplyProviderEnv(catalog.Names(), getenv); err != nil {
+	if err := cfg.ApplyProviderEnv(catalog.Names(), provider.EnvBaseURL, getenv); err != nil {
 		return err
 	}
 	overrides := map[string]string{}
@@ -91,7 +93,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer store.Close()
 
-	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger})
+	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration})
 	if err := vault.Init(ctx); err != nil {
 		return fmt.Errorf("initialize key vault: %w", err)
 	}
@@ -120,12 +122,28 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 	})
 
+	checker := keycheck.New(catalog, nil, 10*time.Second)
+	if cfg.HealthInterval.Duration > 0 {
+		hc := keyhealth.New(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
+		jobs.start("key-health-checker", hc.Run)
+	}
+	jobs.start("destroy-superseded-keys", func(ctx context.Context) error {
+		return every(ctx, time.Hour, func(ctx context.Context) {
+			if n, err := vault.DestroyExpired(ctx); err != nil {
+				logger.Warn("destroy superseded key versions", "err", err)
+			} else if n > 0 {
+				logger.Info("destroyed superseded key versions", "count", n)
+			}
+		})
+	})
+
 	a := api.New(api.Deps{
 		Store:         store,
 		Vault:         vault,
 		Auth:          auth.NewService(store),
 		Providers:     catalog,
 		Gateway:       res,
+		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
 		BYOKDefault:   cfg.BYOKDefault,
@@ -166,6 +184,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// lifecycle joins the key checker and the vault for the API.
+type lifecycle struct {
+	*keycheck.Checker
+	*keyvault.Service
+}
+
+// every runs f at once and then every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func(context.Context)) error {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		f(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // masterKeys adapts the keeper's set to the vault's MasterKeys.

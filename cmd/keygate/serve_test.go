@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/fakeprovider"
 	"github.com/keygate/keygate/internal/testkit"
 )
 
@@ -474,4 +478,236 @@ func TestServeBadConfig(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("data directory created for a bad configuration: %v", err)
 	}
+}
+
+// TestServeGateway runs the product's hot path through the real binary:
+// an app using the official OpenAI SDK with a gateway token reaches the
+// fake provider with the tenant's key, falls back to the platform key when
+// the tenant has none, and never sees a key.
+func TestServeGateway(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	env := map[string]string{}
+	for _, kv := range fake.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	s := MustServe(t, t.TempDir(), env)
+	ctx := context.Background()
+	c, err := client.New(s.URL, keygate.NewSecret(s.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if r := cliRun(t, s, s.Token, "", &out, "tenant", "create", "acme"); r.exit != 0 {
+		t.Fatalf("tenant create: %+v", r)
+	}
+	if r := cliRun(t, s, s.Token, testkit.CanaryOpenAIKey, &out, "key", "set", "--tenant", "acme", "--provider", "openai"); r.exit != 0 {
+		t.Fatalf("key set: %+v", r)
+	}
+	platformKey := "sk-ant-" + testkit.CanaryMarker + "platform000000000000"
+	if _, err := c.PutKey(ctx, "platform", "anthropic", keygate.NewSecret(platformKey)); err != nil {
+		t.Fatal(err)
+	}
+	r := cliRun(t, s, s.Token, "", &out, "token", "create", "--tenant", "acme", "--name", "web")
+	tok := strings.TrimSpace(r.stdout)
+	if r.exit != 0 || !strings.HasPrefix(tok, "kg_") {
+		t.Fatalf("token create: %+v", r)
+	}
+
+	oc := openai.NewClient(option.WithBaseURL(s.URL+"/v1/"), option.WithAPIKey(tok), option.WithMaxRetries(0))
+	var resp *http.Response
+	got, err := oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "gpt-4o",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")},
+	}, option.WithResponseInto(&resp))
+	if err != nil || got.Choices[0].Message.Content == "" {
+		t.Fatalf("chat: %v", err)
+	}
+	last, _ := fake.LastRequest()
+	if last.Key.Reveal() != testkit.CanaryOpenAIKey || resp.Header.Get("X-Keygate-Key-Source") != "tenant" {
+		t.Fatalf("provider saw the wrong key; source %q", resp.Header.Get("X-Keygate-Key-Source"))
+	}
+	_, err = oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "claude-sonnet-4-5",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")},
+	}, option.WithResponseInto(&resp))
+	if err != nil || resp.Header.Get("X-Keygate-Key-Source") != "platform" {
+		t.Fatalf("claude on the platform key: %v, source %q", err, resp.Header.Get("X-Keygate-Key-Source"))
+	}
+	if last, _ = fake.LastRequest(); last.Key.Reveal() != platformKey {
+		t.Fatal("provider did not see the platform key")
+	}
+
+	// A revoked token stops working at once.
+	toks, err := c.ListGatewayTokens(ctx, "acme")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("token list: %+v %v", toks, err)
+	}
+	if r := cliRun(t, s, s.Token, "", &out, "token", "revoke", "--tenant", "acme", toks[0].ID); r.exit != 0 {
+		t.Fatalf("token revoke: %+v", r)
+	}
+	if _, err := oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "gpt-4o",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")},
+	}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("revoked token: %v", err)
+	}
+	s.Stop(t)
+	testkit.AssertNoCanary(t, "server logs", s.Logs.Bytes())
+	testkit.AssertNoCanary(t, "CLI output", out.Bytes())
+}
+
+// jsonCall sends a JSON request with the admin token and decodes the
+// answer into out (when not nil); it returns the status.
+func jsonCall(tb testing.TB, s *testServer, method, path, body string, out any) int {
+	tb.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	s.Logs.Write(b) // scanned for canaries with the logs
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			tb.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestServeKeyLifecycle: test keys without saving them (valid, revoked,
+// unreachable), refuse a rejected key on save, roll back a rotation, and see
+// health turn red from a live 401 — against the fake provider.
+func TestServeKeyLifecycle(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai"), "KEYGATE_ANTHROPIC_BASE_URL": fake.BaseURL("anthropic"),
+		"KEYGATE_MISTRAL_BASE_URL": "http://127.0.0.1:1"} // nothing listens there
+	s := MustServe(t, t.TempDir(), env)
+	good := "sk-" + testkit.CanaryMarker + "good00000000"
+	revoked := "sk-" + testkit.CanaryMarker + "revoked00000"
+	mistral := "m" + testkit.CanaryMarker + "0000000000000000"
+	fake.Revoke(revoked)
+	if st := jsonCall(t, s, "POST", "/api/v1/tenants", `{"name":"acme"}`, nil); st != 201 {
+		t.Fatalf("create tenant: %d", st)
+	}
+
+	var tested struct {
+		Results map[string]struct {
+			Status     string
+			Models     []string
+			ModelCount int `json:"model_count"`
+			Error      string
+		}
+	}
+	st := jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys:test", `{"keys":{"openai":"`+good+`","anthropic":"sk-ant-`+testkit.CanaryMarker+`000000000000000","mistral":"`+mistral+`"}}`, &tested)
+	if st != 200 || tested.Results["openai"].Status != "valid" || len(tested.Results["openai"].Models) == 0 ||
+		tested.Results["anthropic"].Status != "valid" || tested.Results["mistral"].Status != "unverifiable" {
+		t.Fatalf("keys:test: %d %+v", st, tested)
+	}
+	jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys:test", `{"keys":{"openai":"`+revoked+`"}}`, &tested)
+	if r := tested.Results["openai"]; r.Status != "rejected" || r.Error == "" {
+		t.Fatalf("revoked key tested as %+v", r)
+	}
+	var keys struct{ Keys []any }
+	if jsonCall(t, s, "GET", "/api/v1/tenants/acme/keys", "", &keys); len(keys.Keys) != 0 {
+		t.Fatal("keys:test saved a key")
+	}
+	// Only the candidate keys ever reached the provider.
+	for _, r := range fake.Requests() {
+		if k := r.Key.Reveal(); k != good && k != revoked && !strings.HasPrefix(k, "sk-ant-") {
+			t.Errorf("the provider received a key that was not being tested")
+		}
+	}
+
+	var e struct{ Error struct{ Code string } }
+	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai?test=true", `{"key":"`+revoked+`"}`, &e); st != 422 || e.Error.Code != "key_rejected" {
+		t.Fatalf("saving a rejected key with ?test=true: %d %+v", st, e)
+	}
+	var k struct {
+		Version int
+		Status  string
+		Hint    string
+	}
+	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai?test=true", `{"key":"`+good+`"}`, &k); st != 201 || k.Status != "valid" || k.Version != 1 {
+		t.Fatalf("saving a good key with ?test=true: %d %+v", st, k)
+	}
+	// Rotate to the revoked key (untested), then roll back.
+	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"`+revoked+`"}`, &k); st != 200 || k.Version != 2 {
+		t.Fatalf("rotate: %d %+v", st, k)
+	}
+	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
+	tok, err := c.CreateGatewayToken(context.Background(), "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, _ = gatewayChat(t, s, tok.Token.Reveal())
+	if st != 401 {
+		t.Fatalf("call on the revoked key: %d", st)
+	}
+	var health struct {
+		Healthy bool
+		Keys    []struct {
+			Provider, Status, Color string
+			LastError               string `json:"last_error"`
+		}
+	}
+	waitFor(t, "health turns red", func() bool {
+		jsonCall(t, s, "GET", "/api/v1/tenants/acme/health", "", &health)
+		return len(health.Keys) == 1 && health.Keys[0].Color == "red"
+	})
+	if health.Healthy || health.Keys[0].LastError == "" {
+		t.Fatalf("health: %+v", health)
+	}
+	if st := jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys/openai:rollback", "", &k); st != 200 || k.Version != 1 || k.Hint != "..."+good[len(good)-4:] {
+		t.Fatalf("rollback: %d %+v", st, k)
+	}
+	if st, _, _ := gatewayChat(t, s, tok.Token.Reveal()); st != 200 {
+		t.Fatalf("call after rollback: %d", st)
+	}
+	if st := jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys/openai:rollback", "", &e); st != 409 || e.Error.Code != "conflict" {
+		t.Fatalf("second rollback: %d %+v", st, e)
+	}
+	var versions struct {
+		Versions []struct {
+			Version int
+			Current bool
+		}
+	}
+	if jsonCall(t, s, "GET", "/api/v1/tenants/acme/keys/openai/versions", "", &versions); len(versions.Versions) != 2 || !versions.Versions[1].Current {
+		t.Fatalf("versions: %+v", versions)
+	}
+	var trail struct{ Events []struct{ Action string } }
+	jsonCall(t, s, "GET", "/api/v1/tenants/acme/audit?limit=50", "", &trail)
+	seen := map[string]bool{}
+	for _, ev := range trail.Events {
+		seen[ev.Action] = true
+	}
+	for _, want := range []string{"key.tested", "key.set", "key.rotated", "key.status_changed", "key.rolled_back", "token.created"} {
+		if !seen[want] {
+			t.Errorf("no %s in the audit trail: %+v", want, trail.Events)
+		}
+	}
+	s.Stop(t)
+	testkit.AssertNoCanary(t, "logs and responses", s.Logs.Bytes())
+	testkit.AssertNoCanaryInDir(t, s.DataDir)
+}
+
+// gatewayChat makes one chat call through the gateway with a gateway token.
+func gatewayChat(tb testing.TB, s *testServer, tok string) (int, http.Header, []byte) {
+	tb.Helper()
+	req, _ := http.NewRequest("POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
 }

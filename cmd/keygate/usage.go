@@ -51,6 +51,8 @@ Commands:
 		"  keygate tenant create acme --byok=true\n"+
 		"  printf '%%s' \"$OPENAI_API_KEY\" | keygate key set --tenant acme --provider openai\n"+
 		"  keygate key list --tenant acme\n"+
+		"  keygate token create --tenant acme --name web     # the app's gateway token, printed once\n"+
+		"  keygate policy set --tenant acme --provider openai --mode tenant_only\n"+
 		"  keygate audit --tenant acme --since 24h\n\n")
 	_, err := fmt.Fprint(w, usageFooter)
 	return err

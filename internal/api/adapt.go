@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -61,7 +62,12 @@ func (c *call) event(tenant keygate.TenantID, action string) keygate.AuditEvent 
 // decode reads a JSON body into v: capped at MaxBodyBytes (body_too_large),
 // unknown fields and trailing data refused (invalid_json).
 func (c *call) decode(v any) error {
-	body := http.MaxBytesReader(nil, c.r.Body, c.api.d.MaxBodyBytes)
+	body := bufio.NewReader(http.MaxBytesReader(nil, c.r.Body, c.api.d.MaxBodyBytes))
+	// Every body is a JSON object: a bare null, array or string would decode
+	// as "nothing set" and must be refused instead.
+	if first, err := peekNonSpace(body); err == nil && first != '{' {
+		return keygate.Errorf(keygate.CodeInvalidJSON, "The request body must be a JSON object.")
+	}
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -83,6 +89,23 @@ func (c *call) decode(v any) error {
 		return keygate.Errorf(keygate.CodeInvalidJSON, "The request body has data after the JSON object.")
 	}
 	return nil
+}
+
+// peekNonSpace returns the first byte of r that is not JSON whitespace,
+// without consuming it.
+func peekNonSpace(r *bufio.Reader) (byte, error) {
+	for {
+		b, err := r.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\n', '\r':
+			_, _ = r.ReadByte()
+			continue
+		}
+		return b[0], nil
+	}
 }
 
 // jsonProblem describes a decoding error without echoing input values (a

@@ -31,6 +31,7 @@ type Store interface {
 	ListAudit(ctx context.Context, f keygate.AuditFilter) ([]keygate.AuditEvent, error)
 	ScanAudit(ctx context.Context, afterSeq int64, limit int) ([]keygate.AuditEvent, error)
 	AuditHead(ctx context.Context) (int64, string, error)
+	AppendAudit(ctx context.Context, ev keygate.AuditEvent) (keygate.AuditEvent, error)
 	CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, ev keygate.AuditEvent) (keygate.GatewayToken, error)
 	ListGatewayTokens(ctx context.Context, tenant keygate.TenantID) ([]keygate.GatewayToken, error)
 	RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, id string, ev keygate.AuditEvent) error
@@ -76,6 +77,9 @@ type Deps struct {
 	Providers Providers
 	// Gateway, if set, drops cached tokens and tenant policies on change.
 	Gateway Gateway
+	// Lifecycle tests keys, rolls back versions and reports health; nil
+	// disables those endpoints (unsupported).
+	Lifecycle Lifecycle
 	// MasterKeys rotates the master key; nil means rotation is unsupported.
 	MasterKeys    keyvault.MasterKeys
 	MasterKeyKind string
@@ -124,6 +128,7 @@ func New(d Deps) *API {
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.Method+" "+rt.Pattern, a.adapt(rt))
 	}
+	a.mux.HandleFunc("GET /api/v1/openapi.json", a.handleOpenAPI)
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path))
 	})

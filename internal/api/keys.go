@@ -48,7 +48,11 @@ func (c *call) owner() keygate.TenantID {
 
 // provider returns the path's provider, or unknown_provider.
 func (c *call) provider() (string, error) {
-	p := c.r.PathValue("provider")
+	return c.providerNamed(c.r.PathValue("provider"))
+}
+
+// providerNamed returns p if it is a catalog provider, or unknown_provider.
+func (c *call) providerNamed(p string) (string, error) {
 	if !slices.Contains(c.api.d.Providers.Names(), p) {
 		return "", keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q; known providers: %s.", truncateRef(p), strings.Join(c.api.d.Providers.Names(), ", "))
 	}
@@ -77,7 +81,15 @@ func (a *API) handleKeyPut(c *call) (int, any, error) {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidKeyFormat, "The key is empty: send {\"key\": \"...\"}.")
 	}
 	key := keygate.NewSecret(*req.Key)
-	k, err := a.d.Vault.Put(c.r.Context(), c.change(), c.owner(), provider, key)
+	var k keygate.ProviderKey
+	switch c.r.URL.Query().Get("test") {
+	case "true", "1":
+		k, err = a.putTested(c, provider, key)
+	case "", "false", "0":
+		k, err = a.d.Vault.Put(c.r.Context(), c.change(), c.owner(), provider, key)
+	default:
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "test must be true or false.")
+	}
 	if err != nil {
 		return 0, nil, err
 	}

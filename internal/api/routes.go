@@ -19,7 +19,19 @@ func (a *API) routes() []route {
 		{"PUT", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyWrite, scopeTenant, a.handleKeyPut},
 		{"DELETE", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyWrite, scopeTenant, a.handleKeyDelete},
 
+		{"POST", "/api/v1/tenants/{tenant}/keys:test", auth.RightKeyWrite, scopeTenant, a.handleKeysTest},
+		// POST .../keys/{provider}:rollback (ServeMux wildcards span whole
+		// segments, so the handler reads the ":rollback" suffix).
+		{"POST", "/api/v1/tenants/{tenant}/keys/{provider}", auth.RightKeyWrite, scopeTenant, a.handleKeyRollback},
+		{"GET", "/api/v1/tenants/{tenant}/keys/{provider}/versions", auth.RightKeyRead, scopeTenant, a.handleKeyVersions},
+		{"GET", "/api/v1/tenants/{tenant}/health", auth.RightKeyRead, scopeTenant, a.handleHealth},
+
 		{"GET", "/api/v1/platform/keys", auth.RightPlatformKeys, scopePlatform, a.handleKeyList},
+		{"POST", "/api/v1/platform/keys:test", auth.RightPlatformKeys, scopePlatform, a.handleKeysTest},
+		{"POST", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyRollback},
+		{"GET", "/api/v1/platform/keys/{provider}/versions", auth.RightPlatformKeys, scopePlatform, a.handleKeyVersions},
+		{"GET", "/api/v1/platform/health", auth.RightPlatformKeys, scopePlatform, a.handleHealth},
+		{"GET", "/api/v1/health", auth.RightPlatformKeys, scopePlatform, a.handleHealthAll},
 		{"GET", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyGet},
 		{"PUT", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyPut},
 		{"DELETE", "/api/v1/platform/keys/{provider}", auth.RightPlatformKeys, scopePlatform, a.handleKeyDelete},

@@ -50,9 +50,11 @@ func tokensPath(tenant, id string) (string, error) {
 }
 
 // CreateGatewayToken mints a gateway token named name for the tenant (id or
-// name) and returns it with the token, which is never shown again. The server
-// answers not_found for an unknown tenant, invalid_request for a name it
-// refuses, and forbidden when the caller may not act on the tenant.
+// name) and returns it with the token, which is never shown again. An empty
+// name gets the server's default name ("default"). The server answers
+// not_found for an unknown tenant, invalid_request for a name it refuses
+// (over 100 characters), and forbidden when the caller may not act on the
+// tenant.
 func (c *Client) CreateGatewayToken(ctx context.Context, tenant, name string) (NewGatewayToken, error) {
 	var nt NewGatewayToken
 	p, err := tokensPath(tenant, "")

@@ -89,7 +89,6 @@ func TestGatewayTokenErrors(t *testing.T) {
 		{"ErrRevokeNoID", func() error { return c.RevokeGatewayToken(ctx, "acme", "") }, keygate.CodeInvalidRequest, false},
 		{"ErrRevokeNoTenant", func() error { return c.RevokeGatewayToken(ctx, "", gt.ID) }, keygate.CodeInvalidRequest, false},
 		{"ErrCreateUnknownTenant", func() error { _, err := c.CreateGatewayToken(ctx, "nope", "app"); return err }, keygate.CodeNotFound, true},
-		{"ErrCreateNoName", func() error { _, err := c.CreateGatewayToken(ctx, "acme", ""); return err }, keygate.CodeInvalidRequest, true},
 		{"ErrRevokeUnknown", func() error { return c.RevokeGatewayToken(ctx, "acme", "gt_nope") }, keygate.CodeNotFound, true},
 	}
 	for _, tc := range tests {

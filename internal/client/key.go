@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -63,6 +64,21 @@ func keysPath(owner, provider string) (string, error) {
 // returns. The server answers invalid_key_format or unknown_provider for a
 // key it refuses, and not_found for an unknown tenant.
 func (c *Client) PutKey(ctx context.Context, owner, provider string, key keygate.Secret) (KeyChange, error) {
+	return c.putKey(ctx, owner, provider, key, nil)
+}
+
+// PutKeyTested is PutKey with the key tested first (PUT ...?test=true): the
+// server asks the provider whether it accepts the key before storing it. A
+// key the provider refuses is not stored, and the server answers
+// key_rejected (422) with the provider's reason; a key the provider could
+// not judge (network error, rate limit, 5xx) is stored with status unknown,
+// and one it accepted with status valid.
+func (c *Client) PutKeyTested(ctx context.Context, owner, provider string, key keygate.Secret) (KeyChange, error) {
+	return c.putKey(ctx, owner, provider, key, url.Values{"test": {"true"}})
+}
+
+// putKey sends the PUT of PutKey and PutKeyTested with query q.
+func (c *Client) putKey(ctx context.Context, owner, provider string, key keygate.Secret, q url.Values) (KeyChange, error) {
 	var ch KeyChange
 	if err := required("provider", provider); err != nil {
 		return ch, err
@@ -83,7 +99,7 @@ func (c *Client) PutKey(ctx context.Context, owner, provider string, key keygate
 		return ch, err
 	}
 	defer clear(body)
-	status, err := c.do(ctx, call{method: http.MethodPut, path: p, body: body, out: &ch.Key})
+	status, err := c.do(ctx, call{method: http.MethodPut, path: p, query: q, body: body, out: &ch.Key})
 	ch.Rotated = status == http.StatusOK
 	return ch, err
 }

@@ -62,6 +62,18 @@ func TestPolicy(t *testing.T) {
 		t.Errorf("For (-want +got):\n%s", diff)
 	}
 
+	// An empty mode is left out, so the server applies its default.
+	stored, err = c.PutPolicy(ctx, "acme", client.Policy{Providers: map[string]client.PolicyRule{"openai": {AllowRequestKeys: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.Requests()[len(s.Requests())-1].Body); got != `{"default":{"allow_request_keys":false,"fallback_on_error":false},"providers":{"openai":{"allow_request_keys":true,"fallback_on_error":false}}}` {
+		t.Errorf("PUT body with empty modes = %s", got)
+	}
+	if got, want := stored.For("openai"), (client.PolicyRule{Mode: keygate.ModeTenantThenPlatform, AllowRequestKeys: true}); got != want {
+		t.Errorf("stored openai rule = %+v, want %+v", got, want)
+	}
+
 	// A nil provider map is sent as {}, which clears every override.
 	if _, err := c.PutPolicy(ctx, "acme", client.Policy{Default: put.Default}); err != nil {
 		t.Fatal(err)

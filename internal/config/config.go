@@ -50,6 +50,12 @@ type Config struct {
 	// MaxRequestBytes caps gateway request bodies that keygate reads to
 	// find the model (and passthrough bodies). Default 32 MiB.
 	MaxRequestBytes int64 `toml:"max_request_bytes"`
+	// KeyGrace is how long a superseded key version stays restorable
+	// (rollback) before its ciphertext is destroyed. Default 24h.
+	KeyGrace Duration `toml:"key_grace"`
+	// HealthInterval is how often every stored key is re-tested against
+	// its provider (jittered by ±10%). Default 6h; 0 or less disables.
+	HealthInterval Duration `toml:"health_interval"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -94,6 +100,8 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		MaxRequestBytes: 32 << 20,
 		ShutdownTimeout: Duration{30 * time.Second},
+		KeyGrace:        Duration{24 * time.Hour},
+		HealthInterval:  Duration{6 * time.Hour},
 	}
 }
 
@@ -117,6 +125,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		byokDefault = fs.Bool("byok-default", c.BYOKDefault, "byok_enabled for new tenants [KEYGATE_BYOK_DEFAULT]")
 		maxBody     = fs.Int64("max-body-bytes", c.MaxBodyBytes, "limit of management API request bodies [KEYGATE_MAX_BODY_BYTES]")
 		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
+		keyGrace    = fs.Duration("key-grace", c.KeyGrace.Duration, "how long a superseded key version can be rolled back to [KEYGATE_KEY_GRACE]")
+		healthEvery = fs.Duration("health-interval", c.HealthInterval.Duration, "how often stored keys are re-tested; 0 disables [KEYGATE_HEALTH_INTERVAL]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +182,12 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["max-request-bytes"] {
 		c.MaxRequestBytes = *maxRequest
+	}
+	if set["key-grace"] {
+		c.KeyGrace = Duration{*keyGrace}
+	}
+	if set["health-interval"] {
+		c.HealthInterval = Duration{*healthEvery}
 	}
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
@@ -245,6 +261,18 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxRequestBytes = n
 	}
+	for _, d := range []struct {
+		name string
+		dst  *Duration
+	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}} {
+		if v := getenv(d.name); v != "" {
+			v, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.name, err)
+			}
+			d.dst.Duration = v
+		}
+	}
 	if v := getenv("KEYGATE_SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -258,11 +286,12 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	return nil
 }
 
-// ApplyProviderEnv sets Providers[name].BaseURL from KEYGATE_<NAME>_BASE_URL
-// for each catalog provider name; the environment wins over the file.
-func (c *Config) ApplyProviderEnv(names []string, getenv func(string) string) error {
+// ApplyProviderEnv sets Providers[name].BaseURL from the variable that
+// envName gives for each catalog provider name (KEYGATE_<NAME>_BASE_URL);
+// the environment wins over the file.
+func (c *Config) ApplyProviderEnv(names []string, envName func(string) string, getenv func(string) string) error {
 	for _, n := range names {
-		v := getenv("KEYGATE_" + strings.ToUpper(n) + "_BASE_URL")
+		v := getenv(envName(n))
 		if v == "" {
 			continue
 		}
@@ -294,6 +323,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRequestBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_request_bytes: %d is below the minimum of 1024", c.MaxRequestBytes))
+	}
+	if c.KeyGrace.Duration < time.Minute {
+		errs = append(errs, fmt.Errorf("key_grace: %s is below the minimum of 1m", c.KeyGrace.Duration))
 	}
 	if c.ShutdownTimeout.Duration < 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))

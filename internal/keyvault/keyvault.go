@@ -30,6 +30,10 @@ type Store interface {
 	InitSetting(ctx context.Context, name string, s keygate.Sealed) (keygate.Sealed, error)
 	AppendAudit(ctx context.Context, ev keygate.AuditEvent) (keygate.AuditEvent, error)
 	SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev keygate.AuditEvent) (bool, error)
+	ListKeyVersions(ctx context.Context, owner keygate.TenantID, provider string) ([]keygate.KeyVersion, error)
+	RollbackKey(ctx context.Context, owner keygate.TenantID, provider string, notBefore time.Time, ev keygate.AuditEvent) (keygate.ProviderKey, error)
+	DestroySuperseded(ctx context.Context, olderThan time.Time) (int, error)
+	ListAllKeys(ctx context.Context) ([]keygate.ProviderKey, error)
 }
 
 // Catalog checks provider names and key formats.
@@ -48,6 +52,9 @@ type Options struct {
 	// through this process invalidate at once; the TTL bounds staleness
 	// for changes made elsewhere. Default 30s.
 	CacheTTL time.Duration
+	// Grace is how long a superseded key version stays restorable by
+	// Rollback before DestroyExpired erases it. Default 24h.
+	Grace time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -62,6 +69,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = 30 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 24 * time.Hour
 	}
 	return o
 }

@@ -35,6 +35,12 @@ func (c Change) event(owner keygate.TenantID, provider, action string) keygate.A
 // Errors: unknown_provider, invalid_key_format, not_found (no such tenant);
 // anything else is internal.
 func (s *Service) Put(ctx context.Context, c Change, owner keygate.TenantID, provider string, key keygate.Secret) (keygate.ProviderKey, error) {
+	return s.PutChecked(ctx, c, owner, provider, key, keygate.KeyStatusUnknown)
+}
+
+// PutChecked is Put for a key whose health is already known (tested just
+// before saving): the new version starts with that status.
+func (s *Service) PutChecked(ctx context.Context, c Change, owner keygate.TenantID, provider string, key keygate.Secret, status keygate.KeyStatus) (keygate.ProviderKey, error) {
 	if err := s.catalog.CheckKeyFormat(provider, key); err != nil {
 		return keygate.ProviderKey{}, err
 	}
@@ -51,7 +57,7 @@ func (s *Service) Put(ctx context.Context, c Change, owner keygate.TenantID, pro
 		Hint:        key.Hint(),
 		Fingerprint: s.Fingerprint(key),
 		CreatedBy:   c.Actor.ID,
-		Status:      keygate.KeyStatusUnknown,
+		Status:      status,
 		Seal: func(keyID string, version int) (keygate.Sealed, error) {
 			return dk.Seal(key, envelope.AD{Owner: owner, Provider: provider, KeyID: keyID, Version: version})
 		},

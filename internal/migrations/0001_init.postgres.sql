@@ -28,6 +28,11 @@ CREATE TABLE provider_keys (
 	CONSTRAINT provider_keys_owner_provider_key UNIQUE (owner, provider)
 );
 
+-- One row per version of a key. The current version is provider_keys.
+-- current_version; the others were superseded (superseded_at: when they
+-- stopped being current, NULL while current) and can be rolled back to until
+-- they are destroyed (destroyed_at set, ciphertext and wrapped_dek NULL:
+-- only the metadata stays, for the audit trail).
 CREATE TABLE provider_key_versions (
 	key_id TEXT NOT NULL REFERENCES provider_keys (id) ON DELETE CASCADE,
 	version INTEGER NOT NULL,
@@ -38,6 +43,7 @@ CREATE TABLE provider_key_versions (
 	fingerprint TEXT NOT NULL,
 	created_by TEXT NOT NULL,
 	created_at TIMESTAMPTZ NOT NULL,
+	superseded_at TIMESTAMPTZ,
 	destroyed_at TIMESTAMPTZ,
 	PRIMARY KEY (key_id, version)
 );

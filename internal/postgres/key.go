@@ -10,16 +10,21 @@ import (
 )
 
 // keyColumns selects a key's current version: provider_keys k joined with
-// provider_key_versions v.
-const keyColumns = `k.id, k.owner, k.provider, k.current_version, v.hint, v.fingerprint, k.status,
-	k.last_checked_at, k.last_error, v.created_by, v.created_at, k.updated_at,
-	v.ciphertext, v.wrapped_dek, v.kek_id`
+// provider_key_versions v. keyMetaColumns are the same without the sealed
+// material.
+const (
+	keyMetaColumns = `k.id, k.owner, k.provider, k.current_version, v.hint, v.fingerprint, k.status,
+	k.last_checked_at, k.last_error, v.created_by, v.created_at, k.updated_at`
+	keyColumns = keyMetaColumns + `, v.ciphertext, v.wrapped_dek, v.kek_id`
+)
 
 const keyFrom = ` FROM provider_keys k
 	JOIN provider_key_versions v ON v.key_id = k.id AND v.version = k.current_version `
 
-// PutKey stores a new version of the owner's key for p.Provider, sealed by
-// p.Seal inside the transaction, makes it current and appends ev (Action
+// PutKey stores a new version of the owner's key for p.Provider (one above
+// the newest version, which after a rollback is not the current one), sealed
+// by p.Seal inside the transaction, makes it current, marks the version that
+// was current superseded now, and appends ev (Action
 // key.set for version 1 of a key id, key.rotated after; KeyID, Version, Hint
 // and Fingerprint filled in). Concurrent calls for one owner and provider
 // serialize on the provider_keys row lock, so versions strictly increase.
@@ -54,7 +59,16 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 		if err != nil {
 			return err
 		}
-		version := current + 1
+		// The new version follows the newest one, not the current one:
+		// after a rollback the current version is not the newest, and
+		// version numbers are never reused. The key row lock makes the
+		// maximum stable until commit.
+		var newest int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM provider_key_versions WHERE key_id = $1`,
+			keyID).Scan(&newest); err != nil {
+			return fmt.Errorf("read newest version of key %s: %w", keyID, err)
+		}
+		version := newest + 1
 		sealed, err := p.Seal(keyID, version)
 		if err != nil {
 			return fmt.Errorf("seal key %s version %d: %w", keyID, version, err)
@@ -64,6 +78,9 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			keyID, version, sealed.Ciphertext, sealed.WrappedDEK, sealed.KEKID, p.Hint, p.Fingerprint, p.CreatedBy, tx.now); err != nil {
 			return fmt.Errorf("insert key %s version %d: %w", keyID, version, err)
+		}
+		if err := supersede(ctx, tx, keyID, current); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE provider_keys
 			SET current_version = $1, status = $2, last_checked_at = NULL, last_error = '', updated_at = $3 WHERE id = $4`,

@@ -10,16 +10,21 @@ import (
 )
 
 // keyColumns selects a key's current version: provider_keys k joined with
-// provider_key_versions v.
-const keyColumns = `k.id, k.owner, k.provider, k.current_version, v.hint, v.fingerprint, k.status,
-	k.last_checked_at, k.last_error, v.created_by, v.created_at, k.updated_at,
-	v.ciphertext, v.wrapped_dek, v.kek_id`
+// provider_key_versions v. keyMetaColumns are the same without the sealed
+// material.
+const (
+	keyMetaColumns = `k.id, k.owner, k.provider, k.current_version, v.hint, v.fingerprint, k.status,
+	k.last_checked_at, k.last_error, v.created_by, v.created_at, k.updated_at`
+	keyColumns = keyMetaColumns + `, v.ciphertext, v.wrapped_dek, v.kek_id`
+)
 
 const keyFrom = ` FROM provider_keys k
 	JOIN provider_key_versions v ON v.key_id = k.id AND v.version = k.current_version `
 
-// PutKey stores a new version of the owner's key for p.Provider, sealed by
-// p.Seal inside the transaction, makes it current and appends ev (Action
+// PutKey stores a new version of the owner's key for p.Provider (one above
+// the newest version, which after a rollback is not the current one), sealed
+// by p.Seal inside the transaction, makes it current, marks the version that
+// was current superseded now, and appends ev (Action
 // key.set for version 1 of a key id, key.rotated after; KeyID, Version, Hint
 // and Fingerprint filled in). Writers are serialized by the database's write
 // lock, so versions strictly increase. Returns invalid_request without an
@@ -46,10 +51,15 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 				return keygate.Errorf(keygate.CodeNotFound, "Tenant %s does not exist.", quote(string(p.Owner)))
 			}
 		}
+		// The new version follows the newest one, not the current one:
+		// after a rollback the current version is not the newest, and
+		// version numbers are never reused.
 		var keyID string
-		var current int
-		err := tx.QueryRowContext(ctx, `SELECT id, current_version FROM provider_keys WHERE owner = ? AND provider = ?`,
-			string(p.Owner), p.Provider).Scan(&keyID, &current)
+		var current, newest int
+		err := tx.QueryRowContext(ctx, `SELECT k.id, k.current_version,
+				coalesce((SELECT max(v.version) FROM provider_key_versions v WHERE v.key_id = k.id), 0)
+			FROM provider_keys k WHERE k.owner = ? AND k.provider = ?`,
+			string(p.Owner), p.Provider).Scan(&keyID, &current, &newest)
 		if errors.Is(err, sql.ErrNoRows) {
 			if keyID, err = db.ids.newID("pk_"); err != nil {
 				return err
@@ -60,7 +70,7 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 		if err != nil {
 			return err
 		}
-		version := current + 1
+		version := newest + 1
 		sealed, err := p.Seal(keyID, version)
 		if err != nil {
 			return fmt.Errorf("seal key %s version %d: %w", keyID, version, err)
@@ -70,6 +80,9 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			keyID, version, sealed.Ciphertext, sealed.WrappedDEK, sealed.KEKID, p.Hint, p.Fingerprint, p.CreatedBy, micros(tx.now)); err != nil {
 			return fmt.Errorf("insert key %s version %d: %w", keyID, version, err)
+		}
+		if err := supersede(ctx, tx, keyID, current); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE provider_keys
 			SET current_version = ?, status = ?, last_checked_at = NULL, last_error = '', updated_at = ? WHERE id = ?`,

@@ -1,9 +1,15 @@
 // Package clienttest is an in-memory fake of keygate's management API
 // (/api/v1), for testing the Go client and the CLI without a real server. It
-// implements just enough of the API: tenants, tenant and platform keys, audit
-// events with paging, chain verification, the master key, admin tokens,
-// gateway tokens, policies and whoami, with a deterministic clock. It keeps every request it received so
-// tests can check what went over the wire.
+// implements just enough of the API: tenants, tenant and platform keys with
+// their versions, key tests, rollback and health, audit events with paging,
+// chain verification, the master key, admin tokens, gateway tokens, policies
+// and whoami, with a deterministic clock. It keeps every request it received
+// so tests can check what went over the wire.
+//
+// Key tests (POST .../keys:test, PUT ...?test=true) ask no provider: a key
+// containing RejectedMarker is refused, one containing UnverifiableMarker
+// cannot be judged, and any other key of the right format is valid, with the
+// models of FakeModels.
 //
 // Import it from tests only.
 package clienttest
@@ -57,6 +63,8 @@ type Server struct {
 	seq      int
 	tenants  map[keygate.TenantID]*client.Tenant
 	keys     map[string]*client.Key // owner + "/" + provider
+	// versions holds every version of each key in keys, oldest first.
+	versions map[string][]*client.KeyVersion
 	events   []client.AuditEvent
 	tokens   map[string]*client.AdminToken   // token → metadata
 	gateway  map[string]*client.GatewayToken // token → metadata
@@ -79,6 +87,7 @@ func New() *Server {
 		now:      Start(),
 		tenants:  map[keygate.TenantID]*client.Tenant{},
 		keys:     map[string]*client.Key{},
+		versions: map[string][]*client.KeyVersion{},
 		tokens:   map[string]*client.AdminToken{},
 		gateway:  map[string]*client.GatewayToken{},
 		policies: map[keygate.TenantID]*client.Policy{},
@@ -164,6 +173,15 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/platform/keys", s.listKeys)
 	route("GET /api/v1/platform/keys/{provider}", s.getKey)
 	route("DELETE /api/v1/platform/keys/{provider}", s.deleteKey)
+	route("POST /api/v1/tenants/{tenant}/keys:test", s.testKeys)
+	route("POST /api/v1/platform/keys:test", s.testKeys)
+	route("GET /api/v1/tenants/{tenant}/keys/{provider}/versions", s.keyVersions)
+	route("GET /api/v1/platform/keys/{provider}/versions", s.keyVersions)
+	route("POST /api/v1/tenants/{tenant}/keys/{provider}", s.rollbackKey)
+	route("POST /api/v1/platform/keys/{provider}", s.rollbackKey)
+	route("GET /api/v1/tenants/{tenant}/health", s.health)
+	route("GET /api/v1/platform/health", s.health)
+	route("GET /api/v1/health", s.platformHealth)
 	route("GET /api/v1/tenants/{tenant}/audit", s.listAudit)
 	route("GET /api/v1/audit", s.listAudit)
 	route("GET /api/v1/audit/verify", s.verifyAudit)
@@ -388,6 +406,7 @@ func (s *Server) deleteTenant(r *http.Request, _ []byte, who *client.AdminToken)
 	for k := range s.keys {
 		if strings.HasPrefix(k, string(t.ID)+"/") {
 			delete(s.keys, k)
+			delete(s.versions, k)
 		}
 	}
 	for k, g := range s.gateway {
@@ -432,8 +451,7 @@ func (s *Server) putKey(r *http.Request, body []byte, who *client.AdminToken) (i
 		return 0, nil, err
 	}
 	provider := r.PathValue("provider")
-	prefix, ok := keyPrefix(provider)
-	if !ok {
+	if _, ok := keyPrefix(provider); !ok {
 		return 0, nil, errf(http.StatusBadRequest, keygate.CodeUnknownProvider, "Unknown provider %q.", provider)
 	}
 	var p struct {
@@ -442,28 +460,57 @@ func (s *Server) putKey(r *http.Request, body []byte, who *client.AdminToken) (i
 	if err := decode(body, &p); err != nil {
 		return 0, nil, err
 	}
-	if !strings.HasPrefix(p.Key, prefix) || len(p.Key) < 8 || strings.ContainsAny(p.Key, " \t\r\n") {
-		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidKeyFormat, "This does not look like a %s key.", provider)
+	if err := checkFormat(provider, p.Key); err != nil {
+		return 0, nil, err
+	}
+	status := keygate.KeyStatusUnknown
+	switch r.URL.Query().Get("test") {
+	case "", "false", "0":
+	case "true", "1":
+		res := verdict(provider, p.Key)
+		switch res.Status {
+		case client.KeyTestRejected:
+			return 0, nil, errf(http.StatusUnprocessableEntity, keygate.CodeKeyRejected, "The key was not saved: %s.", res.Error)
+		case client.KeyTestValid:
+			status = keygate.KeyStatusValid
+		}
+	default:
+		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "test must be true or false.")
 	}
 	sec := keygate.NewSecret(p.Key)
-	k, rotated := s.keys[string(owner)+"/"+provider]
+	id := string(owner) + "/" + provider
+	k, rotated := s.keys[id]
 	if !rotated {
 		k = &client.Key{ID: s.nextID("pk"), Owner: owner, Provider: provider, CreatedAt: s.now}
-		s.keys[string(owner)+"/"+provider] = k
+		s.keys[id] = k
 	}
-	k.Version++
+	vs := s.versions[id]
+	for _, v := range vs {
+		if v.Current {
+			now := s.now
+			v.Current, v.SupersededAt = false, &now
+		}
+	}
+	k.Version = len(vs) + 1
 	k.Hint = sec.Hint()
 	k.Fingerprint = sec.Fingerprint(keygate.NewSecret("fake"))
-	k.Status = keygate.KeyStatusUnknown
+	k.Status = status
+	k.LastCheckedAt, k.LastError = nil, ""
+	if status == keygate.KeyStatusValid {
+		now := s.now
+		k.LastCheckedAt = &now
+	}
 	k.CreatedBy = who.ID
 	k.CreatedAt = s.now
 	k.UpdatedAt = s.now
-	action, status := keygate.ActionKeySet, http.StatusCreated
+	s.versions[id] = append(vs, &client.KeyVersion{KeyID: k.ID, Version: k.Version, Hint: k.Hint, Fingerprint: k.Fingerprint,
+		Current: true, CreatedBy: who.ID, CreatedAt: s.now})
+	action, code := keygate.ActionKeySet, http.StatusCreated
 	if rotated {
-		action, status = keygate.ActionKeyRotated, http.StatusOK
+		action, code = keygate.ActionKeyRotated, http.StatusOK
 	}
 	s.audit(who, client.AuditEvent{Tenant: owner, Provider: provider, Action: action, KeyID: k.ID, Version: k.Version, Hint: k.Hint, Fingerprint: k.Fingerprint})
-	return status, k, nil
+	return code, k, nil
 }
 
 func (s *Server) listKeys(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
@@ -504,6 +551,7 @@ func (s *Server) deleteKey(r *http.Request, _ []byte, who *client.AdminToken) (i
 		return 0, nil, errf(http.StatusNotFound, keygate.CodeNotFound, "No %s key.", r.PathValue("provider"))
 	}
 	delete(s.keys, id)
+	delete(s.versions, id)
 	s.audit(who, client.AuditEvent{Tenant: owner, Provider: k.Provider, Action: keygate.ActionKeyCleared, KeyID: k.ID, Version: k.Version, Hint: k.Hint, Fingerprint: k.Fingerprint})
 	return http.StatusNoContent, nil, nil
 }

@@ -43,7 +43,7 @@ func (s *Server) createGatewayToken(r *http.Request, body []byte, who *client.Ad
 		return 0, nil, err
 	}
 	if p.Name == "" {
-		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "A token name is required.")
+		p.Name = "default"
 	}
 	g := client.GatewayToken{ID: s.nextID("gt"), Name: p.Name, Tenant: t.ID, CreatedBy: who.ID, CreatedAt: s.now}
 	token := fmt.Sprintf("kg_fake%024d", s.seq)
@@ -113,17 +113,31 @@ func (s *Server) getPolicy(r *http.Request, _ []byte, who *client.AdminToken) (i
 	return http.StatusOK, s.policyFor(t.ID), nil
 }
 
+// ruleRequest is one rule of a PUT, as the server decodes it: absent fields
+// take the defaults.
+type ruleRequest struct {
+	Mode             *keygate.PolicyMode `json:"mode"`
+	AllowRequestKeys *bool               `json:"allow_request_keys"`
+	FallbackOnError  *bool               `json:"fallback_on_error"`
+}
+
 // rule applies the server's defaults to a decoded rule and checks its mode.
-func rule(r *client.PolicyRule, where string) (client.PolicyRule, error) {
+func rule(r *ruleRequest, where string) (client.PolicyRule, error) {
+	out := client.PolicyRule{Mode: keygate.DefaultPolicy().Mode}
 	if r == nil {
-		r = &client.PolicyRule{}
+		return out, nil
 	}
-	out := *r
-	if out.Mode == "" {
-		out.Mode = keygate.DefaultPolicy().Mode
+	if r.Mode != nil {
+		if !r.Mode.Valid() {
+			return out, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "%s.mode must be tenant_then_platform, tenant_only or platform_only.", where)
+		}
+		out.Mode = *r.Mode
 	}
-	if !out.Mode.Valid() {
-		return out, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "%s: mode %q is not tenant_then_platform, tenant_only or platform_only.", where, out.Mode)
+	if r.AllowRequestKeys != nil {
+		out.AllowRequestKeys = *r.AllowRequestKeys
+	}
+	if r.FallbackOnError != nil {
+		out.FallbackOnError = *r.FallbackOnError
 	}
 	return out, nil
 }
@@ -137,8 +151,8 @@ func (s *Server) putPolicy(r *http.Request, body []byte, who *client.AdminToken)
 		return 0, nil, err
 	}
 	var req struct {
-		Default   *client.PolicyRule            `json:"default"`
-		Providers map[string]*client.PolicyRule `json:"providers"`
+		Default   *ruleRequest            `json:"default"`
+		Providers map[string]*ruleRequest `json:"providers"`
 	}
 	if err := decode(body, &req); err != nil {
 		return 0, nil, err
@@ -151,7 +165,7 @@ func (s *Server) putPolicy(r *http.Request, body []byte, who *client.AdminToken)
 		if _, ok := keyPrefix(name); !ok {
 			return 0, nil, errf(http.StatusBadRequest, keygate.CodeUnknownProvider, "Unknown provider %q.", name)
 		}
-		if p.Providers[name], err = rule(pr, name); err != nil {
+		if p.Providers[name], err = rule(pr, "providers."+name); err != nil {
 			return 0, nil, err
 		}
 	}

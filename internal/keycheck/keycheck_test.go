@@ -1,0 +1,87 @@
+package keycheck_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/fakeprovider"
+	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/provider"
+)
+
+const (
+	goodKey    = "sk-goodKeyAAAAAAAAAAAAAAAAAAAAAAAAA"
+	revokedKey = "sk-revokedKeyBBBBBBBBBBBBBBBBBBBBBB"
+)
+
+func catalogAt(tb testing.TB, base map[string]string) *provider.Catalog {
+	tb.Helper()
+	c, err := provider.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if c, err = c.WithBaseURLs(base); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func TestCheck(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	fake.Revoke(revokedKey)
+	// An address nothing listens on: a closed port on loopback.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	up := keycheck.New(catalogAt(t, fake.BaseURLs()), nil, 2*time.Second)
+	down := keycheck.New(catalogAt(t, map[string]string{"openai": dead}), nil, 2*time.Second)
+	tests := []struct {
+		name    string
+		c       *keycheck.Checker
+		key     string
+		fault   *fakeprovider.Fault
+		want    keycheck.Status
+		models  bool
+		errCode string
+	}{
+		{"Valid", up, goodKey, nil, keycheck.Valid, true, ""},
+		{"Revoked", up, revokedKey, nil, keycheck.Rejected, false, ""},
+		{"Unreachable", down, goodKey, nil, keycheck.Unverifiable, false, ""},
+		{"ServerError", up, goodKey, &fakeprovider.Fault{Status: 500}, keycheck.Unverifiable, false, ""},
+		{"RateLimited", up, goodKey, &fakeprovider.Fault{Status: 429, RetryAfter: "3"}, keycheck.Unverifiable, false, ""},
+		{"BadFormat", up, "sk-has space in it 00000000000", nil, "", false, keygate.CodeInvalidKeyFormat},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake.Reset()
+			fake.Revoke(revokedKey)
+			if tc.fault != nil {
+				fake.SetFault("openai", *tc.fault)
+			}
+			res, err := tc.c.Check(context.Background(), "openai", keygate.NewSecret(tc.key))
+			if keygate.ErrorCode(err) != tc.errCode {
+				t.Fatalf("err = %v, want code %q", err, tc.errCode)
+			}
+			if res.Status != tc.want || (len(res.Models) > 0) != tc.models {
+				t.Fatalf("result %+v, want %s (models %v)", res, tc.want, tc.models)
+			}
+			if strings.Contains(res.Error, tc.key) {
+				t.Fatal("the error carries the key")
+			}
+			// The provider saw this key and no other.
+			for _, r := range fake.Requests() {
+				if r.Key.Reveal() != tc.key {
+					t.Errorf("the provider received another key")
+				}
+				if r.Method != http.MethodGet || r.Path != "/v1/models" {
+					t.Errorf("probe %s %s", r.Method, r.Path)
+				}
+			}
+		})
+	}
+}
