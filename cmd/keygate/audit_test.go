@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/client/clienttest"
 )
 
 func TestParseTime(t *testing.T) {
@@ -114,5 +117,114 @@ func TestAuditVerify(t *testing.T) {
 	}
 	if r.exit != exitFailure || r.stderr != "keygate: the audit chain is broken: event 2: hash mismatch (audit_chain_broken)\n" {
 		t.Errorf("broken chain: exit %d, stderr %q", r.exit, r.stderr)
+	}
+}
+
+func TestAuditExport(t *testing.T) {
+	s := MustFake(t)
+	MustTenant(t, s, "acme")
+	MustTenant(t, s, "beta")
+	MustRun(t, s, canary, "key", "set", "--tenant", "acme", "--provider", "openai")
+	// The fake answers pages of two events, so the export must follow
+	// next_before across pages.
+	small := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("limit") != "1000" {
+			t.Errorf("export page size = %q, want 1000", q.Get("limit"))
+		}
+		q.Set("limit", "2")
+		r.URL.RawQuery = q.Encode()
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(small.Close)
+	env := map[string]string{"KEYGATE_ADDR": small.URL, "KEYGATE_TOKEN": clienttest.Token}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantSeqs []int64
+	}{
+		{"All", nil, []int64{3, 2, 1}},
+		{"Tenant", []string{"--tenant", "acme"}, []int64{3, 1}},
+		{"TenantAction", []string{"--tenant", "acme", "--action", "key.set", "--format", "jsonl"}, []int64{3}},
+		{"SinceNothing", []string{"--since", "1h"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runEnv(t, env, "", append([]string{"audit", "export"}, tc.args...)...)
+			noLeak(t, r)
+			if r.exit != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.exit, r.stderr)
+			}
+			var seqs []int64
+			for _, line := range strings.SplitAfter(r.stdout, "\n") {
+				if line == "" {
+					continue
+				}
+				var ev client.AuditEvent
+				if err := json.Unmarshal([]byte(line), &ev); err != nil || !strings.HasSuffix(line, "}\n") || strings.Count(line, "\n") != 1 {
+					t.Fatalf("line %q is not one JSON object on one line (%v)", line, err)
+				}
+				seqs = append(seqs, ev.Seq)
+			}
+			if diff := cmp.Diff(tc.wantSeqs, seqs); diff != "" {
+				t.Errorf("exported seqs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAuditExportErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		failNext bool
+		want     result
+	}{
+		{"ErrFormat", []string{"--format", "csv"}, false, result{exit: exitUsage,
+			stderr: "keygate: audit export: --format \"csv\" is not supported: jsonl is the only format (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ErrSince", []string{"--since", "yesterday"}, false, result{exit: exitUsage,
+			stderr: "keygate: audit export: --since: \"yesterday\" is not an RFC 3339 time, a date (2006-01-02) or a duration such as 24h or 7d (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ErrArgument", []string{"acme"}, false, result{exit: exitUsage,
+			stderr: "keygate: audit export: unexpected argument \"acme\" (flags such as --byok take their value after '=', e.g. --byok=false) (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ErrServer", nil, true, result{exit: exitUnauthorized, stderr: "keygate: Only a platform admin may do this. (forbidden)\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := MustFake(t)
+			if tc.failNext {
+				s.FailNext(http.StatusForbidden, "forbidden", "Only a platform admin may do this.")
+			}
+			r := MustRun(t, s, "", append([]string{"audit", "export"}, tc.args...)...)
+			if diff := cmp.Diff(tc.want, r, cmp.AllowUnexported(result{})); diff != "" {
+				t.Errorf("audit export (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAuditExportFailsPartWay(t *testing.T) {
+	s := MustFake(t)
+	for _, n := range []string{"a", "b", "c"} {
+		MustTenant(t, s, n)
+	}
+	// The first page holds two events; the request for the next one fails.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("before") != "" {
+			s.FailNext(http.StatusServiceUnavailable, "unavailable", "The database is not reachable.")
+		}
+		q.Set("limit", "2")
+		r.URL.RawQuery = q.Encode()
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	r := runEnv(t, map[string]string{"KEYGATE_ADDR": hs.URL, "KEYGATE_TOKEN": clienttest.Token}, "", "audit", "export")
+	if got := strings.Count(r.stdout, "\n"); got != 2 {
+		t.Errorf("%d events written before the failure, want 2", got)
+	}
+	want := "keygate: export stopped after 2 events\nkeygate: The database is not reachable. (unavailable)\n"
+	if r.exit != exitFailure || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1, stderr %q", r.exit, r.stderr, want)
 	}
 }

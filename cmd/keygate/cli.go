@@ -60,12 +60,18 @@ func commands() []*command {
 		{noun: "tenant", verb: "update", args: "TENANT --byok=true|false", summary: "grant or withdraw BYOK", json: true, run: tenantUpdate},
 		{noun: "tenant", verb: "rm", args: "TENANT", summary: "delete a tenant with its keys and tokens", run: tenantRm},
 
-		{noun: "key", verb: "set", args: "(--tenant TENANT | --platform) --provider PROVIDER  < key", summary: "store or rotate a provider key read from standard input", json: true, run: keySet},
+		{noun: "key", verb: "set", args: "(--tenant TENANT | --platform) --provider PROVIDER [--test]  < key", summary: "store or rotate a provider key read from standard input (--test: test it first)", json: true, run: keySet},
+		{noun: "key", verb: "test", args: "(--tenant TENANT | --platform) --provider PROVIDER  < key", summary: "ask the provider whether it accepts a key read from standard input, storing nothing", json: true, run: keyTest},
 		{noun: "key", verb: "list", args: "--tenant TENANT | --platform", summary: "list provider keys (hints only)", json: true, run: keyList},
 		{noun: "key", verb: "get", args: "(--tenant TENANT | --platform) --provider PROVIDER", summary: "show one provider key (hint only)", json: true, run: keyGet},
+		{noun: "key", verb: "versions", args: "(--tenant TENANT | --platform) --provider PROVIDER", summary: "list the versions of a provider key, newest first", json: true, run: keyVersions},
+		{noun: "key", verb: "rollback", args: "(--tenant TENANT | --platform) --provider PROVIDER", summary: "make the previous version of a provider key current again", json: true, run: keyRollback},
 		{noun: "key", verb: "rm", args: "(--tenant TENANT | --platform) --provider PROVIDER", summary: "erase every version of a provider key", run: keyRm},
 
+		{noun: "health", args: "[--tenant TENANT | --platform | --all] [--fail-on-red]", summary: "show key health: green (accepted), red (rejected), grey (not checked)", json: true, run: health},
+
 		{noun: "audit", verb: "list", args: "[--tenant T] [--provider P] [--action A] [--since TIME] [--until TIME] [--limit N] [--before SEQ] [--all]", summary: "list audit events, newest first (also: keygate audit [flags])", json: true, run: auditList},
+		{noun: "audit", verb: "export", args: "[--tenant T] [--provider P] [--action A] [--since TIME] [--until TIME] [--format jsonl]", summary: "write every matching audit event as one JSON object per line, newest first", run: auditExport},
 		{noun: "audit", verb: "verify", summary: "check the audit hash chain; exit 1 when it is broken", json: true, run: auditVerify},
 
 		{noun: "master-key", verb: "status", summary: "show the master key and the rewrap backlog", json: true, run: masterKeyStatus},

@@ -22,8 +22,13 @@ const (
 	exitInvalid      = 6 // input the server rejected
 )
 
-// codeUsage is the code printed for usage errors; it is not an API code.
-const codeUsage = "usage"
+// Codes the CLI prints for outcomes it detects itself; they are not API
+// codes. Scripts may match them: never rename.
+const (
+	codeUsage           = "usage"            // a command-line mistake (exit 2)
+	codeKeyUnverifiable = "key_unverifiable" // key test: the provider could not judge the key (exit 1)
+	codeKeysRed         = "keys_red"         // health --fail-on-red: a key is red (exit 1)
+)
 
 // usageError marks a usage error: bad command, flags or arguments (exit 2).
 type usageError struct{ err error }
@@ -60,7 +65,7 @@ func exitCodeFor(code string) int {
 	case keygate.CodeConflict:
 		return exitConflict
 	case keygate.CodeInvalidRequest, keygate.CodeInvalidJSON, keygate.CodeInvalidKeyFormat,
-		keygate.CodeUnknownProvider, keygate.CodeBodyTooLarge:
+		keygate.CodeUnknownProvider, keygate.CodeBodyTooLarge, keygate.CodeKeyRejected:
 		return exitInvalid
 	}
 	return exitFailure

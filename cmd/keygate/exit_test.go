@@ -25,6 +25,7 @@ func TestExitCodesFromServer(t *testing.T) {
 		{400, keygate.CodeInvalidKeyFormat, 6},
 		{400, keygate.CodeUnknownProvider, 6},
 		{413, keygate.CodeBodyTooLarge, 6},
+		{422, keygate.CodeKeyRejected, 6},
 		{501, keygate.CodeUnsupported, 1},
 		{503, keygate.CodeUnavailable, 1},
 		{500, keygate.CodeInternal, 1},

@@ -55,15 +55,20 @@ func providerArg(cmd *command, flagValue string, pos []string) (string, error) {
 func errKeyInArgs(cmd *command) error {
 	return usagef("%s: refusing to take a provider key from the command line, where ps and shell history "+
 		"would show it: pipe it on standard input instead, e.g. "+
-		`printf '%%s' "$OPENAI_API_KEY" | keygate key set --tenant acme --provider openai`, cmd.name())
+		`printf '%%s' "$OPENAI_API_KEY" | keygate %s --tenant acme --provider openai`, cmd.name(), cmd.name())
 }
 
-// checkKeySetArgs refuses anything in args that is not one of key set's
-// flags, before the flag package sees it: an unknown flag's name, or a stray
-// argument, could be the key, and must not be echoed in an error.
-func checkKeySetArgs(cmd *command, args []string) error {
+// checkKeyArgs refuses anything in args that is not one of the flags of a
+// command that reads a key (key set, key test), before the flag package
+// sees it: an unknown flag's name, or a stray argument, could be the key,
+// and must not be echoed in an error. extraBool names the command's own
+// boolean flags.
+func checkKeyArgs(cmd *command, args []string, extraBool ...string) error {
 	valueFlags := map[string]bool{"tenant": true, "provider": true, "addr": true, "token": true}
 	boolFlags := map[string]bool{"platform": true, "json": true, "h": true, "help": true}
+	for _, f := range extraBool {
+		boolFlags[f] = true
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
@@ -92,13 +97,14 @@ func checkKeySetArgs(cmd *command, args []string) error {
 }
 
 func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	if err := checkKeySetArgs(cmd, args); err != nil {
+	if err := checkKeyArgs(cmd, args, "test"); err != nil {
 		return err
 	}
 	fs := c.flagSet(cmd)
 	var o ownerFlags
 	o.bind(fs)
 	provider := fs.String("provider", "", "the provider, e.g. openai (required)")
+	test := fs.Bool("test", false, "test the key with the provider first; a key it rejects is not stored (exit 6)")
 	pos, err := c.parse(cmd, fs, args)
 	if err != nil {
 		return err
@@ -117,14 +123,23 @@ func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := c.readKey(fmt.Sprintf("%s key for %s (input hidden): ", *provider, display))
+	key, err := c.readKey(cmd, fmt.Sprintf("%s key for %s (input hidden): ", *provider, display))
 	if err != nil {
 		return err
 	}
 	defer key.Wipe()
-	ch, err := api.PutKey(ctx, owner, *provider, key)
+	put := api.PutKey
+	if *test {
+		put = api.PutKeyTested
+	}
+	ch, err := put(ctx, owner, *provider, key)
 	if err != nil {
 		return err
+	}
+	if *test && ch.Key.Status != keygate.KeyStatusValid {
+		// The server stores a key the provider could not judge (network
+		// error, rate limit, 5xx) rather than refuse a possibly good key.
+		fmt.Fprintf(c.stderr, "keygate: warning: %s could not verify the key; it was stored with status %s\n", *provider, ch.Key.Status)
 	}
 	if c.jsonOut {
 		return writeJSON(c.stdout, ch.Key)
@@ -133,8 +148,12 @@ func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	if ch.Rotated {
 		action = "rotated"
 	}
-	_, err = fmt.Fprintf(c.stdout, "%s %s key of %s: version %d, hint %s, fingerprint %s\n",
-		action, ch.Key.Provider, display, ch.Key.Version, ch.Key.Hint, ch.Key.Fingerprint)
+	tested := ""
+	if *test {
+		tested = ", status " + string(ch.Key.Status)
+	}
+	_, err = fmt.Fprintf(c.stdout, "%s %s key of %s: version %d, hint %s, fingerprint %s%s\n",
+		action, ch.Key.Provider, display, ch.Key.Version, ch.Key.Hint, ch.Key.Fingerprint, tested)
 	return err
 }
 

@@ -15,11 +15,11 @@ import (
 // under 200 bytes; service-account JSON documents a few kilobytes.
 const maxKeyBytes = 32 << 10
 
-// readKey reads a provider key: from a no-echo prompt when standard input is
-// a terminal, else all of standard input minus one trailing newline ("\n" or
-// "\r\n"). It never echoes the key. An empty key is a usage error; one over
-// maxKeyBytes is body_too_large.
-func (c *cli) readKey(prompt string) (keygate.Secret, error) {
+// readKey reads the provider key of cmd (key set, key test): from a no-echo
+// prompt when standard input is a terminal, else all of standard input minus
+// one trailing newline ("\n" or "\r\n"). It never echoes the key. An empty
+// key is a usage error; one over maxKeyBytes is body_too_large.
+func (c *cli) readKey(cmd *command, prompt string) (keygate.Secret, error) {
 	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(c.stderr, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
@@ -29,12 +29,12 @@ func (c *cli) readKey(prompt string) (keygate.Secret, error) {
 			return keygate.Secret{}, fmt.Errorf("read the key from the terminal: %w", err)
 		}
 		if len(b) == 0 {
-			return keygate.Secret{}, usagef("key set: no key entered")
+			return keygate.Secret{}, usagef("%s: no key entered", cmd.name())
 		}
 		return keygate.NewSecretBytes(b), nil
 	}
 	if c.stdin == nil {
-		return keygate.Secret{}, errNoKey()
+		return keygate.Secret{}, errNoKey(cmd)
 	}
 	// One fixed buffer, wiped afterwards: io.ReadAll would leave copies of
 	// the key in the buffers it outgrows.
@@ -46,7 +46,7 @@ func (c *cli) readKey(prompt string) (keygate.Secret, error) {
 	}
 	if n > maxKeyBytes {
 		return keygate.Secret{}, &cliError{code: keygate.CodeBodyTooLarge, exit: exitInvalid,
-			msg: fmt.Sprintf("key set: standard input holds more than %d bytes; it must hold only the key", maxKeyBytes)}
+			msg: fmt.Sprintf("%s: standard input holds more than %d bytes; it must hold only the key", cmd.name(), maxKeyBytes)}
 	}
 	b := buf[:n]
 	if bytes.HasSuffix(b, []byte("\r\n")) {
@@ -55,11 +55,11 @@ func (c *cli) readKey(prompt string) (keygate.Secret, error) {
 		b = b[:len(b)-1]
 	}
 	if len(b) == 0 {
-		return keygate.Secret{}, errNoKey()
+		return keygate.Secret{}, errNoKey(cmd)
 	}
 	return keygate.NewSecretBytes(b), nil
 }
 
-func errNoKey() error {
-	return usagef(`key set: no key on standard input: pipe it in, e.g. printf '%%s' "$OPENAI_API_KEY" | keygate key set --tenant acme --provider openai`)
+func errNoKey(cmd *command) error {
+	return usagef(`%s: no key on standard input: pipe it in, e.g. printf '%%s' "$OPENAI_API_KEY" | keygate %s --tenant acme --provider openai`, cmd.name(), cmd.name())
 }

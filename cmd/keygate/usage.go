@@ -21,13 +21,14 @@ Output:
 
 Exit codes:
   0  ok
-  1  failure: server, network or internal error; audit chain broken
+  1  failure: server, network or internal error; audit chain broken; key test
+     unverifiable (key_unverifiable); health --fail-on-red found a red key (keys_red)
   2  usage error: unknown command, bad flags or arguments
   3  not found (not_found)
   4  unauthorized or forbidden
   5  conflict (a name is taken, a concurrent change won)
   6  input rejected by the server (invalid_request, invalid_json, invalid_key_format,
-     unknown_provider, body_too_large)
+     unknown_provider, body_too_large), or a key the provider rejected (key_rejected)
 `
 
 // printUsage prints the whole usage text to w.
@@ -51,6 +52,7 @@ Commands:
 		"  keygate tenant create acme --byok=true\n"+
 		"  printf '%%s' \"$OPENAI_API_KEY\" | keygate key set --tenant acme --provider openai\n"+
 		"  keygate key list --tenant acme\n"+
+		"  keygate health --all --fail-on-red                # for monitoring: exit 1 if a key is red\n"+
 		"  keygate token create --tenant acme --name web     # the app's gateway token, printed once\n"+
 		"  keygate policy set --tenant acme --provider openai --mode tenant_only\n"+
 		"  keygate audit --tenant acme --since 24h\n\n")
