@@ -21,6 +21,8 @@ const (
 	ActionTokenCreated    = "token.created"
 	ActionTokenRevoked    = "token.revoked"
 	ActionPolicyUpdated   = "policy.updated"
+	ActionBudgetUpdated   = "budget.updated"
+	ActionLimitsUpdated   = "limits.updated"
 	ActionKeyStatus       = "key.status_changed"
 	ActionMasterKeyRotate = "master_key.rotated"
 )

@@ -18,6 +18,7 @@ import "context"
 type Store interface {
 	GatewayStore
 	LifecycleStore
+	GovernanceStore
 
 	// CreateTenant inserts t (ID, Name, BYOKEnabled set by the caller) and
 	// returns it with its timestamps. Returns conflict if the name or id is

@@ -23,6 +23,13 @@ type UsageEvent struct {
 	Latency      time.Duration
 	Streamed     bool
 	Canceled     bool
+	// CostMicros is the call's cost in millionths of a US dollar by the
+	// price table (0 when the model has no price).
+	CostMicros int64
+	// Billable reports whether the cost counts toward the platform's
+	// credits: always for platform-paid calls; for tenant- and
+	// request-paid calls only under the tenant's byok_billing "meter".
+	Billable bool
 }
 
 // UsageRecorder receives usage events. Record must not block the caller:

@@ -37,6 +37,11 @@ type Store interface {
 	RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, id string, ev keygate.AuditEvent) error
 	GetPolicy(ctx context.Context, tenant keygate.TenantID) (keygate.TenantPolicy, error)
 	PutPolicy(ctx context.Context, p keygate.TenantPolicy, ev keygate.AuditEvent) (keygate.TenantPolicy, error)
+	GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, error)
+	PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditEvent) (keygate.Budget, error)
+	GetRateLimits(ctx context.Context, tenant keygate.TenantID) ([]keygate.RateLimit, error)
+	PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits []keygate.RateLimit, ev keygate.AuditEvent) ([]keygate.RateLimit, error)
+	QueryUsage(ctx context.Context, q keygate.UsageQuery) ([]keygate.UsageRow, error)
 }
 
 // Gateway is told about changes that its caches hold.

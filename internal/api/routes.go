@@ -43,6 +43,13 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/tenants/{tenant}/policy", auth.RightKeyRead, scopeTenant, a.handlePolicyGet},
 		{"PUT", "/api/v1/tenants/{tenant}/policy", auth.RightPolicyWrite, scopeTenant, a.handlePolicyPut},
 
+		{"GET", "/api/v1/tenants/{tenant}/budget", auth.RightTenantRead, scopeTenant, a.handleBudgetGet},
+		{"PUT", "/api/v1/tenants/{tenant}/budget", auth.RightTenantUpdate, scopeTenant, a.handleBudgetPut},
+		{"GET", "/api/v1/tenants/{tenant}/limits", auth.RightTenantRead, scopeTenant, a.handleLimitsGet},
+		{"PUT", "/api/v1/tenants/{tenant}/limits", auth.RightTenantUpdate, scopeTenant, a.handleLimitsPut},
+		{"GET", "/api/v1/tenants/{tenant}/usage", auth.RightTenantRead, scopeTenant, a.handleUsage},
+		{"GET", "/api/v1/usage", auth.RightPlatformAudit, scopePlatform, a.handleUsage},
+
 		{"GET", "/api/v1/tenants/{tenant}/audit", auth.RightAuditRead, scopeTenant, a.handleAuditList},
 		{"GET", "/api/v1/audit", auth.RightPlatformAudit, scopePlatform, a.handleAuditList},
 		{"GET", "/api/v1/audit/verify", auth.RightPlatformAudit, scopePlatform, a.handleAuditVerify},

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/envelope"
@@ -239,5 +240,64 @@ func BenchmarkResolveWarm(b *testing.B) {
 		if _, _, err := f.vault.Resolve(ctx, tn, "openai"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRollbackGrace: a rotation can be rolled back within the grace period
+// and not after it; DestroyExpired then erases the superseded version.
+func TestRollbackGrace(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	set, err := keeper.Open(ctx, "", keeper.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	kr, _ := envelope.NewKeyring(set.Primary())
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "keygate.db"), sqlite.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat, _ := provider.Default()
+	v := keyvault.New(db, kr, cat, keyvault.Options{Now: clock, Grace: time.Hour})
+	if err := v.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tn := MustTenant(t, db, "acme")
+	for _, n := range []int{1, 2, 3} {
+		if _, err := v.Put(ctx, change, tn, "openai", key(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(30 * time.Minute) // within the grace period of v2
+	k, err := v.Rollback(ctx, change, tn, "openai")
+	if err != nil || k.Version != 2 {
+		t.Fatalf("rollback within grace: %+v %v", k, err)
+	}
+	if got, _, err := v.Resolve(ctx, tn, "openai"); err != nil || !got.Equal(key(2)) {
+		t.Fatalf("the gateway does not use v2 after rollback: %v", err)
+	}
+	now = now.Add(2 * time.Hour) // v1 was superseded 2.5h ago
+	if _, err := v.Rollback(ctx, change, tn, "openai"); keygate.ErrorCode(err) != keygate.CodeConflict {
+		t.Fatalf("rollback after grace: %v, want conflict", err)
+	}
+	n, err := v.DestroyExpired(ctx)
+	if err != nil || n < 1 {
+		t.Fatalf("destroy expired: %d %v", n, err)
+	}
+	vs, err := v.Versions(ctx, tn, "openai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ver := range vs {
+		if ver.Current != (ver.Version == 2) || (ver.Version != 2 && ver.DestroyedAt.IsZero()) {
+			t.Errorf("version %+v", ver)
+		}
+	}
+	if got, _, err := v.Resolve(ctx, tn, "openai"); err != nil || !got.Equal(key(2)) {
+		t.Fatalf("the current version must survive destruction: %v", err)
 	}
 }

@@ -37,8 +37,9 @@ func TestDialectsMatch(t *testing.T) {
 
 func TestSchemaHasTables(t *testing.T) {
 	s := parseSchema(joinSQL(MustList(t, SQLite)))
-	want := []string{"admin_tokens", "audit_events", "audit_head", "gateway_tokens", "policies",
-		"provider_key_versions", "provider_keys", "settings", "tenants"}
+	want := []string{"admin_tokens", "audit_events", "audit_head", "budgets", "gateway_tokens", "policies",
+		"provider_key_versions", "provider_keys", "rate_limits", "settings", "tenants",
+		"usage_daily", "usage_events", "usage_hourly"}
 	var got []string
 	for name := range s.Tables {
 		got = append(got, name)

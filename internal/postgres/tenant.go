@@ -98,8 +98,9 @@ func (db *DB) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.T
 	return t, nil
 }
 
-// DeleteTenant deletes the tenant with its keys (every version), tokens and
-// policies, and appends ev; audit events stay. Returns not_found for an
+// DeleteTenant deletes the tenant with its keys (every version), tokens,
+// policies, budget and rate limits, and appends ev; audit events and usage
+// (billing history) stay. Returns not_found for an
 // unknown id.
 func (db *DB) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.AuditEvent) error {
 	return db.write(ctx, "delete tenant "+string(id), func(tx *tx) error {
@@ -119,6 +120,8 @@ func (db *DB) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.
 			`DELETE FROM admin_tokens WHERE tenant_id = $1`,
 			`DELETE FROM gateway_tokens WHERE tenant_id = $1`,
 			`DELETE FROM policies WHERE tenant_id = $1`,
+			`DELETE FROM budgets WHERE tenant_id = $1`,
+			`DELETE FROM rate_limits WHERE tenant_id = $1`,
 			`DELETE FROM tenants WHERE id = $1`,
 		} {
 			if _, err := tx.Exec(ctx, q, string(id)); err != nil {

@@ -23,6 +23,8 @@ type Store interface {
 	GatewayTokenByHash(ctx context.Context, hash []byte) (keygate.GatewayToken, error)
 	GetTenant(ctx context.Context, ref string) (keygate.Tenant, error)
 	GetPolicy(ctx context.Context, tenant keygate.TenantID) (keygate.TenantPolicy, error)
+	GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, error)
+	GetRateLimits(ctx context.Context, tenant keygate.TenantID) ([]keygate.RateLimit, error)
 }
 
 // Keys opens stored provider keys (the key vault).
@@ -78,6 +80,8 @@ type tokenEntry struct {
 type tenantEntry struct {
 	tenant  keygate.Tenant
 	policy  keygate.TenantPolicy
+	budget  keygate.Budget
+	limits  []keygate.RateLimit
 	expires time.Time
 }
 
@@ -179,28 +183,46 @@ func (s *Service) InvalidateTenant(id keygate.TenantID) {
 // Returns unauthorized if the tenant no longer exists (its tokens died with
 // it).
 func (s *Service) Tenant(ctx context.Context, id keygate.TenantID) (keygate.Tenant, keygate.TenantPolicy, error) {
+	e, err := s.tenant(ctx, id)
+	return e.tenant, e.policy, err
+}
+
+// Governance returns the tenant's budget and rate limits, from the same
+// cache as Tenant.
+func (s *Service) Governance(ctx context.Context, id keygate.TenantID) (keygate.Budget, []keygate.RateLimit, error) {
+	e, err := s.tenant(ctx, id)
+	return e.budget, e.limits, err
+}
+
+func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry, error) {
 	now := s.opt.Now()
 	s.mu.RLock()
 	e, ok := s.tenants[id]
 	s.mu.RUnlock()
 	if ok && now.Before(e.expires) {
-		return e.tenant, e.policy, nil
+		return e, nil
 	}
 	t, err := s.store.GetTenant(ctx, string(id))
 	if keygate.IsCode(err, keygate.CodeNotFound) {
-		return keygate.Tenant{}, keygate.TenantPolicy{}, keygate.Errorf(keygate.CodeUnauthorized, "The gateway token's tenant no longer exists.")
+		return tenantEntry{}, keygate.Errorf(keygate.CodeUnauthorized, "The gateway token's tenant no longer exists.")
 	}
 	if err != nil {
-		return keygate.Tenant{}, keygate.TenantPolicy{}, fmt.Errorf("load tenant %s: %w", id, err)
+		return tenantEntry{}, fmt.Errorf("load tenant %s: %w", id, err)
 	}
-	p, err := s.store.GetPolicy(ctx, id)
-	if err != nil {
-		return keygate.Tenant{}, keygate.TenantPolicy{}, fmt.Errorf("load policy of %s: %w", id, err)
+	e = tenantEntry{tenant: t, expires: now.Add(s.opt.TenantTTL)}
+	if e.policy, err = s.store.GetPolicy(ctx, id); err != nil {
+		return tenantEntry{}, fmt.Errorf("load policy of %s: %w", id, err)
+	}
+	if e.budget, err = s.store.GetBudget(ctx, id); err != nil {
+		return tenantEntry{}, fmt.Errorf("load budget of %s: %w", id, err)
+	}
+	if e.limits, err = s.store.GetRateLimits(ctx, id); err != nil {
+		return tenantEntry{}, fmt.Errorf("load rate limits of %s: %w", id, err)
 	}
 	s.mu.Lock()
-	s.tenants[id] = tenantEntry{tenant: t, policy: p, expires: now.Add(s.opt.TenantTTL)}
+	s.tenants[id] = e
 	s.mu.Unlock()
-	return t, p, nil
+	return e, nil
 }
 
 // Credential is the key that pays for one call.

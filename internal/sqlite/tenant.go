@@ -105,8 +105,9 @@ func (db *DB) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.T
 	return t, nil
 }
 
-// DeleteTenant deletes the tenant with its keys (every version), tokens and
-// policies, and appends ev; audit events stay. Returns not_found for an
+// DeleteTenant deletes the tenant with its keys (every version), tokens,
+// policies, budget and rate limits, and appends ev; audit events and usage
+// (billing history) stay. Returns not_found for an
 // unknown id.
 func (db *DB) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.AuditEvent) error {
 	return db.write(ctx, "delete tenant "+string(id), func(tx *tx) error {
@@ -124,6 +125,8 @@ func (db *DB) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.
 			`DELETE FROM admin_tokens WHERE tenant_id = ?`,
 			`DELETE FROM gateway_tokens WHERE tenant_id = ?`,
 			`DELETE FROM policies WHERE tenant_id = ?`,
+			`DELETE FROM budgets WHERE tenant_id = ?`,
+			`DELETE FROM rate_limits WHERE tenant_id = ?`,
 			`DELETE FROM tenants WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, string(id)); err != nil {

@@ -71,6 +71,16 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"AuditTimesRoundTrip", testAuditTimesRoundTrip},
 		{"AuditFieldsRoundTrip", testAuditFieldsRoundTrip},
 		{"AuditDuplicateID", testAuditDuplicateID},
+		{"UsageRollups", testUsageRollups},
+		{"UsageQuery", testUsageQuery},
+		{"UsageDayEdges", testUsageDayEdges},
+		{"UsageZeroTime", testUsageZeroTime},
+		{"UsageConcurrent", testUsageConcurrent},
+		{"Budgets", testBudgets},
+		{"BudgetErrors", testBudgetErrors},
+		{"RateLimits", testRateLimits},
+		{"RateLimitErrors", testRateLimitErrors},
+		{"TenantDeleteGovernance", testTenantDeleteGovernance},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

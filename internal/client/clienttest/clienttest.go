@@ -62,9 +62,8 @@ type Server struct {
 	now      time.Time
 	seq      int
 	tenants  map[keygate.TenantID]*client.Tenant
-	keys     map[string]*client.Key // owner + "/" + provider
-	// versions holds every version of each key in keys, oldest first.
-	versions map[string][]*client.KeyVersion
+	keys     map[string]*client.Key          // owner + "/" + provider
+	versions map[string][]*client.KeyVersion // same keys as keys: every version, oldest first
 	events   []client.AuditEvent
 	tokens   map[string]*client.AdminToken   // token → metadata
 	gateway  map[string]*client.GatewayToken // token → metadata

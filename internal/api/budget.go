@@ -1,0 +1,177 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+type budgetJSON struct {
+	Tenant        keygate.TenantID `json:"tenant"`
+	DailyUSD      *usd             `json:"daily_usd"`
+	MonthlyUSD    *usd             `json:"monthly_usd"`
+	DailyTokens   *int64           `json:"daily_tokens"`
+	MonthlyTokens *int64           `json:"monthly_tokens"`
+	Hard          bool             `json:"hard"`
+	AppliesTo     string           `json:"applies_to"`
+	BYOKBilling   string           `json:"byok_billing"`
+	UpdatedAt     *time.Time       `json:"updated_at"`
+}
+
+func toBudgetJSON(b keygate.Budget) budgetJSON {
+	out := budgetJSON{Tenant: b.Tenant, DailyTokens: b.DailyTokens, MonthlyTokens: b.MonthlyTokens, Hard: b.Hard,
+		AppliesTo: b.AppliesTo, BYOKBilling: b.BYOKBilling, UpdatedAt: optTime(b.UpdatedAt)}
+	if b.DailyUSDMicros != nil {
+		v := usd(*b.DailyUSDMicros)
+		out.DailyUSD = &v
+	}
+	if b.MonthlyUSDMicros != nil {
+		v := usd(*b.MonthlyUSDMicros)
+		out.MonthlyUSD = &v
+	}
+	return out
+}
+
+func (a *API) handleBudgetGet(c *call) (int, any, error) {
+	b, err := a.d.Store.GetBudget(c.r.Context(), c.tenant.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	b.Tenant = c.tenant.ID
+	return http.StatusOK, toBudgetJSON(b), nil
+}
+
+// handleBudgetPut replaces the tenant's budget: any subset of the limits
+// (absent = no limit), hard or soft, what it applies to, and whether BYOK
+// usage counts toward platform credits.
+func (a *API) handleBudgetPut(c *call) (int, any, error) {
+	var req struct {
+		DailyUSD      *usd    `json:"daily_usd"`
+		MonthlyUSD    *usd    `json:"monthly_usd"`
+		DailyTokens   *int64  `json:"daily_tokens"`
+		MonthlyTokens *int64  `json:"monthly_tokens"`
+		Hard          *bool   `json:"hard"`
+		AppliesTo     *string `json:"applies_to"`
+		BYOKBilling   *string `json:"byok_billing"`
+	}
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	b := keygate.Budget{Tenant: c.tenant.ID, DailyTokens: req.DailyTokens, MonthlyTokens: req.MonthlyTokens, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}
+	if req.DailyUSD != nil {
+		v := int64(*req.DailyUSD)
+		b.DailyUSDMicros = &v
+	}
+	if req.MonthlyUSD != nil {
+		v := int64(*req.MonthlyUSD)
+		b.MonthlyUSDMicros = &v
+	}
+	for _, t := range []*int64{req.DailyTokens, req.MonthlyTokens} {
+		if t != nil && *t < 0 {
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Token limits must not be negative.")
+		}
+	}
+	if req.Hard != nil {
+		b.Hard = *req.Hard
+	}
+	if req.AppliesTo != nil {
+		if !slices.Contains([]string{keygate.AppliesToPlatform, keygate.AppliesToAll}, *req.AppliesTo) {
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "applies_to must be platform or all.")
+		}
+		b.AppliesTo = *req.AppliesTo
+	}
+	if req.BYOKBilling != nil {
+		if !slices.Contains([]string{keygate.BillingSkip, keygate.BillingMeter}, *req.BYOKBilling) {
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "byok_billing must be skip or meter.")
+		}
+		b.BYOKBilling = *req.BYOKBilling
+	}
+	ev := c.event(c.tenant.ID, keygate.ActionBudgetUpdated)
+	detail, _ := json.Marshal(toBudgetJSON(b))
+	ev.Detail = string(detail)
+	saved, err := a.d.Store.PutBudget(c.r.Context(), b, ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	if a.d.Gateway != nil {
+		a.d.Gateway.InvalidateTenant(c.tenant.ID)
+	}
+	saved.Tenant = c.tenant.ID
+	return http.StatusOK, toBudgetJSON(saved), nil
+}
+
+type rateLimitJSON struct {
+	Provider  string `json:"provider"`
+	RPM       int64  `json:"rpm"`
+	TPM       int64  `json:"tpm"`
+	AppliesTo string `json:"applies_to"`
+}
+
+func (a *API) handleLimitsGet(c *call) (int, any, error) {
+	ls, err := a.d.Store.GetRateLimits(c.r.Context(), c.tenant.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]rateLimitJSON, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, rateLimitJSON{Provider: l.Provider, RPM: l.RPM, TPM: l.TPM, AppliesTo: l.AppliesTo})
+	}
+	return http.StatusOK, map[string]any{"tenant": c.tenant.ID, "limits": out}, nil
+}
+
+// handleLimitsPut replaces the tenant's rate limits: per provider ("" for
+// all providers together), requests and tokens per minute (0 = no cap).
+func (a *API) handleLimitsPut(c *call) (int, any, error) {
+	var req struct {
+		Limits []struct {
+			Provider  string  `json:"provider"`
+			RPM       int64   `json:"rpm"`
+			TPM       int64   `json:"tpm"`
+			AppliesTo *string `json:"applies_to"`
+		} `json:"limits"`
+	}
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	names := a.d.Providers.Names()
+	seen := map[string]bool{}
+	var ls []keygate.RateLimit
+	for _, l := range req.Limits {
+		if l.Provider != "" && !slices.Contains(names, l.Provider) {
+			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q in limits.", truncateRef(l.Provider))
+		}
+		if seen[l.Provider] {
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Provider %q is listed twice.", l.Provider)
+		}
+		seen[l.Provider] = true
+		if l.RPM < 0 || l.TPM < 0 {
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "rpm and tpm must not be negative.")
+		}
+		applies := keygate.AppliesToPlatform
+		if l.AppliesTo != nil {
+			if !slices.Contains([]string{keygate.AppliesToPlatform, keygate.AppliesToAll}, *l.AppliesTo) {
+				return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "applies_to must be platform or all.")
+			}
+			applies = *l.AppliesTo
+		}
+		ls = append(ls, keygate.RateLimit{Provider: l.Provider, RPM: l.RPM, TPM: l.TPM, AppliesTo: applies})
+	}
+	ev := c.event(c.tenant.ID, keygate.ActionLimitsUpdated)
+	detail, _ := json.Marshal(map[string]any{"limits": req.Limits})
+	ev.Detail = string(detail)
+	saved, err := a.d.Store.PutRateLimits(c.r.Context(), c.tenant.ID, ls, ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	if a.d.Gateway != nil {
+		a.d.Gateway.InvalidateTenant(c.tenant.ID)
+	}
+	out := make([]rateLimitJSON, 0, len(saved))
+	for _, l := range saved {
+		out = append(out, rateLimitJSON{Provider: l.Provider, RPM: l.RPM, TPM: l.TPM, AppliesTo: l.AppliesTo})
+	}
+	return http.StatusOK, map[string]any{"tenant": c.tenant.ID, "limits": out}, nil
+}

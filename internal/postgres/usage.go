@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/keygate/keygate"
+)
+
+// InsertUsage appends evs to usage_events and adds them to the usage_hourly
+// and usage_daily rollups, in one transaction and one round trip: either
+// every event and its rollup increments are written, or nothing is. An
+// event with a zero Time is stamped with the store's clock. Events are not
+// checked against the tenants table: usage is billing history and is kept
+// for tenants deleted meanwhile. An empty batch writes nothing.
+//
+// Concurrent batches touching the same rollup rows serialize on those rows
+// and, since every batch upserts in primary-key order, never deadlock.
+func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
+		b := &pgx.Batch{}
+		hourly := map[rollupKey]*rollup{}
+		daily := map[rollupKey]*rollup{}
+		for _, ev := range evs {
+			at := usageTime(ev.Time, tx.now)
+			b.Queue(`INSERT INTO usage_events
+				(request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
+				input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+				ev.RequestID, at, string(ev.Tenant), ev.Provider, ev.Model, ev.Route, string(ev.Source), ev.KeyID,
+				ev.KeyVersion, ev.InputTokens, ev.OutputTokens, ev.CachedTokens, ev.Status, ev.Latency.Microseconds(),
+				ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable)
+			addRollup(hourly, ev, at.Truncate(time.Hour))
+			addRollup(daily, ev, utcDay(at))
+		}
+		queueRollups(b, "usage_hourly", hourly)
+		queueRollups(b, "usage_daily", daily)
+		br := tx.SendBatch(ctx, b)
+		for i := range b.Len() {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				if i < len(evs) {
+					return fmt.Errorf("insert usage event %s: %w", quote(evs[i].RequestID), err)
+				}
+				return fmt.Errorf("upsert usage rollup: %w", err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("usage batch: %w", err)
+		}
+		return nil
+	})
+}
+
+// usageTime is the time an event is recorded at: its own, in UTC at
+// microsecond precision, or now when it has none.
+func usageTime(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// utcDay returns the UTC midnight that starts t's day.
+func utcDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// rollupKey is the primary key of a rollup row.
+type rollupKey struct {
+	tenant, provider, model, source string
+	bucket                          time.Time
+}
+
+// rollup is what a batch adds to one rollup row.
+type rollup struct {
+	requests, input, output, cached, cost, billable int64
+}
+
+func addRollup(m map[rollupKey]*rollup, ev keygate.UsageEvent, bucket time.Time) {
+	k := rollupKey{string(ev.Tenant), ev.Provider, ev.Model, string(ev.Source), bucket}
+	r := m[k]
+	if r == nil {
+		r = &rollup{}
+		m[k] = r
+	}
+	r.requests++
+	r.input += ev.InputTokens
+	r.output += ev.OutputTokens
+	r.cached += ev.CachedTokens
+	r.cost += ev.CostMicros
+	if ev.Billable {
+		r.billable += ev.CostMicros
+	}
+}
+
+// queueRollups queues the upserts that add m to the rollup table, in
+// primary-key order so that concurrent batches lock rows in one order.
+func queueRollups(b *pgx.Batch, table string, m map[rollupKey]*rollup) {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b rollupKey) int {
+		return cmp.Or(strings.Compare(a.tenant, b.tenant), strings.Compare(a.provider, b.provider),
+			strings.Compare(a.model, b.model), strings.Compare(a.source, b.source), a.bucket.Compare(b.bucket))
+	})
+	for _, k := range keys {
+		r := m[k]
+		b.Queue(`INSERT INTO `+table+` AS r
+			(tenant_id, provider, model, key_source, bucket_start,
+			requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (tenant_id, provider, model, key_source, bucket_start) DO UPDATE SET
+			requests = r.requests + excluded.requests,
+			input_tokens = r.input_tokens + excluded.input_tokens,
+			output_tokens = r.output_tokens + excluded.output_tokens,
+			cached_tokens = r.cached_tokens + excluded.cached_tokens,
+			cost_micros = r.cost_micros + excluded.cost_micros,
+			billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`,
+			k.tenant, k.provider, k.model, k.source, k.bucket,
+			r.requests, r.input, r.output, r.cached, r.cost, r.billable)
+	}
+}

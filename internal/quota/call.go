@@ -1,0 +1,153 @@
+package quota
+
+import (
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// Call describes a call asking for admission.
+type Call struct {
+	Tenant keygate.TenantID
+	// Provider is the catalog name of the provider called; rate limits for
+	// this provider and for every provider ("") apply.
+	Provider string
+	// Source is who pays; see the package doc for which limits it meets.
+	Source keygate.KeySource
+	// Budget and Limits are the tenant's settings (keygate.GovernanceStore;
+	// the resolver caches them).
+	Budget keygate.Budget
+	Limits []keygate.RateLimit
+	// EstimateTokens and EstimateMicros are what the call is expected to
+	// use at most (from its max tokens, or the caller's default), reserved
+	// against token and money budgets and charged to TPM. Negative counts
+	// as zero; a zero estimate still needs a budget that is not spent.
+	EstimateTokens int64
+	EstimateMicros int64
+	// Now is when the call is admitted; zero means the service's clock.
+	Now time.Time
+}
+
+// applies reports whether a limit with the given AppliesTo covers a call
+// paid by src.
+func applies(appliesTo string, src keygate.KeySource) bool {
+	return appliesTo == keygate.AppliesToAll || src == keygate.SourcePlatform
+}
+
+// budgetMeta is what a ticket remembers about one budget counter.
+type budgetMeta struct {
+	limit   string // LimitDailyUSD ...
+	tokens  bool   // counts tokens, else micro-USD
+	resetAt time.Time
+}
+
+// rateMeta is what a ticket remembers about one rate counter.
+type rateMeta struct {
+	limit    string // LimitRPM or LimitTPM
+	provider string // "" for a limit on every provider
+}
+
+// budgetLimit is one of a budget's four possible limits.
+type budgetLimit struct {
+	value *int64
+	name  string
+	unit  string // "usd" or "tok", in counter keys
+	w     window
+}
+
+// budgetLimits lists a budget's four possible limits in the order they are
+// checked.
+func budgetLimits(b *keygate.Budget) [4]budgetLimit {
+	return [4]budgetLimit{
+		{b.DailyUSDMicros, LimitDailyUSD, "usd", window{}},
+		{b.MonthlyUSDMicros, LimitMonthlyUSD, "usd", window{monthly: true}},
+		{b.DailyTokens, LimitDailyTokens, "tok", window{}},
+		{b.MonthlyTokens, LimitMonthlyTokens, "tok", window{monthly: true}},
+	}
+}
+
+// addBudgets fills t's budget counters for c.
+func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
+	if !applies(c.Budget.AppliesTo, c.Source) {
+		return
+	}
+	var buf [64]byte
+	for _, l := range budgetLimits(&c.Budget) {
+		if l.value == nil {
+			continue
+		}
+		key := appendTenantTag(buf[:0], c.Tenant)
+		key = append(key, ":b:"...)
+		key = append(key, l.unit...)
+		key = append(key, ':')
+		key, end := l.w.bounds(now, key)
+		amount := c.EstimateMicros
+		if l.unit == "tok" {
+			amount = c.EstimateTokens
+		}
+		t.budgets[t.nb] = keygate.QuotaBudget{
+			Key:      string(key),
+			Limit:    *l.value,
+			Amount:   max(amount, 0),
+			Enforce:  c.Budget.Hard,
+			ExpireAt: end.Add(expireAfter),
+		}
+		t.bmeta[t.nb] = budgetMeta{limit: l.name, tokens: l.unit == "tok", resetAt: end}
+		t.nb++
+	}
+}
+
+// addRates fills t's rate counters for c: RPM and TPM of every limit on
+// c.Provider or on every provider that applies to c.Source. Two limits on
+// the same counter (a duplicated setting) merge into the stricter one.
+func (t *Ticket) addRates(c *Call) {
+	for i := range c.Limits {
+		l := &c.Limits[i]
+		if (l.Provider != "" && l.Provider != c.Provider) || !applies(l.AppliesTo, c.Source) {
+			continue
+		}
+		if l.RPM > 0 {
+			t.addRate(c.Tenant, l.Provider, LimitRPM, l.RPM, 1)
+		}
+		if l.TPM > 0 {
+			t.addRate(c.Tenant, l.Provider, LimitTPM, l.TPM, min(max(c.EstimateTokens, 0), l.TPM))
+		}
+	}
+}
+
+func (t *Ticket) addRate(tenant keygate.TenantID, provider, name string, limit, cost int64) {
+	for i := range t.nr {
+		if t.rmeta[i].provider == provider && t.rmeta[i].limit == name {
+			if limit < t.rates[i].Limit {
+				t.rates[i].Limit = limit
+				t.rates[i].Cost = min(t.rates[i].Cost, limit)
+			}
+			return
+		}
+	}
+	if t.nr == len(t.rates) {
+		return // unreachable: at most two limits (provider and all) of two kinds
+	}
+	var buf [64]byte
+	key := appendTenantTag(buf[:0], tenant)
+	key = append(key, ":r:"...)
+	if provider == "" {
+		key = append(key, '*')
+	} else {
+		key = append(key, provider...)
+	}
+	key = append(key, ':')
+	key = append(key, name...)
+	t.rates[t.nr] = keygate.QuotaRate{Key: string(key), Limit: limit, Period: time.Minute, Cost: cost}
+	t.rmeta[t.nr] = rateMeta{limit: name, provider: provider}
+	t.nr++
+}
+
+// appendTenantTag appends "{tenant}": the braces make it a Redis Cluster
+// hash tag, so every counter of one tenant lives in one slot and one script
+// may touch them all.
+func appendTenantTag(b []byte, tenant keygate.TenantID) []byte {
+	b = append(b, '{')
+	b = append(b, tenant...)
+	return append(b, '}')
+}

@@ -1,0 +1,173 @@
+package quota
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// Options are the optional settings of a Service.
+type Options struct {
+	// ReserveTTL is how long a reservation counts when its call is never
+	// settled or released (the replica died mid-call). It must exceed the
+	// longest call. Default 10 minutes.
+	ReserveTTL time.Duration
+	// SettleTimeout bounds a Settle or Release, which run even when the
+	// call's context is cancelled (a client that went away still used
+	// tokens). Default 5 seconds.
+	SettleTimeout time.Duration
+	// FailOpen admits calls when the Counter cannot be reached (logging
+	// the error) instead of refusing them with CodeUnavailable. Off by
+	// default: a hard budget that cannot be checked is not enforced.
+	FailOpen bool
+	// OnSoftExceeded is called when an admitted call passes a soft budget
+	// limit. Default: a warning in the log.
+	OnSoftExceeded func(tenant keygate.TenantID, limit string)
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.ReserveTTL <= 0 {
+		o.ReserveTTL = 10 * time.Minute
+	}
+	if o.SettleTimeout <= 0 {
+		o.SettleTimeout = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.OnSoftExceeded == nil {
+		log := o.Logger
+		o.OnSoftExceeded = func(tenant keygate.TenantID, limit string) {
+			log.Warn("soft budget exceeded", "tenant", tenant, "limit", limit)
+		}
+	}
+	return o
+}
+
+// Service admits calls under budgets and rate limits and settles them. One
+// per process; safe for concurrent use. Several Services (replicas) are
+// exact together when they share a Counter backend (Redis).
+type Service struct {
+	counter Counter
+	opt     Options
+	prefix  string // random per process: reservation ids never collide across replicas
+	seq     atomic.Uint64
+}
+
+// New returns a Service counting with c.
+func New(c Counter, opts Options) *Service {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails
+	return &Service{counter: c, opt: opts.withDefaults(), prefix: hex.EncodeToString(rnd[:]) + "-"}
+}
+
+// Admit decides whether c may go ahead. When it may, the returned Ticket
+// holds c's reservations and must be ended with Settle or Release (an
+// abandoned ticket's reservations expire after Options.ReserveTTL). A call
+// that no limit covers gets a ticket that counts nothing, at no cost.
+//
+// Errors: a *Denied wrapping *keygate.Error with CodeBudgetExceeded (a
+// hard budget limit does not fit the estimate) or CodeRateLimited (an RPM
+// or TPM limit is reached); CodeUnavailable when the Counter cannot be
+// reached and Options.FailOpen is off.
+func (s *Service) Admit(ctx context.Context, c Call) (*Ticket, error) {
+	now := c.Now
+	if now.IsZero() {
+		now = s.opt.Now()
+	}
+	t := &Ticket{s: s, tenant: c.Tenant}
+	t.addBudgets(&c, now, s.opt.ReserveTTL+time.Hour)
+	t.addRates(&c)
+	if t.nb == 0 && t.nr == 0 {
+		t.done.Store(true)
+		return t, nil
+	}
+	t.id = s.prefix + strconv.FormatUint(s.seq.Add(1), 36)
+	res, err := s.counter.Admit(ctx, keygate.QuotaRequest{
+		ID:         t.id,
+		Now:        now,
+		ReserveTTL: s.opt.ReserveTTL,
+		Budgets:    t.budgets[:t.nb],
+		Rates:      t.rates[:t.nr],
+	})
+	if err != nil {
+		if s.opt.FailOpen {
+			s.opt.Logger.Error("quota counter unreachable; admitting (fail open)", "tenant", c.Tenant, "err", err)
+			t.done.Store(true)
+			return t, nil
+		}
+		return nil, fmt.Errorf("admit call of %s: %w: %w", c.Tenant,
+			keygate.Errorf(keygate.CodeUnavailable, "Budgets and rate limits cannot be checked right now."), err)
+	}
+	if !res.Admitted() {
+		t.done.Store(true)
+		return nil, t.denied(res, now)
+	}
+	if res.Over != "" {
+		for i := range t.nb {
+			if t.budgets[i].Key == res.Over {
+				t.over = t.bmeta[i].limit
+				s.opt.OnSoftExceeded(c.Tenant, t.over)
+				break
+			}
+		}
+	}
+	return t, nil
+}
+
+// denied builds the error for a refusal.
+func (t *Ticket) denied(res keygate.QuotaResult, now time.Time) error {
+	for i := range t.nb {
+		if t.budgets[i].Key != res.Refused {
+			continue
+		}
+		m := t.bmeta[i]
+		name := "daily"
+		if m.limit == LimitMonthlyUSD || m.limit == LimitMonthlyTokens {
+			name = "monthly"
+		}
+		amount := formatUSD(t.budgets[i].Limit)
+		if m.tokens {
+			name += " token"
+			amount = strconv.FormatInt(t.budgets[i].Limit, 10) + " tokens"
+		}
+		return &Denied{
+			Err: keygate.Errorf(keygate.CodeBudgetExceeded, "The %s budget (%s) is used up; it resets at %s.",
+				name, amount, m.resetAt.Format(time.RFC3339)),
+			Limit:      m.limit,
+			RetryAfter: max(m.resetAt.Sub(now), time.Second),
+			ResetAt:    m.resetAt,
+		}
+	}
+	for i := range t.nr {
+		if t.rates[i].Key != res.Refused {
+			continue
+		}
+		m := t.rmeta[i]
+		unit := "requests"
+		if m.limit == LimitTPM {
+			unit = "tokens"
+		}
+		scope := ""
+		if m.provider != "" {
+			scope = " for " + m.provider
+		}
+		d := &Denied{Limit: m.limit, Provider: m.provider, RetryAfter: max(res.RetryAfter, time.Millisecond)}
+		d.Err = keygate.Errorf(keygate.CodeRateLimited, "The rate limit of %d %s per minute%s is reached; retry in %ds.",
+			t.rates[i].Limit, unit, scope, d.RetryAfterSeconds())
+		return d
+	}
+	return fmt.Errorf("admit call of %s: counter refused unknown counter %q", t.tenant, res.Refused)
+}

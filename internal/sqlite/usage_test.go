@@ -1,0 +1,90 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/storetest"
+)
+
+// TestQueryUsageReadsRollups checks that day- and hour-aligned queries are
+// answered from the rollups, not the raw events: with the raw rows gone,
+// they still see everything, and only a query bounded within an hour
+// (which must read the events) sees nothing.
+func TestQueryUsageReadsRollups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keygate.db")
+	db := MustOpen(t, path, nil)
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	evs := usageEvents(day, 50)
+	storetest.MustInsertUsage(t, db, evs)
+	if _, err := mustRaw(t, path).ExecContext(t.Context(), `DELETE FROM usage_events`); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		q       keygate.UsageQuery
+		rollups bool
+	}{
+		{"Unbounded", keygate.UsageQuery{GroupBy: []string{"tenant", "day"}}, true},
+		{"Days", keygate.UsageQuery{From: day, To: day.Add(48 * time.Hour), GroupBy: []string{"model"}}, true},
+		{"Hours", keygate.UsageQuery{Tenant: "tn_1", From: day.Add(time.Hour), To: day.Add(30 * time.Hour)}, true},
+		{"Raw", keygate.UsageQuery{From: day.Add(time.Minute)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := storetest.SumUsage(nil, tc.q)
+			if tc.rollups {
+				want = storetest.SumUsage(evs, tc.q)
+			}
+			if diff := cmp.Diff(want, storetest.MustQueryUsage(t, db, tc.q)); diff != "" {
+				t.Errorf("QueryUsage without raw events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// usageEvents returns n events, one a minute from start, over 3 tenants
+// and 2 models.
+func usageEvents(start time.Time, n int) []keygate.UsageEvent {
+	evs := make([]keygate.UsageEvent, n)
+	for i := range evs {
+		evs[i] = keygate.UsageEvent{RequestID: fmt.Sprintf("req_%d", i), Time: start.Add(time.Duration(i) * time.Minute),
+			Tenant: keygate.TenantID(fmt.Sprintf("tn_%d", i%3)), Provider: "openai", Model: []string{"gpt-4o", "gpt-4o-mini"}[i%2],
+			Route: "chat", Source: keygate.SourcePlatform, InputTokens: int64(100 + i), OutputTokens: 20, CostMicros: int64(10 * i),
+			Billable: i%4 != 0, Status: 200, Latency: 300 * time.Millisecond}
+	}
+	return evs
+}
+
+// BenchmarkInsertUsage measures one batch of 100 events, as the ledger
+// writes them.
+func BenchmarkInsertUsage(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	evs := usageEvents(time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 100)
+	for b.Loop() {
+		if err := db.InsertUsage(b.Context(), evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
+
+// BenchmarkQueryUsage measures a month of daily rows per tenant, from the
+// rollup of 30 days × 1440 events.
+func BenchmarkQueryUsage(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for d := range 30 {
+		storetest.MustInsertUsage(b, db, usageEvents(start.Add(time.Duration(d)*24*time.Hour), 1440))
+	}
+	q := keygate.UsageQuery{Tenant: "tn_1", From: start, To: start.Add(30 * 24 * time.Hour), GroupBy: []string{"day", "model"}}
+	for b.Loop() {
+		if _, err := db.QueryUsage(b.Context(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
