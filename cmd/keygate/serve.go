@@ -13,6 +13,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/api"
 	"github.com/keygate/keygate/internal/auth"
@@ -22,6 +25,7 @@ import (
 	"github.com/keygate/keygate/internal/keycheck"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/postgres"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/proxy"
@@ -108,6 +112,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		jobs.start("rewrap", func(ctx context.Context) error { _, err := vault.Rewrap(ctx); return err })
 	}
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mtr, err := metrics.NewWithOptions(registry, metrics.Options{Providers: catalog.Names()})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	tp, stopTracing, err := metrics.NewTracer(ctx, metrics.TraceConfig{Endpoint: cfg.OTLPEndpoint, ServiceName: "keygate", SampleRatio: cfg.TraceSampleRatio, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
+	tracer := tp.Tracer(metrics.TracerName)
+
 	res := resolver.New(store, vault, resolver.Options{Logger: logger})
 	recorder := usage.NewMemory(10000)
 	gateway := proxy.New(proxy.Deps{
@@ -119,6 +140,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxBodyBytes: cfg.MaxRequestBytes,
 		Background: func(f func(context.Context)) {
 			jobs.start("key-health", func(ctx context.Context) error { f(ctx); return nil })
+		},
+		Observer: mtr,
+		StartSpan: func(ctx context.Context, name string) (context.Context, func(keygate.UsageEvent)) {
+			ctx, span := metrics.StartCallSpan(ctx, tracer, name)
+			return ctx, func(ev keygate.UsageEvent) { metrics.EndCallSpan(span, ev) }
 		},
 	})
 
@@ -151,7 +177,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Logger:        logger,
 		Background:    jobs.start,
 	})
-	handler := server.New(server.Deps{API: a, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(), Ready: store.Ping, Logger: logger})
+	handler := server.New(server.Deps{
+		API: a, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
+		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
+		Ready: store.Ping, Logger: logger,
+	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

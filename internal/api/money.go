@@ -29,8 +29,8 @@ func (u usd) MarshalJSON() ([]byte, error) { return json.Marshal(formatUSD(int64
 // into micro-USD.
 func parseUSD(s string) (int64, error) {
 	bad := keygate.Errorf(keygate.CodeInvalidRequest, "Amounts in USD are non-negative decimals with at most 6 decimal places, such as 12.50.")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 6 || strings.HasPrefix(whole, "-") || strings.HasPrefix(whole, "+") {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 6 || (dot && frac == "") || !digits(whole) || !digits(frac) {
 		return 0, bad
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
@@ -45,6 +45,16 @@ func parseUSD(s string) (int64, error) {
 		}
 	}
 	return w*1_000_000 + f, nil
+}
+
+// digits reports whether s holds only ASCII digits.
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // formatUSD writes micro-USD as a decimal string without trailing zeros.

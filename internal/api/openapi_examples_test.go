@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
@@ -96,6 +98,9 @@ type wrongBody struct {
 	serverAccepts bool
 }
 
+// usdAmount matches a USD amount as a decimal string.
+var usdAmount = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
 // wrongBodies derives, from a valid example, bodies that the server's
 // decoder refuses with invalid_json.
 func wrongBodies(ex map[string]any) []wrongBody {
@@ -116,9 +121,13 @@ func wrongBodies(ex map[string]any) []wrongBody {
 	}
 	for k, v := range ex {
 		var wrong any
-		switch v.(type) {
+		switch v := v.(type) {
 		case string:
 			wrong = json.Number("12345")
+			if usdAmount.MatchString(v) {
+				// A USD amount ("12.5") also takes a JSON number.
+				wrong = true
+			}
 		case bool, json.Number:
 			wrong = "true"
 		case map[string]any, []any:
@@ -158,6 +167,25 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 		{"PolicyErrMode", "putPolicy", `{"default":{"mode":"sometimes"}}`, false},
 		{"PolicyErrRuleField", "putPolicy", `{"providers":{"openai":{"mode":"tenant_only","fallback":true}}}`, false},
 		{"PolicyErrProvidersArray", "putPolicy", `{"providers":[]}`, false},
+		{"BudgetOKStrings", "putBudget", `{"daily_usd":"12.5","monthly_usd":"0.000125","hard":true,"applies_to":"all","byok_billing":"meter"}`, true},
+		{"BudgetOKNumbers", "putBudget", `{"daily_usd":12.5,"monthly_usd":500,"daily_tokens":0,"monthly_tokens":20000000}`, true},
+		{"BudgetOKNulls", "putBudget", `{"daily_usd":null,"monthly_usd":null,"daily_tokens":null,"monthly_tokens":null}`, true},
+		{"BudgetErrUSDNegative", "putBudget", `{"daily_usd":"-1"}`, false},
+		{"BudgetErrUSDNegativeNumber", "putBudget", `{"daily_usd":-1}`, false},
+		{"BudgetErrUSDTooPrecise", "putBudget", `{"daily_usd":"0.0000001"}`, false},
+		{"BudgetErrUSDDollarSign", "putBudget", `{"monthly_usd":"$500"}`, false},
+		{"BudgetErrUSDBool", "putBudget", `{"monthly_usd":true}`, false},
+		{"BudgetErrTokensNegative", "putBudget", `{"daily_tokens":-1}`, false},
+		{"BudgetErrTokensFraction", "putBudget", `{"daily_tokens":1.5}`, false},
+		{"BudgetErrAppliesTo", "putBudget", `{"applies_to":"tenant"}`, false},
+		{"BudgetErrBilling", "putBudget", `{"byok_billing":"free"}`, false},
+		{"BudgetErrResponseField", "putBudget", `{"tenant":"tn_acme"}`, false},
+		{"LimitsOK", "putRateLimits", `{"limits":[{"provider":"","rpm":600},{"provider":"openai","tpm":1000,"applies_to":"all"}]}`, true},
+		{"LimitsOKEmpty", "putRateLimits", `{}`, true},
+		{"LimitsErrNegative", "putRateLimits", `{"limits":[{"provider":"openai","rpm":-1}]}`, false},
+		{"LimitsErrAppliesTo", "putRateLimits", `{"limits":[{"applies_to":"tenant"}]}`, false},
+		{"LimitsErrField", "putRateLimits", `{"limits":[{"provider":"openai","rps":1}]}`, false},
+		{"LimitsErrObject", "putRateLimits", `{"limits":{"openai":{"rpm":1}}}`, false},
 		{"AdminTokenOwnerOK", "createAdminToken", `{"name":"alice","role":"owner","tenant":"tn_7Hq2mW9xK4pR"}`, true},
 		{"AdminTokenPlatformEmptyTenantOK", "createAdminToken", `{"name":"ops","role":"platform_admin","tenant":""}`, true},
 		{"AdminTokenErrPlatformWithTenant", "createAdminToken", `{"name":"ops","role":"platform_admin","tenant":"acme"}`, false},
@@ -325,6 +353,20 @@ func TestOpenAPIResponsesMatchServer(t *testing.T) {
 		a.d.Lifecycle = oaLifecycle{svc}
 	}
 	admin := MustToken(t, db, keygate.RolePlatformAdmin, "")
+	// Usage in January 2026 for the usage reports: acme's own and
+	// per-request keys (acme is in BYOK mode once it stores a key, so its
+	// platform cost is "N/A"), globex on the platform's key.
+	jan := func(day, hour int) time.Time { return time.Date(2026, time.January, day, hour, 0, 0, 0, time.UTC) }
+	if err := db.InsertUsage(context.Background(), []keygate.UsageEvent{
+		{RequestID: "req_u1", Time: jan(5, 10), Tenant: "tn_acme", Provider: "openai", Model: "gpt-4o", Route: "chat",
+			Source: keygate.SourceTenant, InputTokens: 1200, OutputTokens: 300, CachedTokens: 200, Status: 200, CostMicros: 6000},
+		{RequestID: "req_u2", Time: jan(6, 9), Tenant: "tn_acme", Provider: "anthropic", Model: "claude-sonnet-4-5", Route: "messages",
+			Source: keygate.SourceRequest, InputTokens: 800, OutputTokens: 150, Status: 200, CostMicros: 4650},
+		{RequestID: "req_u3", Time: jan(5, 11), Tenant: "tn_globex", Provider: "openai", Model: "gpt-4o-mini", Route: "chat",
+			Source: keygate.SourcePlatform, InputTokens: 2000, OutputTokens: 500, Status: 200, CostMicros: 600, Billable: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	const fakeOpenAI = `{"key":"sk-EXAMPLE0000000000000000000000000000000000"}`
 	steps := []struct {
 		name     string
@@ -373,6 +415,25 @@ func TestOpenAPIResponsesMatchServer(t *testing.T) {
 		{"PolicyGetDefault", "GET", "/api/v1/tenants/{tenant}/policy", "/api/v1/tenants/acme/policy", "", false, 200},
 		{"PolicyPut", "PUT", "/api/v1/tenants/{tenant}/policy", "/api/v1/tenants/acme/policy", `{"providers":{"openai":{"mode":"tenant_only"}}}`, false, 200},
 		{"ErrPolicyPutProvider", "PUT", "/api/v1/tenants/{tenant}/policy", "/api/v1/tenants/acme/policy", `{"providers":{"nope":{}}}`, false, 400},
+		{"BudgetGetDefault", "GET", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", "", false, 200},
+		{"BudgetPut", "PUT", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", `{"daily_usd":"12.5","monthly_usd":500,"monthly_tokens":1000000,"hard":true}`, false, 200},
+		{"ErrBudgetPutAmount", "PUT", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", `{"daily_usd":"1.0000001"}`, false, 400},
+		{"ErrBudgetPutAppliesTo", "PUT", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", `{"applies_to":"tenant"}`, false, 400},
+		{"ErrBudgetPutTokens", "PUT", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", `{"daily_tokens":-1}`, false, 400},
+		{"BudgetGet", "GET", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/acme/budget", "", false, 200},
+		{"ErrBudgetGetMissing", "GET", "/api/v1/tenants/{tenant}/budget", "/api/v1/tenants/nope/budget", "", false, 404},
+		{"LimitsGetEmpty", "GET", "/api/v1/tenants/{tenant}/limits", "/api/v1/tenants/acme/limits", "", false, 200},
+		{"LimitsPut", "PUT", "/api/v1/tenants/{tenant}/limits", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"","rpm":600},{"provider":"openai","rpm":120,"tpm":200000,"applies_to":"all"}]}`, false, 200},
+		{"ErrLimitsPutProvider", "PUT", "/api/v1/tenants/{tenant}/limits", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"nope","rpm":1}]}`, false, 400},
+		{"ErrLimitsPutTwice", "PUT", "/api/v1/tenants/{tenant}/limits", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"openai"},{"provider":"openai"}]}`, false, 400},
+		{"LimitsGet", "GET", "/api/v1/tenants/{tenant}/limits", "/api/v1/tenants/acme/limits", "", false, 200},
+		{"UsageTenantTotals", "GET", "/api/v1/tenants/{tenant}/usage", "/api/v1/tenants/acme/usage", "", false, 200},
+		{"UsageTenantBYOK", "GET", "/api/v1/tenants/{tenant}/usage", "/api/v1/tenants/acme/usage?from=2026-01-01&to=2026-02-01&group_by=provider,model,key_source,day", "", false, 200},
+		{"UsageTenantPlatform", "GET", "/api/v1/tenants/{tenant}/usage", "/api/v1/tenants/globex/usage?from=2026-01-01&to=2026-02-01&group_by=model", "", false, 200},
+		{"ErrUsageTenantGroupByTenant", "GET", "/api/v1/tenants/{tenant}/usage", "/api/v1/tenants/acme/usage?group_by=tenant", "", false, 400},
+		{"ErrUsageTenantMissing", "GET", "/api/v1/tenants/{tenant}/usage", "/api/v1/tenants/nope/usage", "", false, 404},
+		{"UsageAll", "GET", "/api/v1/usage", "/api/v1/usage?from=2026-01-01T00:00:00Z&to=2026-02-01&group_by=tenant,key_source", "", false, 200},
+		{"ErrUsageAllRange", "GET", "/api/v1/usage", "/api/v1/usage?from=2026-02-01&to=2026-01-01", "", false, 400},
 		{"AdminTokenCreate", "POST", "/api/v1/admin-tokens", "", `{"name":"ci","role":"admin","tenant":"acme"}`, false, 201},
 		{"AdminTokenList", "GET", "/api/v1/admin-tokens", "/api/v1/admin-tokens?tenant=acme", "", false, 200},
 		{"ErrAdminTokenRevokeMissing", "DELETE", "/api/v1/admin-tokens/{id}", "/api/v1/admin-tokens/at_missing", "", false, 404},

@@ -54,7 +54,7 @@ func usageQuery(q map[string][]string, now time.Time, platform bool) (keygate.Us
 		}
 		return ""
 	}
-	uq := keygate.UsageQuery{From: now.AddDate(0, 0, -30), To: now}
+	uq := keygate.UsageQuery{From: now.AddDate(0, 0, -30), To: now, GroupBy: []string{}}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time

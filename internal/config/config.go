@@ -56,6 +56,12 @@ type Config struct {
 	// HealthInterval is how often every stored key is re-tested against
 	// its provider (jittered by ±10%). Default 6h; 0 or less disables.
 	HealthInterval Duration `toml:"health_interval"`
+	// OTLPEndpoint is the OTLP/HTTP endpoint traces are exported to; empty
+	// (the default) turns tracing off.
+	OTLPEndpoint string `toml:"otlp_endpoint"`
+	// TraceSampleRatio is the share of calls traced when tracing is on.
+	// Default 1.
+	TraceSampleRatio float64 `toml:"trace_sample_ratio"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -93,15 +99,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "keygate-data",
-		LogLevel:        "info",
-		BYOKDefault:     true,
-		MaxBodyBytes:    1 << 20,
-		MaxRequestBytes: 32 << 20,
-		ShutdownTimeout: Duration{30 * time.Second},
-		KeyGrace:        Duration{24 * time.Hour},
-		HealthInterval:  Duration{6 * time.Hour},
+		Addr:             "127.0.0.1:8080",
+		DataDir:          "keygate-data",
+		LogLevel:         "info",
+		BYOKDefault:      true,
+		MaxBodyBytes:     1 << 20,
+		MaxRequestBytes:  32 << 20,
+		ShutdownTimeout:  Duration{30 * time.Second},
+		KeyGrace:         Duration{24 * time.Hour},
+		TraceSampleRatio: 1,
+		HealthInterval:   Duration{6 * time.Hour},
 	}
 }
 
@@ -127,6 +134,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
 		keyGrace    = fs.Duration("key-grace", c.KeyGrace.Duration, "how long a superseded key version can be rolled back to [KEYGATE_KEY_GRACE]")
 		healthEvery = fs.Duration("health-interval", c.HealthInterval.Duration, "how often stored keys are re-tested; 0 disables [KEYGATE_HEALTH_INTERVAL]")
+		otlp        = fs.String("otlp-endpoint", "", "OTLP/HTTP endpoint for traces; empty: tracing off [KEYGATE_OTLP_ENDPOINT]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -189,6 +197,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["health-interval"] {
 		c.HealthInterval = Duration{*healthEvery}
 	}
+	if set["otlp-endpoint"] {
+		c.OTLPEndpoint = *otlp
+	}
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
 	}
@@ -237,6 +248,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("KEYGATE_DATABASE_URL", &c.DatabaseURL)
 	str("KEYGATE_MASTER_KEY", &c.MasterKey)
 	str("KEYGATE_LOG_LEVEL", &c.LogLevel)
+	str("KEYGATE_OTLP_ENDPOINT", &c.OTLPEndpoint)
 	if v := getenv("KEYGATE_MASTER_KEY_PREVIOUS"); v != "" {
 		c.MasterKeyPrevious = splitList(v)
 	}
@@ -326,6 +338,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyGrace.Duration < time.Minute {
 		errs = append(errs, fmt.Errorf("key_grace: %s is below the minimum of 1m", c.KeyGrace.Duration))
+	}
+	if c.TraceSampleRatio < 0 || c.TraceSampleRatio > 1 {
+		errs = append(errs, fmt.Errorf("trace_sample_ratio: %v is not between 0 and 1", c.TraceSampleRatio))
 	}
 	if c.ShutdownTimeout.Duration < 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))

@@ -19,12 +19,12 @@ type callKey struct {
 // once: observing a call is then a map lookup and atomic adds, with no
 // allocation.
 type callObservers struct {
-	requests                        prometheus.Counter
-	errors                          prometheus.Counter // nil below 400
-	latency, upstream               prometheus.Observer
+	requests                       prometheus.Counter
+	errors                         prometheus.Counter // nil below 400
+	latency, upstream              prometheus.Observer
 	tokensIn, tokensOut, tokensHit prometheus.Counter
-	byok                            prometheus.Counter // nil for platform-paid calls
-	cost, billable                  prometheus.Counter
+	byok                           prometheus.Counter // nil for platform-paid calls
+	cost, billable                 prometheus.Counter
 }
 
 // ObserveCall records one proxied call from its usage event: the request

@@ -137,11 +137,11 @@ func methodLabel(m string) string {
 // the code label.
 func errorCodes() []string {
 	return []string{
-	keygate.CodeInvalidRequest, keygate.CodeInvalidJSON, keygate.CodeBodyTooLarge,
-	keygate.CodeUnknownProvider, keygate.CodeInvalidKeyFormat, keygate.CodeNotFound,
-	keygate.CodeConflict, keygate.CodeUnauthorized, keygate.CodeForbidden,
-	keygate.CodeProviderKeyMissing, keygate.CodeBudgetExceeded, keygate.CodeRateLimited,
-	keygate.CodeUnavailable, keygate.CodeUnsupported, keygate.CodeUnknownModel,
-	keygate.CodeKeyRejected, keygate.CodeUpstreamError, keygate.CodeInternal,
+		keygate.CodeInvalidRequest, keygate.CodeInvalidJSON, keygate.CodeBodyTooLarge,
+		keygate.CodeUnknownProvider, keygate.CodeInvalidKeyFormat, keygate.CodeNotFound,
+		keygate.CodeConflict, keygate.CodeUnauthorized, keygate.CodeForbidden,
+		keygate.CodeProviderKeyMissing, keygate.CodeBudgetExceeded, keygate.CodeRateLimited,
+		keygate.CodeUnavailable, keygate.CodeUnsupported, keygate.CodeUnknownModel,
+		keygate.CodeKeyRejected, keygate.CodeUpstreamError, keygate.CodeInternal,
 	}
 }

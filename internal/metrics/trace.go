@@ -33,6 +33,10 @@ type TraceConfig struct {
 	// instance). They are never printed: String and LogValue redact their
 	// values.
 	Headers map[string]string
+	// Logger receives export failures (a collector that is down), at
+	// warning level. Nil: they go to OpenTelemetry's global error handler,
+	// which prints them to standard error.
+	Logger *slog.Logger
 }
 
 // String describes c with header values redacted.
@@ -103,9 +107,13 @@ func NewTracer(ctx context.Context, cfg TraceConfig) (trace.TracerProvider, func
 	if len(cfg.Headers) > 0 {
 		opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
 	}
-	exp, err := otlptracehttp.New(ctx, opts...)
+	otlp, err := otlptracehttp.New(ctx, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create OTLP trace exporter for %s: %w", endpoint, err)
+	}
+	var exp sdktrace.SpanExporter = otlp
+	if cfg.Logger != nil {
+		exp = loggedExporter{SpanExporter: otlp, logger: cfg.Logger}
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp),
@@ -119,4 +127,19 @@ func NewTracer(ctx context.Context, cfg TraceConfig) (trace.TracerProvider, func
 		return nil
 	}
 	return tp, shutdown, nil
+}
+
+// loggedExporter reports export failures to keygate's logger instead of
+// OpenTelemetry's process-wide error handler. The exporter's errors name
+// the endpoint, never the headers.
+type loggedExporter struct {
+	sdktrace.SpanExporter
+	logger *slog.Logger
+}
+
+func (e loggedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if err := e.SpanExporter.ExportSpans(ctx, spans); err != nil {
+		e.logger.WarnContext(ctx, "export traces", "spans", len(spans), "err", err)
+	}
+	return nil
 }

@@ -15,53 +15,50 @@ const usageDims = "tenant, provider, model, key_source, day"
 
 // QueryUsage aggregates usage for q: one row per combination of the
 // q.GroupBy dimensions that has usage, ordered by those dimensions in the
-// order given, or a single total row (zeros when nothing matches) when
-// q.GroupBy is empty. Repeated dimensions count once.
+// order given (strings in byte order), or a single total row (zeros when
+// nothing matches) when q.GroupBy is empty. Repeated dimensions count once.
+// Returns invalid_request for an unknown dimension.
 //
-// It reads usage_daily when q.From and q.To are UTC midnights (or zero),
-// usage_hourly when they are whole UTC hours, and the raw events only for
-// bounds within an hour. Returns invalid_request for an unknown dimension.
+// It reads the rollups, not the raw events, wherever they answer exactly:
+// usage_daily for the whole UTC days between q.From and q.To, usage_hourly
+// for the whole hours around them, and usage_events only for the parts of
+// an hour at a bound that is not a whole hour. So the cost of a query
+// hardly depends on its span or on how many calls it covers.
 func (db *DB) QueryUsage(ctx context.Context, q keygate.UsageQuery) ([]keygate.UsageRow, error) {
 	dims, err := groupDims(q.GroupBy)
 	if err != nil {
 		return nil, err
 	}
-	src := usageSource(q.From, q.To)
-	var sel, where []string
+	segs := usageSegments(q.From, q.To)
+	if len(segs) == 0 { // an empty range
+		if len(dims) == 0 {
+			return []keygate.UsageRow{{}}, nil
+		}
+		return nil, nil
+	}
+	var parts []string
 	var args []any
-	for _, d := range dims {
-		sel = append(sel, src.column(d))
+	for _, s := range segs {
+		var part string
+		part, args = s.query(q.Tenant, dims, args)
+		parts = append(parts, part)
 	}
-	sel = append(sel, src.sums...)
-	if q.Tenant != "" {
-		args = append(args, string(q.Tenant))
-		where = append(where, fmt.Sprintf("tenant_id = $%d", len(args)))
-	}
-	if !q.From.IsZero() {
-		args = append(args, ceilMicro(q.From))
-		where = append(where, fmt.Sprintf("%s >= $%d", src.time, len(args)))
-	}
-	if !q.To.IsZero() {
-		args = append(args, ceilMicro(q.To))
-		where = append(where, fmt.Sprintf("%s < $%d", src.time, len(args)))
-	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + src.table
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
+	query := "SELECT " + strings.Join(append(dims[:len(dims):len(dims)],
+		"coalesce(sum(requests), 0)::bigint", "coalesce(sum(input_tokens), 0)::bigint", "coalesce(sum(output_tokens), 0)::bigint",
+		"coalesce(sum(cached_tokens), 0)::bigint", "coalesce(sum(cost_micros), 0)::bigint",
+		"coalesce(sum(billable_cost_micros), 0)::bigint"), ", ") +
+		" FROM (" + strings.Join(parts, " UNION ALL ") + ") AS u"
 	if len(dims) > 0 {
-		var group, order []string
-		for i, d := range dims {
-			group = append(group, fmt.Sprint(i+1))
-			if d == "day" {
-				order = append(order, fmt.Sprint(i+1))
-			} else {
+		var order []string
+		for _, d := range dims {
+			if d != "day" {
 				// Byte order whatever the database's collation, so that
 				// both backends order rows alike.
-				order = append(order, src.column(d)+` COLLATE "C"`)
+				d += ` COLLATE "C"`
 			}
+			order = append(order, d)
 		}
-		query += " GROUP BY " + strings.Join(group, ", ") + " ORDER BY " + strings.Join(order, ", ")
+		query += " GROUP BY " + strings.Join(dims, ", ") + " ORDER BY " + strings.Join(order, ", ")
 	}
 	var out []keygate.UsageRow
 	err = db.read(ctx, "query usage", func(tx *tx) error {
@@ -73,7 +70,7 @@ func (db *DB) QueryUsage(ctx context.Context, q keygate.UsageQuery) ([]keygate.U
 		for rows.Next() {
 			var r keygate.UsageRow
 			var tenant, source string
-			dest := make([]any, 0, len(dims)+7)
+			dest := make([]any, 0, len(dims)+6)
 			for _, d := range dims {
 				switch d {
 				case "tenant":
@@ -119,51 +116,111 @@ func groupDims(groupBy []string) ([]string, error) {
 	return dims, nil
 }
 
-// usageTable is the table a usage query reads and how it reads it.
-type usageTable struct {
-	table string
-	time  string // the column From and To bound
-	day   string // the expression of a row's UTC day
-	sums  []string
+// Tables a usage segment reads.
+const (
+	tableDaily  = "usage_daily"
+	tableHourly = "usage_hourly"
+	tableEvents = "usage_events"
+)
+
+// segment is one part of a usage query's time range and the table that
+// answers it exactly. A zero bound is unbounded.
+type segment struct {
+	table    string
+	from, to time.Time
 }
 
-// column returns the select expression of dimension d.
-func (t usageTable) column(d string) string {
-	switch d {
-	case "tenant":
-		return "tenant_id"
-	case "day":
-		return t.day
+// usageSegments splits [from, to) into the parts each table answers
+// exactly: raw events up to the first whole hour, hourly rollups up to the
+// first whole day, daily rollups for the whole days, and back down at the
+// other end. A zero bound is unbounded. An empty range has no segments.
+func usageSegments(from, to time.Time) []segment {
+	const hour, day = time.Hour, 24 * time.Hour
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return nil
 	}
-	return d // provider, model, key_source
-}
-
-// usageSource picks the coarsest table that answers a query bounded by from
-// and to exactly: a rollup bucket is either wholly in or wholly out of the
-// range only when both bounds are bucket edges.
-func usageSource(from, to time.Time) usageTable {
-	rollupSums := []string{"coalesce(sum(requests), 0)::bigint", "coalesce(sum(input_tokens), 0)::bigint",
-		"coalesce(sum(output_tokens), 0)::bigint", "coalesce(sum(cached_tokens), 0)::bigint",
-		"coalesce(sum(cost_micros), 0)::bigint", "coalesce(sum(billable_cost_micros), 0)::bigint"}
-	switch {
-	case aligned(from, 24*time.Hour) && aligned(to, 24*time.Hour):
-		return usageTable{table: "usage_daily", time: "bucket_start", day: "bucket_start", sums: rollupSums}
-	case aligned(from, time.Hour) && aligned(to, time.Hour):
-		return usageTable{table: "usage_hourly", time: "bucket_start", day: dayOf("bucket_start"), sums: rollupSums}
+	var segs []segment
+	add := func(table string, lo, hi time.Time) {
+		if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
+			return // empty
+		}
+		segs = append(segs, segment{table, lo, hi})
 	}
-	return usageTable{table: "usage_events", time: "time", day: dayOf("time"), sums: []string{"count(*)::bigint",
-		"coalesce(sum(input_tokens), 0)::bigint", "coalesce(sum(output_tokens), 0)::bigint", "coalesce(sum(cached_tokens), 0)::bigint",
-		"coalesce(sum(cost_micros), 0)::bigint", "coalesce(sum(CASE WHEN billable THEN cost_micros ELSE 0 END), 0)::bigint"}}
+	fh, fd := ceilTo(from, hour), ceilTo(from, day)
+	th, td := to.Truncate(hour), to.Truncate(day)
+	if !from.IsZero() && !to.IsZero() && !fd.Before(td) { // no whole day inside
+		if fh.Before(th) {
+			add(tableEvents, from, fh)
+			add(tableHourly, fh, th)
+			add(tableEvents, th, to)
+		} else {
+			add(tableEvents, from, to)
+		}
+		return segs
+	}
+	if !from.IsZero() {
+		add(tableEvents, from, fh)
+		add(tableHourly, fh, fd)
+	}
+	add(tableDaily, fd, td)
+	if !to.IsZero() {
+		add(tableHourly, td, th)
+		add(tableEvents, th, to)
+	}
+	return segs
 }
 
-// dayOf returns the expression that floors the timestamptz column col to
-// its UTC midnight.
-func dayOf(col string) string {
-	return "date_trunc('day', " + col + ", 'UTC')"
+// ceilTo rounds t up to a whole multiple of d since the zero time (a UTC
+// hour or midnight); zero stays zero.
+func ceilTo(t time.Time, d time.Duration) time.Time {
+	u := t.Truncate(d)
+	if u.Before(t) {
+		u = u.Add(d)
+	}
+	return u
 }
 
-// aligned reports whether t is zero or a whole multiple of d since the
-// zero time, which for an hour or a day means a UTC hour or midnight.
-func aligned(t time.Time, d time.Duration) bool {
-	return t.IsZero() || t.Truncate(d).Equal(t)
+// query returns the SELECT of s's rows (the dims columns under their
+// dimension names, then the six measures), and args with its arguments
+// appended (its placeholders number on from len(args)).
+func (s segment) query(tenant keygate.TenantID, dims []string, args []any) (string, []any) {
+	timeCol, measures := "bucket_start",
+		"requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros"
+	if s.table == tableEvents {
+		timeCol, measures = "time",
+			"1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros"
+	}
+	var cols []string
+	for _, d := range dims {
+		switch d {
+		case "tenant":
+			cols = append(cols, "tenant_id AS tenant")
+		case "day":
+			if s.table == tableDaily {
+				cols = append(cols, "bucket_start AS day")
+			} else {
+				cols = append(cols, "date_trunc('day', "+timeCol+", 'UTC') AS day")
+			}
+		default:
+			cols = append(cols, d) // provider, model, key_source
+		}
+	}
+	var where []string
+	if tenant != "" {
+		args = append(args, string(tenant))
+		where = append(where, fmt.Sprintf("tenant_id = $%d", len(args)))
+	}
+	if !s.from.IsZero() {
+		args = append(args, ceilMicro(s.from))
+		where = append(where, fmt.Sprintf("%s >= $%d", timeCol, len(args)))
+	}
+	if !s.to.IsZero() {
+		args = append(args, ceilMicro(s.to))
+		where = append(where, fmt.Sprintf("%s < $%d", timeCol, len(args)))
+	}
+	q := "SELECT " + strings.Join(append(cols, measures), ", ") + " FROM " + s.table
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q, args
 }

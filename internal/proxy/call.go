@@ -44,6 +44,12 @@ type call struct {
 	info     *reqid.Info
 	reqID    string
 
+	// sent is when the upstream request left; upstream the provider's
+	// time to first header.
+	sent     time.Time
+	upstream time.Duration
+	endSpan  func(keygate.UsageEvent)
+
 	// Set by modifyResponse.
 	status   int
 	streamed bool
@@ -82,8 +88,12 @@ func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d di
 // fail answers with err in the call's dialect and logs internal errors in
 // full on the server.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
-	if keygate.ErrorCode(err) == keygate.CodeInternal {
+	code := keygate.ErrorCode(err)
+	if code == keygate.CodeInternal {
 		p.d.Logger.ErrorContext(r.Context(), "gateway error", "request_id", c.reqID, "path", r.URL.Path, "err", err)
+	}
+	if p.d.Observer != nil {
+		p.d.Observer.ObserveGatewayError(c.route, code)
 	}
 	writeError(w, r, c.dialect, err)
 }
@@ -156,5 +166,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	c.decision, c.cred = d, d.Primary
 	c.info.KeySource = string(c.cred.Source)
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+	ctx := r.Context()
+	if p.d.StartSpan != nil {
+		ctx, c.endSpan = p.d.StartSpan(ctx, "keygate "+c.route)
+	}
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callKey{}, c)))
 }

@@ -23,6 +23,7 @@ import (
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	c := callFrom(pr.In.Context())
 	p.prepare(pr.Out, c)
+	c.sent = p.d.Now()
 }
 
 // prepare points out at c's provider with c's credential.
@@ -54,6 +55,7 @@ func retryable(status int) bool {
 // credentials from the headers, and meters the body as it streams.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
+	c.upstream = p.d.Now().Sub(c.sent)
 	p.observe(c, resp.StatusCode)
 	if c.decision.HasFallback && c.cred.Source == keygate.SourceTenant && retryable(resp.StatusCode) && (c.body != nil || resp.Request.Body == nil) {
 		if alt, err := p.retryOnFallback(resp.Request, c); err == nil {
@@ -195,5 +197,11 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			}
 		}
 		p.d.Usage.Record(ev)
+		if p.d.Observer != nil {
+			p.d.Observer.ObserveCall(ev, c.upstream)
+		}
+		if c.endSpan != nil {
+			c.endSpan(ev)
+		}
 	})
 }

@@ -32,6 +32,17 @@ type Health interface {
 	ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error)
 }
 
+// Observer receives the proxy's metrics.
+type Observer interface {
+	// ObserveCall records a finished call; upstream is the provider's time
+	// to first header (0 when the provider was not reached).
+	ObserveCall(ev keygate.UsageEvent, upstream time.Duration)
+	// ObserveGatewayError records a call keygate refused itself.
+	ObserveGatewayError(route, code string)
+	// ObserveRejection records a budget or rate-limit refusal.
+	ObserveRejection(kind, provider string)
+}
+
 // Deps are the proxy's dependencies. Catalog, Resolver and Usage are
 // required.
 type Deps struct {
@@ -50,6 +61,11 @@ type Deps struct {
 	// Background runs work that must not hold up the call (key health
 	// updates). Nil runs it in a goroutine.
 	Background func(func(context.Context))
+	// Observer, if set, receives metrics.
+	Observer Observer
+	// StartSpan, if set, starts a trace span for a call; the returned
+	// function ends it with the call's usage event.
+	StartSpan func(ctx context.Context, name string) (context.Context, func(keygate.UsageEvent))
 }
 
 // Proxy is the gateway handler.

@@ -86,7 +86,7 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 			amount = c.EstimateTokens
 		}
 		t.budgets[t.nb] = keygate.QuotaBudget{
-			Key:      string(key),
+			Key:      t.s.keys.intern(key),
 			Limit:    *l.value,
 			Amount:   max(amount, 0),
 			Enforce:  c.Budget.Hard,
@@ -138,7 +138,7 @@ func (t *Ticket) addRate(tenant keygate.TenantID, provider, name string, limit, 
 	}
 	key = append(key, ':')
 	key = append(key, name...)
-	t.rates[t.nr] = keygate.QuotaRate{Key: string(key), Limit: limit, Period: time.Minute, Cost: cost}
+	t.rates[t.nr] = keygate.QuotaRate{Key: t.s.keys.intern(key), Limit: limit, Period: time.Minute, Cost: cost}
 	t.rmeta[t.nr] = rateMeta{limit: name, provider: provider}
 	t.nr++
 }

@@ -19,9 +19,11 @@ type Options struct {
 	// settled or released (the replica died mid-call). It must exceed the
 	// longest call. Default 10 minutes.
 	ReserveTTL time.Duration
-	// SettleTimeout bounds a Settle or Release, which run even when the
-	// call's context is cancelled (a client that went away still used
-	// tokens). Default 5 seconds.
+	// SettleTimeout, if set, bounds a Settle or Release. They run even
+	// when the call's context is cancelled (a client that went away still
+	// used tokens), so without it only the Counter's own I/O timeouts
+	// bound them (go-redis: 3s per read or write by default). Default 0:
+	// a deadline costs allocations on the hot path.
 	SettleTimeout time.Duration
 	// FailOpen admits calls when the Counter cannot be reached (logging
 	// the error) instead of refusing them with CodeUnavailable. Off by
@@ -37,9 +39,6 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.ReserveTTL <= 0 {
 		o.ReserveTTL = 10 * time.Minute
-	}
-	if o.SettleTimeout <= 0 {
-		o.SettleTimeout = 5 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -64,6 +63,7 @@ type Service struct {
 	opt     Options
 	prefix  string // random per process: reservation ids never collide across replicas
 	seq     atomic.Uint64
+	keys    interner
 }
 
 // New returns a Service counting with c.
@@ -94,7 +94,8 @@ func (s *Service) Admit(ctx context.Context, c Call) (*Ticket, error) {
 		t.done.Store(true)
 		return t, nil
 	}
-	t.id = s.prefix + strconv.FormatUint(s.seq.Add(1), 36)
+	var idb [40]byte
+	t.id = string(strconv.AppendUint(append(idb[:0], s.prefix...), s.seq.Add(1), 36))
 	res, err := s.counter.Admit(ctx, keygate.QuotaRequest{
 		ID:         t.id,
 		Now:        now,

@@ -37,7 +37,7 @@ func (t *Ticket) Over() string { return t.over }
 // replaced by the actual tokens or micro-USD, and the TPM counters are
 // corrected by actual tokens minus the tokens charged at admission.
 // Negative actuals count as zero. It runs even if ctx is cancelled (bounded
-// by Options.SettleTimeout). The error (the counter could not be reached;
+// by Options.SettleTimeout when set). The error (the counter could not be reached;
 // the reservation then expires after Options.ReserveTTL and the usage is
 // not counted) is for the caller to log.
 func (t *Ticket) Settle(ctx context.Context, actualTokens, actualMicros int64) error {
@@ -55,16 +55,14 @@ func (t *Ticket) finish(ctx context.Context, tokens, micros int64, release bool)
 	if t == nil || !t.done.CompareAndSwap(false, true) {
 		return nil
 	}
-	var budgets [4]keygate.QuotaBudget
+	// The ticket is done: its own arrays become the settlement, which
+	// keeps Settle free of allocations.
 	for i := range t.nb {
-		b := t.budgets[i]
-		b.Amount = micros
+		t.budgets[i].Amount = micros
 		if t.bmeta[i].tokens {
-			b.Amount = tokens
+			t.budgets[i].Amount = tokens
 		}
-		budgets[i] = b
 	}
-	var rates [4]keygate.QuotaRate
 	nr := 0
 	for i := range t.nr {
 		if t.rmeta[i].limit != LimitTPM {
@@ -77,20 +75,24 @@ func (t *Ticket) finish(ctx context.Context, tokens, micros int64, release bool)
 			r.Cost = tokens - r.Cost
 		}
 		if r.Cost != 0 {
-			rates[nr] = r
+			t.rates[nr] = r
 			nr++
 		}
 	}
 	if t.nb == 0 && nr == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.s.opt.SettleTimeout)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
+	if d := t.s.opt.SettleTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	err := t.s.counter.Settle(ctx, keygate.QuotaRequest{
 		ID:      t.id,
 		Now:     t.s.opt.Now(),
-		Budgets: budgets[:t.nb],
-		Rates:   rates[:nr],
+		Budgets: t.budgets[:t.nb],
+		Rates:   t.rates[:nr],
 	})
 	if err != nil {
 		return fmt.Errorf("settle call of %s: %w", t.tenant, err)

@@ -17,8 +17,11 @@ package redis
 //
 // Expired reservations are purged from a budget counter before it is read,
 // so a replica that died mid-call holds its reservation for ReserveTTL at
-// most. Budget keys expire (PEXPIREAT) after their window; rate keys expire
-// when their level has drained.
+// most. Budget keys expire after their window; rate keys expire when their
+// level has drained. Expiries are relative (PEXPIRE, computed as ExpireAt -
+// Now by the caller) rather than absolute, so that they follow the callers'
+// clock, the one every other time in a request comes from, and not the
+// Redis server's.
 
 // scriptCommon are the helpers of both scripts.
 const scriptCommon = `
@@ -69,7 +72,7 @@ end
 // consumes.
 //
 //	KEYS: per budget K, K:res; then per rate K
-//	ARGV: id, now, ttl, nb, nr; per budget limit, amount, enforce, expireAt;
+//	ARGV: id, now, ttl, nb, nr; per budget limit, amount, enforce, ttl (ms);
 //	      per rate limit, period, cost
 //	returns {0, 0, 0, over} admitted ({1, i} / {2, j, retryMs} refused by
 //	budget i / rate j, 1-based; over = first soft budget passed, 0 none)
@@ -109,15 +112,15 @@ a = 6
 local untl = now + ttl
 for i = 1, nb do
   local h, z = KEYS[2*i-1], KEYS[2*i]
-  local amount, expire = tonumber(ARGV[a+1]), ARGV[a+3]
+  local amount, kttl = tonumber(ARGV[a+1]), ARGV[a+3]
   local f = 'a:' .. id
   local old = redis.call('HGET', h, f)
   if old then amount = amount - tonumber(old) end
   redis.call('HSET', h, f, ARGV[a+1])
   redis.call('HINCRBY', h, 'r', int(amount))
   redis.call('ZADD', z, int(untl), id)
-  redis.call('PEXPIREAT', h, expire)
-  redis.call('PEXPIREAT', z, expire)
+  redis.call('PEXPIRE', h, kttl)
+  redis.call('PEXPIRE', z, kttl)
   a = a + 4
 end
 for j = 1, nr do
@@ -130,7 +133,7 @@ return {0, 0, 0, over}
 // scriptSettle ends a reservation and commits or corrects.
 //
 //	KEYS: as scriptAdmit
-//	ARGV: id, now, nb, nr; per budget amount, expireAt; per rate limit,
+//	ARGV: id, now, nb, nr; per budget amount, ttl (ms); per rate limit,
 //	      period, delta
 const scriptSettle = scriptCommon + `
 local id = ARGV[1]
@@ -149,7 +152,7 @@ for i = 1, nb do
   end
   if ARGV[a] ~= '0' then
     redis.call('HINCRBY', h, 'c', ARGV[a])
-    redis.call('PEXPIREAT', h, ARGV[a+1])
+    redis.call('PEXPIRE', h, ARGV[a+1])
   end
   a = a + 2
 end

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"time"
+	"strings"
 
 	"github.com/keygate/keygate/internal/reqid"
 )
@@ -59,7 +59,12 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // withAccessLog logs one JSON line per request, also when the handler
 // aborts (a proxied stream whose client went away). It logs the path only,
 // never the query string (some SDKs put keys there) or any header.
-func withAccessLog(logger *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+func withAccessLog(d Deps, next http.Handler) http.Handler {
+	logger, now := d.Logger, d.Now
+	scrub := d.Scrub
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -86,10 +91,13 @@ func withAccessLog(logger *slog.Logger, now func() time.Time, next http.Handler)
 				attrs = append(attrs,
 					slog.String("tenant", info.Tenant),
 					slog.String("provider", info.Provider),
-					slog.String("model", info.Model),
+					slog.String("model", scrub(info.Model)),
 					slog.String("key_source", info.KeySource))
 			}
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if d.ObserveAPI != nil && strings.HasPrefix(r.URL.Path, "/api/v1/") {
+				d.ObserveAPI(r.Pattern, r.Method, status, now().Sub(start))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

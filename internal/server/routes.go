@@ -16,6 +16,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 			mux.Handle(prefix, d.Gateway)
 		}
 	}
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,14 @@ type Deps struct {
 	// (/v1/ and /{provider}/).
 	Gateway         http.Handler
 	GatewayPrefixes []string
+	// Metrics serves /metrics (Prometheus); nil: not served.
+	Metrics http.Handler
+	// ObserveAPI, if set, records each management API call by its route
+	// pattern.
+	ObserveAPI func(route, method string, status int, d time.Duration)
+	// Scrub, if set, cleans a caller-supplied value (the model name) before
+	// it is logged, so a key pasted into it never reaches the log.
+	Scrub func(string) string
 	// Ready reports whether storage is reachable, for /readyz.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -40,5 +48,5 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(d.Rand, withAccessLog(d.Logger, d.Now, withRecover(d.Logger, mux)))
+	return withRequestID(d.Rand, withAccessLog(d, withRecover(d.Logger, mux)))
 }

@@ -182,6 +182,11 @@ func testUsageRollups(t *testing.T, e *env) {
 		{"Raw", day0.Add(5*time.Hour + 500*time.Millisecond), day0.Add(41*time.Hour + time.Minute)},
 		{"RawNanos", day0.Add(time.Hour + 1), day0.Add(50*time.Hour - 1)},
 		{"Empty", day0.Add(48 * time.Hour), day0.Add(24 * time.Hour)},
+		{"EmptyEqual", day0.Add(5 * time.Hour), day0.Add(5 * time.Hour)},
+		{"AllKindsOfBuckets", day0.Add(3*time.Hour + 17*time.Minute), day0.Add(70*time.Hour + 5*time.Minute)},
+		{"WithinOneHour", day0.Add(30*time.Hour + 5*time.Minute), day0.Add(30*time.Hour + 55*time.Minute)},
+		{"FromOnlyRaw", day0.Add(50*time.Hour + 1), time.Time{}},
+		{"ToOnlyRaw", time.Time{}, day0.Add(20*time.Hour + 59*time.Minute)},
 	}
 	for mask := range 1 << len(allDims()) {
 		var dims []string

@@ -1,0 +1,75 @@
+package quota_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/inmem"
+	"github.com/keygate/keygate/internal/quota"
+	"github.com/keygate/keygate/internal/redis"
+	"github.com/keygate/keygate/internal/testkit"
+)
+
+// benchCall meets every kind of counter: a hard budget with all four
+// limits, and RPM and TPM for its provider and for every provider, with
+// limits that a benchmark never reaches.
+func benchCall() quota.Call {
+	const big = 1_000_000_000
+	return quota.Call{Tenant: "tn_bench", Provider: "openai", Source: keygate.SourcePlatform,
+		Budget: keygate.Budget{Hard: true, DailyUSDMicros: ptr(big * big), MonthlyUSDMicros: ptr(big * big),
+			DailyTokens: ptr(big * big), MonthlyTokens: ptr(big * big)},
+		Limits:         []keygate.RateLimit{{Provider: "openai", RPM: big, TPM: big}, {RPM: big, TPM: big}},
+		EstimateTokens: 1000, EstimateMicros: 5000}
+}
+
+// BenchmarkAdmitSettle measures the hot-path overhead of governance: one
+// Admit and one Settle of a call that meets four budget limits and four
+// rate counters (settling with fewer tokens than estimated, so TPM is
+// corrected), on each backend. The Redis figure is dominated by the two
+// round trips to a local server.
+func BenchmarkAdmitSettle(b *testing.B) {
+	backends := []struct {
+		name string
+		new  func(b *testing.B) quota.Counter
+	}{
+		{"inmem", func(*testing.B) quota.Counter { return inmem.NewCounter() }},
+		{"redis", func(b *testing.B) quota.Counter {
+			return redis.New(testkit.RedisClient(b), redis.Options{Prefix: testkit.RedisPrefix(b)})
+		}},
+	}
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := MustNew(b, be.new(b), quota.Options{})
+			call, ctx := benchCall(), context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				tk, err := s.Admit(ctx, call)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := tk.Settle(ctx, 800, 4000); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(be.name+"-parallel", func(b *testing.B) {
+			s := MustNew(b, be.new(b), quota.Options{})
+			call, ctx := benchCall(), context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					tk, err := s.Admit(ctx, call)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if err := tk.Settle(ctx, 800, 4000); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
