@@ -21,18 +21,22 @@ import (
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/envelope"
+	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/keeper"
 	"github.com/keygate/keygate/internal/keycheck"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/ledger"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/postgres"
+	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/proxy"
+	"github.com/keygate/keygate/internal/quota"
+	"github.com/keygate/keygate/internal/redis"
 	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
-	"github.com/keygate/keygate/internal/usage"
 )
 
 // runServe is `keygate serve`: it builds every dependency from the
@@ -130,7 +134,41 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	tracer := tp.Tracer(metrics.TracerName)
 
 	res := resolver.New(store, vault, resolver.Options{Logger: logger})
-	recorder := usage.NewMemory(10000)
+	prices, err := pricing.Load(cfg.PricesFile)
+	if err != nil {
+		return fmt.Errorf("price table: %w", err)
+	}
+	recorder := ledger.New(store, ledger.Options{
+		Prices: prices,
+		Billing: func(t keygate.TenantID) string {
+			b, _, err := res.Governance(context.Background(), t)
+			if err != nil {
+				return keygate.BillingSkip
+			}
+			return b.BYOKBilling
+		},
+		Logger: logger,
+	})
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := recorder.Close(dctx); err != nil {
+			logger.Warn("usage ledger did not drain", "err", err)
+		}
+	}()
+	if err := mtr.RegisterQueue(func() float64 { return float64(recorder.QueueDepth()) }, func() float64 { return float64(recorder.Dropped()) }); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	var counter quota.Counter = inmem.NewCounter()
+	if cfg.RedisURL != "" {
+		rc, err := redis.Open(ctx, cfg.RedisURL, redis.Options{})
+		if err != nil {
+			return fmt.Errorf("open redis: %w", err)
+		}
+		defer rc.Close()
+		counter = rc
+	}
+	quotas := quota.New(counter, quota.Options{Logger: logger})
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,
@@ -142,6 +180,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			jobs.start("key-health", func(ctx context.Context) error { f(ctx); return nil })
 		},
 		Observer: mtr,
+		Quota:    quotas,
+		Pricing:  prices,
 		StartSpan: func(ctx context.Context, name string) (context.Context, func(keygate.UsageEvent)) {
 			ctx, span := metrics.StartCallSpan(ctx, tracer, name)
 			return ctx, func(ev keygate.UsageEvent) { metrics.EndCallSpan(span, ev) }

@@ -54,7 +54,9 @@ func usageQuery(q map[string][]string, now time.Time, platform bool) (keygate.Us
 		}
 		return ""
 	}
-	uq := keygate.UsageQuery{From: now.AddDate(0, 0, -30), To: now, GroupBy: []string{}}
+	// Whole hours by default, so the rollups answer without raw events.
+	end := now.Truncate(time.Hour).Add(time.Hour)
+	uq := keygate.UsageQuery{From: end.AddDate(0, 0, -30), To: end, GroupBy: []string{}}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time

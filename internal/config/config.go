@@ -56,6 +56,11 @@ type Config struct {
 	// HealthInterval is how often every stored key is re-tested against
 	// its provider (jittered by ±10%). Default 6h; 0 or less disables.
 	HealthInterval Duration `toml:"health_interval"`
+	// RedisURL, when set, keeps budget and rate-limit counters in Redis
+	// so they hold across replicas; empty keeps them in memory (one node).
+	RedisURL string `toml:"redis_url"`
+	// PricesFile overrides or extends the built-in price table (JSON).
+	PricesFile string `toml:"prices_file"`
 	// OTLPEndpoint is the OTLP/HTTP endpoint traces are exported to; empty
 	// (the default) turns tracing off.
 	OTLPEndpoint string `toml:"otlp_endpoint"`
@@ -134,6 +139,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
 		keyGrace    = fs.Duration("key-grace", c.KeyGrace.Duration, "how long a superseded key version can be rolled back to [KEYGATE_KEY_GRACE]")
 		healthEvery = fs.Duration("health-interval", c.HealthInterval.Duration, "how often stored keys are re-tested; 0 disables [KEYGATE_HEALTH_INTERVAL]")
+		redisURL    = fs.String("redis-url", "", "Redis URL for budget and rate-limit counters shared by replicas; empty: in memory [KEYGATE_REDIS_URL]")
+		pricesFile  = fs.String("prices-file", "", "JSON file overriding the built-in price table [KEYGATE_PRICES_FILE]")
 		otlp        = fs.String("otlp-endpoint", "", "OTLP/HTTP endpoint for traces; empty: tracing off [KEYGATE_OTLP_ENDPOINT]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
@@ -197,6 +204,12 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["health-interval"] {
 		c.HealthInterval = Duration{*healthEvery}
 	}
+	if set["redis-url"] {
+		c.RedisURL = *redisURL
+	}
+	if set["prices-file"] {
+		c.PricesFile = *pricesFile
+	}
 	if set["otlp-endpoint"] {
 		c.OTLPEndpoint = *otlp
 	}
@@ -249,6 +262,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("KEYGATE_MASTER_KEY", &c.MasterKey)
 	str("KEYGATE_LOG_LEVEL", &c.LogLevel)
 	str("KEYGATE_OTLP_ENDPOINT", &c.OTLPEndpoint)
+	str("KEYGATE_REDIS_URL", &c.RedisURL)
+	str("KEYGATE_PRICES_FILE", &c.PricesFile)
 	if v := getenv("KEYGATE_MASTER_KEY_PREVIOUS"); v != "" {
 		c.MasterKeyPrevious = splitList(v)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/quota"
 	"github.com/keygate/keygate/internal/reqid"
 	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/usage"
@@ -49,6 +50,7 @@ type call struct {
 	sent     time.Time
 	upstream time.Duration
 	endSpan  func(keygate.UsageEvent)
+	ticket   *quota.Ticket
 
 	// Set by modifyResponse.
 	status   int
@@ -166,6 +168,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	c.decision, c.cred = d, d.Primary
 	c.info.KeySource = string(c.cred.Source)
+	if !p.admit(w, r, c) {
+		return
+	}
 	ctx := r.Context()
 	if p.d.StartSpan != nil {
 		ctx, c.endSpan = p.d.StartSpan(ctx, "keygate "+c.route)

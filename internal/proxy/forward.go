@@ -196,6 +196,10 @@ func (p *Proxy) finish(c *call, canceled bool) {
 				}
 			}
 		}
+		if p.d.Pricing != nil {
+			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, upstreamModel(c), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
+		}
+		p.settle(c, ev)
 		p.d.Usage.Record(ev)
 		if p.d.Observer != nil {
 			p.d.Observer.ObserveCall(ev, c.upstream)

@@ -13,10 +13,12 @@ import (
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/envelope"
 	"github.com/keygate/keygate/internal/fakeprovider"
+	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/keeper"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/proxy"
+	"github.com/keygate/keygate/internal/quota"
 	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
@@ -84,6 +86,7 @@ func MustGateway(tb testing.TB) *gw {
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
 	p := proxy.New(proxy.Deps{
 		Catalog: cat, Resolver: res, Health: v, Usage: rec,
+		Quota: quota.New(inmem.NewCounter(), quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
 		},

@@ -25,6 +25,7 @@ import (
 type Resolver interface {
 	Authenticate(ctx context.Context, tok keygate.Secret) (resolver.Caller, error)
 	Resolve(ctx context.Context, tenant keygate.TenantID, provider string, requestKey keygate.Secret) (resolver.Decision, error)
+	Governance(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, []keygate.RateLimit, error)
 }
 
 // Health records what providers said about stored keys.
@@ -61,6 +62,10 @@ type Deps struct {
 	// Background runs work that must not hold up the call (key health
 	// updates). Nil runs it in a goroutine.
 	Background func(func(context.Context))
+	// Quota, if set, enforces budgets and rate limits; Pricing prices the
+	// estimate reserved against money budgets, and the usage settled.
+	Quota   Quota
+	Pricing Pricer
 	// Observer, if set, receives metrics.
 	Observer Observer
 	// StartSpan, if set, starts a trace span for a call; the returned

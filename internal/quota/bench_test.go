@@ -73,3 +73,21 @@ func BenchmarkAdmitSettle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAdmitUncovered measures a call that no limit covers (a BYOK call
+// under platform-only limits): no counter is asked.
+func BenchmarkAdmitUncovered(b *testing.B) {
+	s := MustNew(b, inmem.NewCounter(), quota.Options{})
+	call, ctx := benchCall(), context.Background()
+	call.Source = keygate.SourceTenant
+	b.ReportAllocs()
+	for b.Loop() {
+		tk, err := s.Admit(ctx, call)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tk.Settle(ctx, 800, 4000); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,10 +18,11 @@ type Call struct {
 	// the resolver caches them).
 	Budget keygate.Budget
 	Limits []keygate.RateLimit
-	// EstimateTokens and EstimateMicros are what the call is expected to
-	// use at most (from its max tokens, or the caller's default), reserved
-	// against token and money budgets and charged to TPM. Negative counts
-	// as zero; a zero estimate still needs a budget that is not spent.
+	// EstimateTokens (input plus output) and EstimateMicros are what the
+	// call is expected to use at most (from its prompt and max tokens, or
+	// the caller's default), reserved against token and money budgets and
+	// charged to TPM. Negative counts as zero; a zero estimate still needs
+	// a budget that is not spent, and a TPM counter that is not in debt.
 	EstimateTokens int64
 	EstimateMicros int64
 	// Now is when the call is admitted; zero means the service's clock.
@@ -32,6 +33,22 @@ type Call struct {
 // paid by src.
 func applies(appliesTo string, src keygate.KeySource) bool {
 	return appliesTo == keygate.AppliesToAll || src == keygate.SourcePlatform
+}
+
+// covered reports whether any budget or rate limit applies to c.
+func covered(c *Call) bool {
+	b := &c.Budget
+	if applies(b.AppliesTo, c.Source) &&
+		(b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil || b.DailyTokens != nil || b.MonthlyTokens != nil) {
+		return true
+	}
+	for i := range c.Limits {
+		l := &c.Limits[i]
+		if (l.Provider == "" || l.Provider == c.Provider) && applies(l.AppliesTo, c.Source) && (l.RPM > 0 || l.TPM > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // budgetMeta is what a ticket remembers about one budget counter.

@@ -64,13 +64,17 @@ type Service struct {
 	prefix  string // random per process: reservation ids never collide across replicas
 	seq     atomic.Uint64
 	keys    interner
+	noop    *Ticket // the shared ticket of calls that no limit covers
 }
 
 // New returns a Service counting with c.
 func New(c Counter, opts Options) *Service {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails
-	return &Service{counter: c, opt: opts.withDefaults(), prefix: hex.EncodeToString(rnd[:]) + "-"}
+	s := &Service{counter: c, opt: opts.withDefaults(), prefix: hex.EncodeToString(rnd[:]) + "-"}
+	s.noop = &Ticket{s: s}
+	s.noop.done.Store(true) // never counts, so sharing it is safe
+	return s
 }
 
 // Admit decides whether c may go ahead. When it may, the returned Ticket
@@ -87,13 +91,12 @@ func (s *Service) Admit(ctx context.Context, c Call) (*Ticket, error) {
 	if now.IsZero() {
 		now = s.opt.Now()
 	}
+	if !covered(&c) {
+		return s.noop, nil
+	}
 	t := &Ticket{s: s, tenant: c.Tenant}
 	t.addBudgets(&c, now, s.opt.ReserveTTL+time.Hour)
 	t.addRates(&c)
-	if t.nb == 0 && t.nr == 0 {
-		t.done.Store(true)
-		return t, nil
-	}
 	var idb [40]byte
 	t.id = string(strconv.AppendUint(append(idb[:0], s.prefix...), s.seq.Add(1), 36))
 	res, err := s.counter.Admit(ctx, keygate.QuotaRequest{

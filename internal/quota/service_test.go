@@ -87,6 +87,8 @@ func TestAdmitCounters(t *testing.T) {
 			keygate.QuotaRequest{Now: t0, ReserveTTL: 10 * time.Minute, Budgets: []keygate.QuotaBudget{
 				{Key: "{tn_1}:b:tok:d20260105", Limit: 5, ExpireAt: expire(midnight)},
 			}}},
+		{"OnlyOtherProviderLimits", quota.Call{Tenant: tn, Provider: "openai", Source: keygate.SourcePlatform,
+			Limits: []keygate.RateLimit{{Provider: "anthropic", RPM: 1}, {RPM: 0, TPM: 0}}}, keygate.QuotaRequest{}},
 		{"BudgetPlatformOnlySkipsTenantKey", quota.Call{Tenant: tn, Source: keygate.SourceTenant, Budget: full}, keygate.QuotaRequest{}},
 		{"BudgetForAllCountsRequestKey", quota.Call{Tenant: tn, Source: keygate.SourceRequest, Budget: keygate.Budget{MonthlyTokens: ptr(9), AppliesTo: keygate.AppliesToAll}},
 			keygate.QuotaRequest{Now: t0, ReserveTTL: 10 * time.Minute, Budgets: []keygate.QuotaBudget{

@@ -33,8 +33,9 @@ type Ticket struct {
 // passed, "" if none. Hard limits never get here: they refuse.
 func (t *Ticket) Over() string { return t.over }
 
-// Settle ends the call with its actual usage: each budget reservation is
-// replaced by the actual tokens or micro-USD, and the TPM counters are
+// Settle ends the call with its actual usage (tokens: input plus output;
+// micro-USD: its cost): each budget reservation is replaced by the actual
+// tokens or micro-USD, and the TPM counters are
 // corrected by actual tokens minus the tokens charged at admission.
 // Negative actuals count as zero. It runs even if ctx is cancelled (bounded
 // by Options.SettleTimeout when set). The error (the counter could not be reached;

@@ -28,6 +28,10 @@ func RedisURL(tb testing.TB) string {
 	}
 	opts, err := goredis.ParseURL(url)
 	if err == nil {
+		// One dial attempt: an absent server should skip fast.
+		probe := *opts
+		probe.DialerRetries, probe.MaxRetries = 1, -1
+		opts = &probe
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		c := goredis.NewClient(opts)

@@ -1,0 +1,91 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/keygate/keygate"
+)
+
+func ptr(v int64) *int64 { return &v }
+
+// TestBudgetAndRateLimits: a hard platform budget refuses platform-paid
+// calls once spent (429 budget_exceeded with Retry-After, in the caller's
+// dialect) while the tenant's own key bypasses it; a rate limit refuses the
+// call over its RPM.
+func TestBudgetAndRateLimits(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, keygate.PlatformScope, "openai", platformOpenAI)
+	g.MustKey(t, keygate.PlatformScope, "anthropic", platformAnthropic)
+	ctx := context.Background()
+	// Each call estimates ~20 input tokens + 5 output (max_tokens).
+	body := `{"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	if _, err := g.store.PutBudget(ctx, keygate.Budget{Tenant: tn, DailyTokens: ptr(60), Hard: true, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}, keygate.AuditEvent{Action: keygate.ActionBudgetUpdated, Tenant: tn}); err != nil {
+		t.Fatal(err)
+	}
+	g.res.InvalidateTenant(tn)
+	ok, refused := 0, 0
+	var last []byte
+	var retry string
+	for i := 0; i < 10; i++ {
+		status, hdr, b := do(t, "POST", g.URL+"/v1/chat/completions", body, bearer(tok))
+		switch status {
+		case 200:
+			ok++
+		case 429:
+			refused++
+			last, retry = b, hdr.Get("Retry-After")
+		default:
+			t.Fatalf("status %d: %s", status, b)
+		}
+	}
+	if ok == 0 || refused == 0 {
+		t.Fatalf("%d admitted, %d refused: the budget did not bite", ok, refused)
+	}
+	var e struct{ Error struct{ Code, Type string } }
+	_ = json.Unmarshal(last, &e)
+	if e.Error.Code != "budget_exceeded" || e.Error.Type != "rate_limit_error" {
+		t.Errorf("refusal body %s", last)
+	}
+	if n, err := strconv.Atoi(retry); err != nil || n < 1 || n > 86400 {
+		t.Errorf("Retry-After %q", retry)
+	}
+	// The tenant's own key is not limited by the platform budget.
+	g.MustKey(t, tn, "openai", tenantOpenAI)
+	if status, hdr, b := do(t, "POST", g.URL+"/v1/chat/completions", body, bearer(tok)); status != 200 || hdr.Get("X-Keygate-Key-Source") != "tenant" {
+		t.Fatalf("tenant key under a spent platform budget: %d %s", status, b)
+	}
+
+	// Rate limit: 2 requests a minute on anthropic, platform-paid.
+	if _, err := g.store.PutRateLimits(ctx, tn, []keygate.RateLimit{{Provider: "anthropic", RPM: 2, AppliesTo: keygate.AppliesToPlatform}}, keygate.AuditEvent{Action: keygate.ActionLimitsUpdated, Tenant: tn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.store.PutBudget(ctx, keygate.Budget{Tenant: tn, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}, keygate.AuditEvent{Action: keygate.ActionBudgetUpdated, Tenant: tn}); err != nil {
+		t.Fatal(err)
+	}
+	g.res.InvalidateTenant(tn)
+	msg := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	var statuses []int
+	var rb []byte
+	for i := 0; i < 3; i++ {
+		st, hdr, b := do(t, "POST", g.URL+"/v1/messages", msg, bearer(tok))
+		statuses = append(statuses, st)
+		if st == 429 {
+			rb, retry = b, hdr.Get("Retry-After")
+		}
+	}
+	if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 429 {
+		t.Fatalf("statuses %v", statuses)
+	}
+	var ae struct {
+		Type  string
+		Error struct{ Type, Code string }
+	}
+	_ = json.Unmarshal(rb, &ae)
+	if ae.Type != "error" || ae.Error.Type != "rate_limit_error" || ae.Error.Code != "rate_limited" || retry == "" {
+		t.Errorf("Anthropic-dialect refusal %s, Retry-After %q", rb, retry)
+	}
+}
