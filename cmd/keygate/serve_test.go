@@ -17,6 +17,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
@@ -552,6 +554,30 @@ func TestServeGateway(t *testing.T) {
 	}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("revoked token: %v", err)
 	}
+	// /metrics parses and counts the calls, by key source, with no key.
+	resp, err = http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	sources := map[string]bool{}
+	for _, m := range families["keygate_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "key_source" {
+				sources[l.GetValue()] = true
+			}
+		}
+	}
+	if !sources["tenant"] || !sources["platform"] {
+		t.Errorf("keygate_requests_total by key_source: %v", sources)
+	}
+	testkit.AssertNoCanary(t, "/metrics", raw)
 	s.Stop(t)
 	testkit.AssertNoCanary(t, "server logs", s.Logs.Bytes())
 	testkit.AssertNoCanary(t, "CLI output", out.Bytes())
