@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -9,6 +10,10 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/inmem"
+	"github.com/keygate/keygate/internal/quota"
+	"github.com/keygate/keygate/internal/redis"
+	"github.com/keygate/keygate/internal/testkit"
 )
 
 // BenchmarkGateway drives the whole handler chain (request id, access log,
@@ -82,5 +87,43 @@ func BenchmarkResolveCached(b *testing.B) {
 		if err != nil || d.Primary.Source != keygate.SourceTenant {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkGatewayGoverned is BenchmarkGateway for a platform-paid call
+// under a hard budget and RPM/TPM limits, with the counters in memory and
+// in Redis: compare with BenchmarkGateway in the same run for the cost of
+// governance on the hot path.
+func BenchmarkGatewayGoverned(b *testing.B) {
+	for _, backend := range []string{"inmem", "redis"} {
+		b.Run(backend, func(b *testing.B) {
+			var counter quota.Counter = inmem.NewCounter()
+			if backend == "redis" {
+				counter = redis.New(testkit.RedisClient(b), redis.Options{Prefix: testkit.RedisPrefix(b)})
+			}
+			g := MustGatewayWith(b, counter)
+			tn, tok := g.MustTenant(b, "acme", true)
+			g.MustKey(b, keygate.PlatformScope, "openai", platformOpenAI)
+			big := int64(1 << 40)
+			ctx := context.Background()
+			if _, err := g.store.PutBudget(ctx, keygate.Budget{Tenant: tn, DailyTokens: &big, MonthlyUSDMicros: &big, Hard: true}, keygate.AuditEvent{Action: keygate.ActionBudgetUpdated, Tenant: tn}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := g.store.PutRateLimits(ctx, tn, []keygate.RateLimit{{RPM: 1 << 30, TPM: 1 << 40}}, keygate.AuditEvent{Action: keygate.ActionLimitsUpdated, Tenant: tn}); err != nil {
+				b.Fatal(err)
+			}
+			h := g.handler
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(chatBody))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }

@@ -1,12 +1,16 @@
 package proxy_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/fakeprovider"
 )
 
 func ptr(v int64) *int64 { return &v }
@@ -87,5 +91,72 @@ func TestBudgetAndRateLimits(t *testing.T) {
 	_ = json.Unmarshal(rb, &ae)
 	if ae.Type != "error" || ae.Error.Type != "rate_limit_error" || ae.Error.Code != "rate_limited" || retry == "" {
 		t.Errorf("Anthropic-dialect refusal %s, Retry-After %q", rb, retry)
+	}
+}
+
+// TestUsageEveryRoute: each gateway route records a usage event with the
+// provider's token counts, for plain and streamed answers.
+func TestUsageEveryRoute(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, tn, "openai", tenantOpenAI)
+	g.MustKey(t, tn, "anthropic", tenantAnthropic)
+	tests := []struct {
+		name, path, body string
+		streamed         bool
+		output           bool
+	}{
+		{"Chat", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"a b c"}]}`, false, true},
+		{"ChatStream", "/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`, true, true},
+		{"Completions", "/v1/completions", `{"model":"gpt-3.5-turbo-instruct","prompt":"a b c"}`, false, true},
+		{"Embeddings", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"a b c"}`, false, false},
+		{"Responses", "/v1/responses", `{"model":"gpt-4o","input":"a b c"}`, false, true},
+		{"ResponsesStream", "/v1/responses", `{"model":"gpt-4o","input":"a b c","stream":true}`, true, true},
+		{"Messages", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"a b c"}]}`, false, true},
+		{"MessagesStream", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"a b c"}]}`, true, true},
+		{"ClaudeViaOpenAIStream", "/v1/chat/completions", `{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"a b c"}]}`, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(g.usage.Events())
+			if st, _, b := do(t, "POST", g.URL+tc.path, tc.body, bearer(tok)); st != 200 {
+				t.Fatalf("%d %s", st, b)
+			}
+			waitFor(t, func() bool { return len(g.usage.Events()) > before })
+			ev := g.usage.Events()[before]
+			if ev.InputTokens == 0 || (tc.output && ev.OutputTokens == 0) || ev.Streamed != tc.streamed || ev.Source != keygate.SourceTenant {
+				t.Errorf("usage %+v", ev)
+			}
+		})
+	}
+}
+
+// TestUsageOfCutStream: a client that leaves mid-stream still gets the
+// tokens the provider reported so far metered (Anthropic reports input
+// tokens at the start of the stream).
+func TestUsageOfCutStream(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, tn, "anthropic", tenantAnthropic)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", g.URL+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"a b c d"}]}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set(fakeprovider.FaultHeader, "stall_after=4")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for n := 0; n < 3 && sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "data:") {
+			n++
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	waitFor(t, func() bool { return len(g.usage.Events()) == 1 })
+	ev := g.usage.Events()[0]
+	if !ev.Canceled || ev.Status != 499 || ev.InputTokens != 4 {
+		t.Errorf("usage of a cut stream: %+v", ev)
 	}
 }

@@ -53,6 +53,12 @@ var change = keyvault.Change{Actor: keygate.Actor{ID: "at_test", Name: "test"}}
 
 func MustGateway(tb testing.TB) *gw {
 	tb.Helper()
+	return MustGatewayWith(tb, inmem.NewCounter())
+}
+
+// MustGatewayWith is MustGateway with the given quota counter.
+func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
+	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
 	set, err := keeper.Open(ctx, "", keeper.Options{DataDir: dir})
@@ -86,7 +92,7 @@ func MustGateway(tb testing.TB) *gw {
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
 	p := proxy.New(proxy.Deps{
 		Catalog: cat, Resolver: res, Health: v, Usage: rec,
-		Quota: quota.New(inmem.NewCounter(), quota.Options{}),
+		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
 		},
