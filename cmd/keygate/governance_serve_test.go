@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
@@ -196,4 +197,78 @@ func gatewayCall(tb testing.TB, s *testServer, tok, body string) (int, http.Head
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, b
+}
+
+// TestServeReplicasSeeRotation: two replicas on one PostgreSQL; a key
+// rotated through one is used by the other within a second (LISTEN/NOTIFY),
+// although the other had the old key cached; a revoked gateway token stops
+// working on both.
+func TestServeReplicasSeeRotation(t *testing.T) {
+	pgURL, schema := testkit.PostgresSchema(t)
+	fake := fakeprovider.Start(t)
+	mk := make([]byte, 32)
+	_, _ = rand.Read(mk)
+	env := map[string]string{
+		"KEYGATE_ADMIN_TOKEN": "kga_replicaTestTokenBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+		"KEYGATE_MASTER_KEY":  "env://KG_TEST_MASTER_KEY",
+		"KG_TEST_MASTER_KEY":  base64.StdEncoding.EncodeToString(mk),
+	}
+	for _, kv := range fake.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	sep := "?"
+	if strings.Contains(pgURL, "?") {
+		sep = "&"
+	}
+	args := []string{"--database-url", pgURL + sep + "search_path=" + schema}
+	a := MustServe(t, t.TempDir(), env, args...)
+	b := MustServe(t, t.TempDir(), env, args...)
+	a.Token, b.Token = env["KEYGATE_ADMIN_TOKEN"], env["KEYGATE_ADMIN_TOKEN"]
+	ctx := context.Background()
+	c, _ := client.New(a.URL, keygate.NewSecret(a.Token))
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	v1, v2 := "sk-replicaKeyVersionOne000000000", "sk-replicaKeyVersionTwo000000000"
+	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret(v1)); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	if st, _, _ := gatewayCall(t, b, tok.Token.Reveal(), body); st != 200 {
+		t.Fatalf("call on b: %d", st)
+	}
+	if r, _ := fake.LastRequest(); r.Key.Reveal() != v1 {
+		t.Fatal("b did not use v1")
+	}
+	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret(v2)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for {
+		gatewayCall(t, b, tok.Token.Reveal(), body)
+		if r, _ := fake.LastRequest(); r.Key.Reveal() == v2 {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("replica b still uses the old key after 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lag := time.Since(start)
+	t.Logf("replica b used the rotated key after %v", lag)
+	if lag > time.Second {
+		t.Errorf("replica b took %v to see the rotation, want under 1 s", lag)
+	}
+	if err := c.RevokeGatewayToken(ctx, "acme", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "revocation reaches b", func() bool {
+		st, _, _ := gatewayCall(t, b, tok.Token.Reveal(), body)
+		return st == 401
+	})
 }

@@ -188,6 +188,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 	})
 
+	// Replicas sharing a database hear each other's changes and drop their
+	// cached copies at once (PostgreSQL LISTEN/NOTIFY); the caches' TTLs
+	// remain the safety net.
+	if feed, ok := store.(keygate.ChangeFeed); ok {
+		jobs.start("change-feed", func(ctx context.Context) error {
+			return feed.Listen(ctx, func(c keygate.Change) {
+				switch c.Kind {
+				case keygate.ChangeKey:
+					vault.Invalidate(c.Owner, c.Provider)
+				case keygate.ChangeTenant:
+					res.InvalidateTenant(c.Owner)
+				case keygate.ChangeToken:
+					res.InvalidateToken(c.ID)
+				}
+			}, func() {
+				vault.InvalidateAll()
+				res.InvalidateAll()
+			})
+		})
+	}
 	checker := keycheck.New(catalog, nil, 10*time.Second)
 	if cfg.HealthInterval.Duration > 0 {
 		hc := keyhealth.New(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})

@@ -83,3 +83,14 @@ func (s *Service) InvalidateOwner(owner keygate.TenantID) {
 	}
 	s.mu.Unlock()
 }
+
+// InvalidateAll drops every cached key (after a change feed reconnects,
+// when changes may have been missed).
+func (s *Service) InvalidateAll() {
+	s.mu.Lock()
+	for ck := range s.cache {
+		delete(s.cache, ck)
+		s.gen[ck]++
+	}
+	s.mu.Unlock()
+}

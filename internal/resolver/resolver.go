@@ -294,3 +294,11 @@ func TokenFromHeader(v string) string {
 	}
 	return strings.TrimSpace(v)
 }
+
+// InvalidateAll drops every cached token, tenant, policy, budget and limit.
+func (s *Service) InvalidateAll() {
+	s.mu.Lock()
+	clear(s.tokens)
+	clear(s.tenants)
+	s.mu.Unlock()
+}
