@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client/clienttest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -36,13 +38,40 @@ func TestFakeScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/fake",
 		Setup: func(env *testscript.Env) error {
-			hs := httptest.NewServer(clienttest.New().Handler())
+			fake := clienttest.New()
+			hs := httptest.NewServer(fake.Handler())
 			env.Defer(hs.Close)
+			env.Values[fakeKey{}] = fake
 			env.Setenv("KEYGATE_ADDR", hs.URL)
 			env.Setenv("KEYGATE_TOKEN", clienttest.Token)
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"fake-usage": fakeUsage},
 	})
+}
+
+// fakeKey is the key of the script's fake API in testscript's Env.Values.
+type fakeKey struct{}
+
+// fakeUsage is the script command
+//
+//	fake-usage TENANT_ID PROVIDER MODEL SOURCE TIME INPUT OUTPUT COST_MICROS BILLABLE_MICROS
+//
+// which records one metered call in the script's fake API.
+func fakeUsage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 9 {
+		ts.Fatalf("usage: fake-usage TENANT_ID PROVIDER MODEL SOURCE TIME INPUT OUTPUT COST_MICROS BILLABLE_MICROS")
+	}
+	at, err := time.Parse(time.RFC3339, args[4])
+	ts.Check(err)
+	n := make([]int64, 4)
+	for i, a := range args[5:] {
+		n[i], err = strconv.ParseInt(a, 10, 64)
+		ts.Check(err)
+	}
+	ts.Value(fakeKey{}).(*clienttest.Server).RecordUsage(clienttest.UsageEvent{
+		Tenant: keygate.TenantID(args[0]), Provider: args[1], Model: args[2], Source: keygate.KeySource(args[3]), Time: at,
+		InputTokens: n[0], OutputTokens: n[1], CostMicros: n[2], BillableMicros: n[3]})
 }
 
 // fakeNow is the CLI's clock in tests: a day after the fake API's start, so

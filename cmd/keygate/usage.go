@@ -55,7 +55,9 @@ Commands:
 		"  keygate health --all --fail-on-red                # for monitoring: exit 1 if a key is red\n"+
 		"  keygate token create --tenant acme --name web     # the app's gateway token, printed once\n"+
 		"  keygate policy set --tenant acme --provider openai --mode tenant_only\n"+
-		"  keygate audit --tenant acme --since 24h\n\n")
+		"  keygate audit --tenant acme --since 24h\n"+
+		"  keygate budget set --tenant acme --daily-usd 12.50 --hard=true\n"+
+		"  keygate usage --tenant acme --since 7d --group-by provider,day\n\n")
 	_, err := fmt.Fprint(w, usageFooter)
 	return err
 }

@@ -2,7 +2,8 @@
 // (/api/v1), for testing the Go client and the CLI without a real server. It
 // implements just enough of the API: tenants, tenant and platform keys with
 // their versions, key tests, rollback and health, audit events with paging,
-// chain verification, the master key, admin tokens, gateway tokens, policies
+// chain verification, the master key, admin tokens, gateway tokens, policies,
+// budgets, rate limits, usage reports (over the events given to RecordUsage)
 // and whoami, with a deterministic clock. It keeps every request it received
 // so tests can check what went over the wire.
 //
@@ -68,6 +69,9 @@ type Server struct {
 	tokens   map[string]*client.AdminToken   // token → metadata
 	gateway  map[string]*client.GatewayToken // token → metadata
 	policies map[keygate.TenantID]*client.Policy
+	budgets  map[keygate.TenantID]*client.Budget
+	limits   map[keygate.TenantID][]client.RateLimit
+	usage    []UsageEvent
 	master   client.MasterKey
 	verify   *client.AuditVerification
 	failNext *failure
@@ -90,6 +94,8 @@ func New() *Server {
 		tokens:   map[string]*client.AdminToken{},
 		gateway:  map[string]*client.GatewayToken{},
 		policies: map[keygate.TenantID]*client.Policy{},
+		budgets:  map[keygate.TenantID]*client.Budget{},
+		limits:   map[keygate.TenantID][]client.RateLimit{},
 		master:   client.MasterKey{Primary: "mk_initial", Kind: "file"},
 	}
 	s.tokens[Token] = &client.AdminToken{ID: "at_bootstrap", Name: "bootstrap", Role: keygate.RolePlatformAdmin, CreatedBy: "system", CreatedAt: Start()}
@@ -194,6 +200,12 @@ func (s *Server) Handler() http.Handler {
 	route("DELETE /api/v1/tenants/{tenant}/tokens/{id}", s.revokeGatewayToken)
 	route("GET /api/v1/tenants/{tenant}/policy", s.getPolicy)
 	route("PUT /api/v1/tenants/{tenant}/policy", s.putPolicy)
+	route("GET /api/v1/tenants/{tenant}/budget", s.getBudget)
+	route("PUT /api/v1/tenants/{tenant}/budget", s.putBudget)
+	route("GET /api/v1/tenants/{tenant}/limits", s.getLimits)
+	route("PUT /api/v1/tenants/{tenant}/limits", s.putLimits)
+	route("GET /api/v1/tenants/{tenant}/usage", s.getUsage)
+	route("GET /api/v1/usage", s.getUsage)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errf(http.StatusNotFound, keygate.CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
 	})
@@ -414,6 +426,8 @@ func (s *Server) deleteTenant(r *http.Request, _ []byte, who *client.AdminToken)
 		}
 	}
 	delete(s.policies, t.ID)
+	delete(s.budgets, t.ID)
+	delete(s.limits, t.ID)
 	s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTenantDeleted})
 	return http.StatusNoContent, nil, nil
 }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+)
+
+// noLimit is the value that removes a budget limit: --daily-usd none.
+const noLimit = "none"
+
+// limitFlag is a budget limit flag: an amount, or "none" to remove the
+// limit. It remembers whether it was given, so "not given" keeps the
+// server's value. usd selects US-dollar amounts (decimals); otherwise the
+// value is a whole number of tokens.
+type limitFlag struct {
+	usd   bool
+	set   bool
+	none  bool
+	value string // normalized: "12.5" for 12.50, "1000"
+}
+
+func (f *limitFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	if f.none {
+		return noLimit
+	}
+	return f.value
+}
+
+func (f *limitFlag) Set(s string) error {
+	if s == noLimit {
+		f.set, f.none, f.value = true, true, ""
+		return nil
+	}
+	if f.usd {
+		v, ok := normalizeUSD(s)
+		if !ok {
+			return fmt.Errorf("want an amount in US dollars such as 12.50 (at most 6 decimals), or none")
+		}
+		f.set, f.none, f.value = true, false, v
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a whole number of tokens, or none")
+	}
+	f.set, f.none, f.value = true, false, strconv.FormatInt(n, 10)
+	return nil
+}
+
+// clear makes the flag remove the limit (--clear-daily-usd).
+func (f *limitFlag) clear() { f.set, f.none, f.value = true, true, "" }
+
+// normalizeUSD checks that s is a non-negative decimal with at most six
+// decimal places, as the server requires, and writes it as the server
+// does: without trailing zeros ("12.50" → "12.5", "3.0" → "3").
+func normalizeUSD(s string) (string, bool) {
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 6 || (dot && frac == "") || strings.Trim(whole+frac, "0123456789") != "" {
+		return "", false
+	}
+	if whole = strings.TrimLeft(whole, "0"); whole == "" {
+		whole = "0"
+	}
+	if frac = strings.TrimRight(frac, "0"); frac != "" {
+		return whole + "." + frac, true
+	}
+	return whole, true
+}
+
+// applyUSD returns the limit f sets, given the current one.
+func (f *limitFlag) applyUSD(cur *string) *string {
+	switch {
+	case !f.set:
+		return cur
+	case f.none:
+		return nil
+	}
+	v := f.value
+	return &v
+}
+
+// applyTokens returns the limit f sets, given the current one.
+func (f *limitFlag) applyTokens(cur *int64) *int64 {
+	switch {
+	case !f.set:
+		return cur
+	case f.none:
+		return nil
+	}
+	n, _ := strconv.ParseInt(f.value, 10, 64) // checked by Set
+	return &n
+}
+
+func budgetGet(ctx context.Context, c *cli, cmd *command, args []string) error {
+	fs := c.flagSet(cmd)
+	tenant := fs.String("tenant", "", "the tenant (id or name) (required)")
+	pos, err := c.parse(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return usagef("%s: --tenant is required", cmd.name())
+	}
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	b, err := api.GetBudget(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	return printBudget(c, b)
+}
+
+// printBudget prints b as JSON, or as aligned fields.
+func printBudget(c *cli, b client.Budget) error {
+	if c.jsonOut {
+		return writeJSON(c.stdout, b)
+	}
+	return fields(c.stdout,
+		"tenant", string(b.Tenant),
+		"daily usd", fmtUSDLimit(b.DailyUSD),
+		"monthly usd", fmtUSDLimit(b.MonthlyUSD),
+		"daily tokens", fmtTokenLimit(b.DailyTokens),
+		"monthly tokens", fmtTokenLimit(b.MonthlyTokens),
+		"hard", strconv.FormatBool(b.Hard),
+		"applies to", b.AppliesTo,
+		"byok billing", b.BYOKBilling,
+		"updated", fmtTimePtr(b.UpdatedAt))
+}
+
+// fmtUSD formats a decimal amount from the server as "$12.5"; "N/A" and ""
+// stay as they are.
+func fmtUSD(s string) string {
+	if s == "" || s == "N/A" {
+		return s
+	}
+	return "$" + s
+}
+
+func fmtUSDLimit(p *string) string {
+	if p == nil {
+		return noLimit
+	}
+	return fmtUSD(*p)
+}
+
+func fmtTokenLimit(p *int64) string {
+	if p == nil {
+		return noLimit
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// budgetSummary is the budget in one line, for the usage report.
+func budgetSummary(b client.Budget) string {
+	if b.DailyUSD == nil && b.MonthlyUSD == nil && b.DailyTokens == nil && b.MonthlyTokens == nil {
+		return noLimit
+	}
+	kind := "soft"
+	if b.Hard {
+		kind = "hard"
+	}
+	return fmt.Sprintf("daily %s, monthly %s; tokens daily %s, monthly %s (%s, applies to %s)",
+		fmtUSDLimit(b.DailyUSD), fmtUSDLimit(b.MonthlyUSD), fmtTokenLimit(b.DailyTokens), fmtTokenLimit(b.MonthlyTokens), kind, b.AppliesTo)
+}
+
+// budgetChange is what `budget set` was asked to change.
+type budgetChange struct {
+	tenant                      string
+	dailyUSD, monthlyUSD        limitFlag
+	dailyTokens, monthlyTokens  limitFlag
+	clearDailyUSD, clearMonthly bool
+	clearDailyTok, clearMonthTk bool
+	hard                        optionalBool
+	appliesTo, billing          string
+}
+
+// check returns a usage error for a change that is empty or contradictory,
+// and turns the --clear-* flags into "none" values.
+func (ch *budgetChange) check(cmd *command) error {
+	for _, cl := range []struct {
+		clear bool
+		f     *limitFlag
+		name  string
+	}{
+		{ch.clearDailyUSD, &ch.dailyUSD, "daily-usd"},
+		{ch.clearMonthly, &ch.monthlyUSD, "monthly-usd"},
+		{ch.clearDailyTok, &ch.dailyTokens, "daily-tokens"},
+		{ch.clearMonthTk, &ch.monthlyTokens, "monthly-tokens"},
+	} {
+		if !cl.clear {
+			continue
+		}
+		if cl.f.set && !cl.f.none {
+			return usagef("%s: --%s and --clear-%s contradict each other", cmd.name(), cl.name, cl.name)
+		}
+		cl.f.clear()
+	}
+	changes := ch.dailyUSD.set || ch.monthlyUSD.set || ch.dailyTokens.set || ch.monthlyTokens.set ||
+		ch.hard.set || ch.appliesTo != "" || ch.billing != ""
+	switch {
+	case ch.tenant == "":
+		return usagef("%s: --tenant is required", cmd.name())
+	case !changes:
+		return usagef("%s: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing", cmd.name())
+	case ch.appliesTo != "" && ch.appliesTo != keygate.AppliesToPlatform && ch.appliesTo != keygate.AppliesToAll:
+		return usagef("%s: --applies-to must be platform or all", cmd.name())
+	case ch.billing != "" && ch.billing != keygate.BillingSkip && ch.billing != keygate.BillingMeter:
+		return usagef("%s: --byok-billing must be skip or meter", cmd.name())
+	}
+	return nil
+}
+
+// apply returns b with the change made.
+func (ch *budgetChange) apply(b client.Budget) client.Budget {
+	out := b
+	out.DailyUSD = ch.dailyUSD.applyUSD(b.DailyUSD)
+	out.MonthlyUSD = ch.monthlyUSD.applyUSD(b.MonthlyUSD)
+	out.DailyTokens = ch.dailyTokens.applyTokens(b.DailyTokens)
+	out.MonthlyTokens = ch.monthlyTokens.applyTokens(b.MonthlyTokens)
+	if ch.hard.set {
+		out.Hard = ch.hard.value
+	}
+	if ch.appliesTo != "" {
+		out.AppliesTo = ch.appliesTo
+	}
+	if ch.billing != "" {
+		out.BYOKBilling = ch.billing
+	}
+	return out
+}
+
+// sameBudget reports whether a and b set the same limits and options.
+func sameBudget(a, b client.Budget) bool {
+	a.Tenant, a.UpdatedAt, b.Tenant, b.UpdatedAt = "", nil, "", nil
+	return reflect.DeepEqual(a, b)
+}
+
+func budgetSet(ctx context.Context, c *cli, cmd *command, args []string) error {
+	fs := c.flagSet(cmd)
+	ch := budgetChange{dailyUSD: limitFlag{usd: true}, monthlyUSD: limitFlag{usd: true}}
+	fs.StringVar(&ch.tenant, "tenant", "", "the tenant (id or name) (required)")
+	fs.Var(&ch.dailyUSD, "daily-usd", "spending limit per UTC day in US dollars, such as 12.50; none removes it")
+	fs.Var(&ch.monthlyUSD, "monthly-usd", "spending limit per UTC month in US dollars; none removes it")
+	fs.Var(&ch.dailyTokens, "daily-tokens", "token limit (input + output) per UTC day; none removes it")
+	fs.Var(&ch.monthlyTokens, "monthly-tokens", "token limit per UTC month; none removes it")
+	fs.BoolVar(&ch.clearDailyUSD, "clear-daily-usd", false, "remove the daily USD limit (as --daily-usd none)")
+	fs.BoolVar(&ch.clearMonthly, "clear-monthly-usd", false, "remove the monthly USD limit")
+	fs.BoolVar(&ch.clearDailyTok, "clear-daily-tokens", false, "remove the daily token limit")
+	fs.BoolVar(&ch.clearMonthTk, "clear-monthly-tokens", false, "remove the monthly token limit")
+	fs.Var(&ch.hard, "hard", "refuse calls once a limit is spent (429 budget_exceeded) (true or false; false only reports)")
+	fs.StringVar(&ch.appliesTo, "applies-to", "", "platform (only platform-paid calls count) or all")
+	fs.StringVar(&ch.billing, "byok-billing", "", "skip (calls on the tenant's own keys cost the platform nothing) or meter")
+	pos, err := c.parse(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+		return err
+	}
+	if err := ch.check(cmd); err != nil {
+		return err
+	}
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	// Read, change, write back: the API replaces the whole budget. Two
+	// concurrent `budget set` runs can overwrite each other's change.
+	cur, err := api.GetBudget(ctx, ch.tenant)
+	if err != nil {
+		return err
+	}
+	next := ch.apply(cur)
+	if sameBudget(cur, next) {
+		fmt.Fprintf(c.stderr, "the budget of tenant %s already says so; nothing changed\n", ch.tenant)
+		return printBudget(c, cur)
+	}
+	stored, err := api.PutBudget(ctx, ch.tenant, next)
+	if err != nil {
+		return err
+	}
+	return printBudget(c, stored)
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/keygate/keygate/internal/client"
+)
+
+// usageReport is `keygate usage [--tenant T | --all]`: a usage report as a
+// table, its columns the grouping's then the counts, with the platform-paid
+// and tenant-paid totals below. Without a flag it reports the token's own
+// tenant, or, for a platform admin, the whole platform.
+func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error {
+	fs := c.flagSet(cmd)
+	var (
+		q                   client.UsageQuery
+		all                 bool
+		from, to, since, gb string
+	)
+	fs.StringVar(&q.Tenant, "tenant", "", "the tenant (id or name) whose usage to show")
+	fs.BoolVar(&all, "all", false, "every tenant's usage, platform-wide (platform admins)")
+	fs.StringVar(&from, "from", "", "from this time on: RFC 3339, a date (UTC midnight), or a duration ago such as 7d (default: 30 days ago)")
+	fs.StringVar(&to, "to", "", "before this time, exclusive (same forms as --from; default: now)")
+	fs.StringVar(&since, "since", "", "a duration ago such as 24h or 7d: the same as --from")
+	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, day, and tenant with --all (default: one row of totals)")
+	pos, err := c.parse(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+		return err
+	}
+	switch {
+	case q.Tenant != "" && all:
+		return usagef("%s: give at most one of --tenant and --all", cmd.name())
+	case from != "" && since != "":
+		return usagef("%s: give at most one of --from and --since", cmd.name())
+	}
+	if since != "" {
+		from = since
+	}
+	now := c.now()
+	if q.From, err = parseTime(from, now); err != nil {
+		return usagef("%s: --from: %v", cmd.name(), err)
+	}
+	if q.To, err = parseTime(to, now); err != nil {
+		return usagef("%s: --to: %v", cmd.name(), err)
+	}
+	if gb != "" {
+		for _, d := range strings.Split(gb, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				q.GroupBy = append(q.GroupBy, d)
+			}
+		}
+	}
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	if q.Tenant == "" && !all {
+		// No flag: the token's own tenant, else (a platform admin) the
+		// platform-wide report.
+		id, err := api.WhoAmI(ctx)
+		if err != nil {
+			return err
+		}
+		q.Tenant = string(id.Tenant)
+	}
+	rep, err := api.Usage(ctx, q)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		return writeJSON(c.stdout, rep)
+	}
+	return printUsageReport(c, rep)
+}
+
+// printUsageReport prints the rows of rep as a table and its totals below.
+func printUsageReport(c *cli, rep client.UsageReport) error {
+	header := make([]string, 0, len(rep.GroupBy)+5)
+	for _, d := range rep.GroupBy {
+		header = append(header, strings.ToUpper(d))
+	}
+	tb := newTable(c.stdout, append(header, "REQUESTS", "INPUT", "OUTPUT", "COST", "BILLABLE")...)
+	for _, r := range rep.Rows {
+		cells := make([]string, 0, len(header)+5)
+		for _, d := range rep.GroupBy {
+			cells = append(cells, usageDimension(r, d))
+		}
+		tb.row(append(cells, strconv.FormatInt(r.Requests, 10), strconv.FormatInt(r.InputTokens, 10),
+			strconv.FormatInt(r.OutputTokens, 10), fmtUSD(r.CostUSD), fmtUSD(r.BillableCostUSD))...)
+	}
+	if err := tb.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout)
+	kv := []string{
+		"period", fmtTime(rep.From) + " to " + fmtTime(rep.To),
+		"platform-paid", usageTotals(rep.PlatformPaid),
+		"tenant-paid", usageTotals(rep.TenantPaid),
+	}
+	if rep.Tenant != "" {
+		mode := rep.Mode
+		if rep.BYOKBilling != "" {
+			mode += " (byok billing: " + rep.BYOKBilling + ")"
+		}
+		kv = append(kv, "tenant", string(rep.Tenant), "mode", mode)
+		if rep.Budget != nil {
+			kv = append(kv, "budget", budgetSummary(*rep.Budget))
+		}
+	}
+	return fields(c.stdout, kv...)
+}
+
+// usageDimension returns the cell of dimension d in r.
+func usageDimension(r client.UsageRow, d string) string {
+	switch d {
+	case client.GroupTenant:
+		return string(r.Tenant)
+	case client.GroupProvider:
+		return r.Provider
+	case client.GroupModel:
+		return r.Model
+	case client.GroupKeySource:
+		return string(r.KeySource)
+	case client.GroupDay:
+		return r.Day
+	}
+	return ""
+}
+
+// usageTotals writes one side of the totals: "2 requests, $0.004 (30
+// input + 10 output tokens)", the cost "N/A" when the server says so.
+func usageTotals(t client.UsageTotals) string {
+	req := "requests"
+	if t.Requests == 1 {
+		req = "request"
+	}
+	return fmt.Sprintf("%d %s, %s (%d input + %d output tokens)", t.Requests, req, fmtUSD(t.CostUSD), t.InputTokens, t.OutputTokens)
+}

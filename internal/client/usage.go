@@ -1,0 +1,108 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// Usage dimensions: the values of UsageQuery.GroupBy.
+const (
+	GroupTenant    = "tenant" // platform-wide reports only
+	GroupProvider  = "provider"
+	GroupModel     = "model"
+	GroupKeySource = "key_source"
+	GroupDay       = "day"
+)
+
+// UsageQuery selects a usage report. Zero times leave the server's
+// defaults (the last 30 days, in whole hours).
+type UsageQuery struct {
+	// Tenant (id or name) reports one tenant's usage; empty reports the
+	// whole platform (platform admins only).
+	Tenant string
+	From   time.Time // inclusive
+	To     time.Time // exclusive
+	// GroupBy names the dimensions of the rows, in order: GroupProvider,
+	// GroupModel, GroupKeySource, GroupDay, and GroupTenant platform-wide.
+	// None gives one row with the totals.
+	GroupBy []string
+}
+
+// UsageRow is one row of a usage report: the calls of one group. Only the
+// grouped dimensions are set. Costs are decimal strings of US dollars.
+type UsageRow struct {
+	Tenant       keygate.TenantID  `json:"tenant,omitempty"`
+	Provider     string            `json:"provider,omitempty"`
+	Model        string            `json:"model,omitempty"`
+	KeySource    keygate.KeySource `json:"key_source,omitempty"`
+	Day          string            `json:"day,omitempty"` // YYYY-MM-DD, UTC
+	Requests     int64             `json:"requests"`
+	InputTokens  int64             `json:"input_tokens"`
+	OutputTokens int64             `json:"output_tokens"`
+	CachedTokens int64             `json:"cached_tokens"`
+	CostUSD      string            `json:"cost_usd"`
+	// BillableCostUSD is what counts toward the platform's credits.
+	BillableCostUSD string `json:"billable_cost_usd"`
+}
+
+// UsageTotals is one side of a usage report: the calls the platform paid,
+// or those the tenants' own (or per-request) keys paid. CostUSD is a decimal
+// string, or "N/A" for the platform cost of a tenant in BYOK mode whose
+// billing policy is skip.
+type UsageTotals struct {
+	Requests     int64  `json:"requests"`
+	InputTokens  int64  `json:"input_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+	CostUSD      string `json:"cost_usd"`
+}
+
+// UsageReport is the API's usage object. Tenant, Mode ("platform" or
+// "byok"), BYOKBilling and Budget are set for a tenant's report only.
+type UsageReport struct {
+	Tenant       keygate.TenantID `json:"tenant,omitempty"`
+	From         time.Time        `json:"from"`
+	To           time.Time        `json:"to"`
+	GroupBy      []string         `json:"group_by"`
+	Rows         []UsageRow       `json:"rows"`
+	PlatformPaid UsageTotals      `json:"platform_paid"`
+	TenantPaid   UsageTotals      `json:"tenant_paid"`
+	Mode         string           `json:"mode,omitempty"`
+	BYOKBilling  string           `json:"byok_billing,omitempty"`
+	Budget       *Budget          `json:"budget,omitempty"`
+}
+
+// Usage returns the usage report q selects: a tenant's, or with an empty
+// q.Tenant the platform-wide one (forbidden for tenant tokens). The server
+// answers invalid_request for an unknown dimension (or tenant outside the
+// platform-wide report) and for To not after From, and not_found for an
+// unknown tenant. Rows and GroupBy are never nil.
+func (c *Client) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
+	var r UsageReport
+	path := "/usage"
+	if q.Tenant != "" {
+		path = "/tenants/" + pathEscape(q.Tenant) + "/usage"
+	}
+	v := url.Values{}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.UTC().Format(time.RFC3339))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.UTC().Format(time.RFC3339))
+	}
+	if len(q.GroupBy) > 0 {
+		v.Set("group_by", strings.Join(q.GroupBy, ","))
+	}
+	_, err := c.do(ctx, call{method: http.MethodGet, path: path, query: v, out: &r})
+	if r.Rows == nil {
+		r.Rows = []UsageRow{}
+	}
+	if r.GroupBy == nil {
+		r.GroupBy = []string{}
+	}
+	return r, err
+}
