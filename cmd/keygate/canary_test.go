@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/fakeprovider"
+	"github.com/keygate/keygate/internal/testkit"
+)
+
+// canaryKeys returns a well-formed key per provider that carries the
+// canary marker, distinct per role ("t" tenant, "p" platform, "r" request).
+func canaryKeys(role string) map[string]string {
+	m := testkit.CanaryMarker
+	return map[string]string{
+		"openai":     "sk-" + m + role + "openai000000",
+		"anthropic":  "sk-ant-" + m + role + "anthropic000000000",
+		"google":     "AIza" + m + role + "goog012", // exactly 39 characters
+		"mistral":    m + role + "mistral00000000",
+		"openrouter": "sk-or-" + m + role + "router000000",
+		"groq":       "gsk_" + m + role + "groq00000000",
+		"exa":        m + role + "exa000000000",
+		"deepgram":   m + role + "deepgram0000000",
+		"elevenlabs": m + role + "eleven00000000",
+	}
+}
+
+// collector is an in-process OTLP/HTTP endpoint that keeps every export.
+type collector struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	c.mu.Lock()
+	c.buf.Write(b)
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// assertNoCanaryAnyEncoding scans data for the canary marker, and for every
+// canary key in base64 and URL encoding.
+func assertNoCanaryAnyEncoding(tb testing.TB, where string, data []byte, keys []string) {
+	tb.Helper()
+	testkit.AssertNoCanary(tb, where, data)
+	for _, k := range keys {
+		for _, enc := range []string{base64.StdEncoding.EncodeToString([]byte(k)), base64.RawURLEncoding.EncodeToString([]byte(k)), url.QueryEscape(k)} {
+			if len(enc) > 12 && bytes.Contains(data, []byte(enc[4:len(enc)-4])) {
+				tb.Errorf("a canary key leaked, encoded, in %s", where)
+			}
+		}
+	}
+}
+
+// TestCanarySuite plants a canary key for every provider as a tenant key, a
+// platform key and a per-request key, drives the management API, the CLI,
+// every gateway route and the error paths (rejected keys, upstream 401, 429
+// and 500, cancelled clients, oversized and malformed bodies), and then
+// scans every byte keygate produced: debug logs, every response body and
+// header, /metrics, exported traces, the audit trail, the usage report, the
+// CLI's output and the database files. No canary may appear, in clear,
+// base64 or URL encoding.
+func TestCanarySuite(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	col := &collector{}
+	otlp := httptest.NewServer(col)
+	defer otlp.Close()
+	env := map[string]string{"KEYGATE_OTLP_ENDPOINT": otlp.URL}
+	for _, kv := range fake.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	dir := t.TempDir()
+	s := MustServe(t, dir, env, "--log-level", "debug")
+	rec := &recorder{}
+	hc := &http.Client{Transport: rec}
+	ctx := context.Background()
+	c, _ := client.New(s.URL, keygate.NewSecret(s.Token), client.WithHTTPClient(hc))
+	var cliOut bytes.Buffer
+	tenantKeys, platformKeys, requestKeys := canaryKeys("t"), canaryKeys("p"), canaryKeys("r")
+	var all []string
+	for _, m := range []map[string]string{tenantKeys, platformKeys, requestKeys} {
+		for _, k := range m {
+			all = append(all, k)
+		}
+	}
+
+	if r := cliRun(t, s, s.Token, "", &cliOut, "tenant", "create", "acme"); r.exit != 0 {
+		t.Fatalf("tenant create: %+v", r)
+	}
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "requester"}); err != nil {
+		t.Fatal(err)
+	}
+	for p, k := range tenantKeys {
+		if r := cliRun(t, s, s.Token, k, &cliOut, "key", "set", "--tenant", "acme", "--provider", p); r.exit != 0 {
+			t.Fatalf("key set %s: %+v", p, r)
+		}
+		if r := cliRun(t, s, s.Token, k, &cliOut, "key", "test", "--tenant", "acme", "--provider", p); r.exit != 0 && r.exit != 1 && r.exit != 6 {
+			t.Fatalf("key test %s: %+v", p, r)
+		}
+	}
+	for p, k := range platformKeys {
+		if _, err := c.PutKey(ctx, "platform", p, keygate.NewSecret(k)); err != nil {
+			t.Fatalf("platform key %s: %v", p, err)
+		}
+	}
+	// Rejected inputs that carry a canary.
+	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"`+tenantKeys["openai"]+` with space"}`, nil)
+	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/anthropic", `{"key":"`+tenantKeys["openai"]+`"}`, nil)
+	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"`+tenantKeys["openai"]+`","x":1}`, nil)
+	jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys:test", `{"keys":{"openai":"`+tenantKeys["openai"]+`"}}`, nil)
+	if r := cliRun(t, s, s.Token, "", &cliOut, "key", "set", "--tenant", "acme", "--provider", "openai", tenantKeys["openai"]); r.exit == 0 {
+		t.Fatal("a key in argv was accepted")
+	}
+
+	tokA, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokR, err := c.CreateGatewayToken(ctx, "requester", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonCall(t, s, "PUT", "/api/v1/tenants/requester/policy", `{"default":{"allow_request_keys":true}}`, nil)
+
+	call := func(tok, method, path, body string, hdr map[string]string) {
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	llm := map[string]string{"openai": "gpt-4o", "anthropic": "claude-sonnet-4-5", "google": "gemini-2.0-flash",
+		"mistral": "mistral-small-latest", "openrouter": "openrouter/meta/llama", "groq": "groq/llama-3.3"}
+	for p, model := range llm {
+		body := `{"model":"` + model + `","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", body, nil)
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", strings.Replace(body, `"max_tokens":5`, `"stream":true`, 1), nil)
+		call(tokR.Token.Reveal(), "POST", "/v1/chat/completions", body, map[string]string{"X-Provider-Key": requestKeys[p]})
+		call(tokR.Token.Reveal(), "POST", "/v1/chat/completions", body, nil) // the platform's key
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", body, map[string]string{fakeprovider.FaultHeader: "status=429,retry_after=2"})
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", body, map[string]string{fakeprovider.FaultHeader: "status=500"})
+	}
+	call(tokA.Token.Reveal(), "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	call(tokA.Token.Reveal(), "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"x"}`, nil)
+	call(tokA.Token.Reveal(), "POST", "/v1/responses", `{"model":"gpt-4o","input":"x"}`, nil)
+	call(tokA.Token.Reveal(), "GET", "/v1/models", "", nil)
+	call(tokA.Token.Reveal(), "POST", "/exa/search", `{"query":"x"}`, nil)
+	call(tokA.Token.Reveal(), "GET", "/deepgram/v1/projects", "", nil)
+	call(tokA.Token.Reveal(), "GET", "/elevenlabs/v1/models", "", nil)
+	call(tokA.Token.Reveal(), "GET", "/google/v1beta/models?key="+url.QueryEscape(tokA.Token.Reveal()), "", nil)
+	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":`, nil)
+	call(tokA.Token.Reveal(), "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"`+strings.Repeat("x", 33<<20)+`"}`, nil)
+	call(tenantKeys["openai"], "POST", "/v1/chat/completions", `{"model":"gpt-4o"}`, nil) // a provider key sent as the token
+	// A cancelled stream.
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	req, _ := http.NewRequestWithContext(cctx, "POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`))
+	req.Header.Set("Authorization", "Bearer "+tokA.Token.Reveal())
+	req.Header.Set(fakeprovider.FaultHeader, "stall_after=2")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	cancel()
+	// The provider rejects the tenant's key: 401 reaches the caller, health turns red.
+	fake.Revoke(tenantKeys["openai"])
+	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, nil)
+	// Rotate, roll back, clear.
+	if r := cliRun(t, s, s.Token, platformKeys["openai"], &cliOut, "key", "set", "--tenant", "acme", "--provider", "openai"); r.exit != 0 {
+		t.Fatalf("rotate: %+v", r)
+	}
+	cliRun(t, s, s.Token, "", &cliOut, "key", "rollback", "--tenant", "acme", "--provider", "openai")
+	cliRun(t, s, s.Token, "", &cliOut, "key", "rm", "--tenant", "acme", "--provider", "mistral")
+	for _, args := range [][]string{{"key", "list", "--tenant", "acme"}, {"key", "list", "--platform", "--json"}, {"audit", "export", "--format", "jsonl"},
+		{"health", "--tenant", "acme"}, {"usage", "--tenant", "acme"}, {"key", "versions", "--tenant", "acme", "--provider", "openai"}} {
+		cliRun(t, s, s.Token, "", &cliOut, args...)
+	}
+	var scans bytes.Buffer
+	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/usage?group_by=tenant,provider,model,key_source", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
+		req, _ := http.NewRequest("GET", s.URL+p, nil)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		if resp, err := hc.Do(req); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			fmt.Fprintf(&scans, "%s\n%s\n", p, b)
+		}
+	}
+	// The canaries did travel: the provider received each role's keys.
+	seen := map[string]bool{}
+	for _, r := range fake.Requests() {
+		seen[r.Key.Reveal()] = true
+	}
+	for _, k := range []struct{ role, provider, key string }{{"tenant", "openai", tenantKeys["openai"]}, {"tenant", "anthropic", tenantKeys["anthropic"]},
+		{"tenant", "exa", tenantKeys["exa"]}, {"platform", "openai", platformKeys["openai"]}, {"request", "groq", requestKeys["groq"]}, {"request", "google", requestKeys["google"]}} {
+		if !seen[k.key] {
+			t.Errorf("the %s %s canary never reached the provider: the scan would prove less than it claims", k.role, k.provider)
+		}
+	}
+	s.Stop(t) // flushes traces and the usage ledger
+	if col.buf.Len() == 0 {
+		t.Error("no traces were exported: the trace scan would prove nothing")
+	}
+	assertNoCanaryAnyEncoding(t, "server logs (debug)", s.Logs.Bytes(), all)
+	assertNoCanaryAnyEncoding(t, "API and gateway responses", rec.bodies.Bytes(), all)
+	assertNoCanaryAnyEncoding(t, "metrics, audit, usage, health", scans.Bytes(), all)
+	assertNoCanaryAnyEncoding(t, "exported traces", col.buf.Bytes(), all)
+	assertNoCanaryAnyEncoding(t, "CLI output", cliOut.Bytes(), all)
+	testkit.AssertNoCanaryInDir(t, dir)
+	t.Logf("scanned %d bytes of logs, %d of responses, %d of metrics/audit/usage, %d of traces, %d of CLI output",
+		len(s.Logs.Bytes()), rec.bodies.Len(), scans.Len(), col.buf.Len(), cliOut.Len())
+}
