@@ -13,7 +13,7 @@ const module = "github.com/keygate/keygate"
 
 // layers names the kind of each internal package (STYLE.md, import rules).
 var adapters = map[string]bool{"sqlite": true, "postgres": true, "redis": true, "inmem": true, "keeper": true, "metrics": true, "migrations": true}
-var transports = map[string]bool{"proxy": true, "api": true, "server": true, "ui": true, "client": true}
+var transports = map[string]bool{"proxy": true, "api": true, "compat": true, "server": true, "ui": true, "client": true}
 var testSupport = map[string]bool{"storetest": true, "fakeprovider": true, "testkit": true}
 
 // TestImportRules enforces the dependency rules of the layout: the root

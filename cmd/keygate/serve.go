@@ -19,6 +19,7 @@ import (
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/api"
 	"github.com/keygate/keygate/internal/auth"
+	"github.com/keygate/keygate/internal/compat"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/envelope"
 	"github.com/keygate/keygate/internal/inmem"
@@ -37,6 +38,7 @@ import (
 	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
+	"github.com/keygate/keygate/internal/ui"
 )
 
 // runServe is `keygate serve`: it builds every dependency from the
@@ -237,10 +239,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Logger:        logger,
 		Background:    jobs.start,
 	})
+	compatAPI := compat.New(compat.Deps{
+		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
+		Gateway: res, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
+	})
 	handler := server.New(server.Deps{
-		API: a, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
+		API: a, Compat: compatAPI, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
 		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
-		Ready: store.Ping, Logger: logger,
+		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

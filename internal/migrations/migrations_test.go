@@ -58,6 +58,7 @@ func TestParseSchemaSeesDifferences(t *testing.T) {
 		{"MissingColumn", "CREATE TABLE t (\n\ta TEXT NOT NULL\n);\nCREATE INDEX t_a ON t (a);"},
 		{"Nullability", "CREATE TABLE t (\n\ta TEXT,\n\tb INTEGER\n);\nCREATE INDEX t_a ON t (a);"},
 		{"IndexColumns", "CREATE TABLE t (\n\ta TEXT NOT NULL,\n\tb INTEGER\n);\nCREATE INDEX t_a ON t (a, b);"},
+		{"ViewColumns", base + "\nCREATE VIEW v AS\nSELECT a, b AS c\nFROM t;"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,6 +172,8 @@ type schema struct {
 	Tables map[string][]string
 	// Indexes maps an index name to "table (columns)".
 	Indexes map[string]string
+	// Views maps a view to the names of its columns, in order.
+	Views map[string][]string
 }
 
 var (
@@ -179,6 +182,8 @@ var (
 	reCreateIndex = regexp.MustCompile(`(?i)CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?(\w+) ON (\w+) \(([^)]*)\)`)
 	reReferences  = regexp.MustCompile(`(?i)REFERENCES (\w+)`)
 	reSpace       = regexp.MustCompile(`\s+`)
+	reCreateView  = regexp.MustCompile(`(?is)CREATE VIEW (\w+) AS\s+SELECT\s(.*?)\nFROM `)
+	reColumnAlias = regexp.MustCompile(`(?is)(?:\bAS\s+|^)(\w+)\s*$`)
 )
 
 // parseSchema extracts tables, columns and indexes from migration SQL
@@ -186,7 +191,7 @@ var (
 // It is not an SQL parser; it only needs to read the files in this package.
 func parseSchema(sqlText string) schema {
 	sqlText = reComment.ReplaceAllString(sqlText, "")
-	s := schema{Tables: map[string][]string{}, Indexes: map[string]string{}}
+	s := schema{Tables: map[string][]string{}, Indexes: map[string]string{}, Views: map[string][]string{}}
 	for _, m := range reCreateTable.FindAllStringSubmatch(sqlText, -1) {
 		var items []string
 		for _, item := range splitTop(m[2]) {
@@ -214,6 +219,17 @@ func parseSchema(sqlText string) schema {
 		}
 		s.Tables[m[1]] = items
 	}
+	for _, m := range reCreateView.FindAllStringSubmatch(sqlText, -1) {
+		var cols []string
+		for _, item := range splitTop(m[2]) {
+			name := "?"
+			if a := reColumnAlias.FindStringSubmatch(strings.TrimSpace(item)); a != nil {
+				name = a[1]
+			}
+			cols = append(cols, name)
+		}
+		s.Views[m[1]] = cols
+	}
 	for _, m := range reCreateIndex.FindAllStringSubmatch(sqlText, -1) {
 		s.Indexes[m[1]] = m[2] + " (" + reSpace.ReplaceAllString(m[3], "") + ")"
 	}
@@ -238,4 +254,14 @@ func splitTop(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+func TestSchemaHasViews(t *testing.T) {
+	want := []string{"seq", "id", "project_id", "actor_id", "actor_name", "action", "provider", "key_id", "version", "hint", "request_id", "occurred_at"}
+	for _, d := range []Dialect{SQLite, Postgres} {
+		s := parseSchema(joinSQL(MustList(t, d)))
+		if diff := cmp.Diff(want, s.Views["byok_audit_log"]); diff != "" {
+			t.Errorf("%s byok_audit_log columns (-want +got):\n%s", d, diff)
+		}
+	}
 }

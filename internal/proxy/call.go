@@ -35,8 +35,11 @@ type call struct {
 	// usage-only chunk is removed from the caller's stream.
 	stripUsage bool
 	model      string
-	usage      provider.UsageDialect
-	caller     resolver.Caller
+	// maxOut is the body's output cap (head.MaxOut), when hasMaxOut.
+	maxOut    int64
+	hasMaxOut bool
+	usage     provider.UsageDialect
+	caller    resolver.Caller
 	// decision is what resolution chose; cred is the credential in use
 	// (the fallback after a retry).
 	decision resolver.Decision
@@ -105,7 +108,7 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > p.d.MaxBodyBytes {
 		return nil, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", p.d.MaxBodyBytes)
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, p.d.MaxBodyBytes))
+	b, err := readAll(http.MaxBytesReader(nil, r.Body, p.d.MaxBodyBytes), r.ContentLength)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -116,18 +119,39 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// head is the part of a request body keygate reads.
-type head struct {
-	Model  string `json:"model"`
-	Stream bool   `json:"stream"`
+// readAll is io.ReadAll that, when the length is announced, reads into
+// one buffer of that size (plus one byte to see the end) instead of
+// growing and copying from 512 bytes: a large prompt is copied once.
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	if n <= 0 || n > 64<<20 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, n+1)
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			// Longer than announced: let ReadAll grow it (the server
+			// would have refused a body longer than its Content-Length,
+			// so this is only a defensive path).
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
 }
 
 func parseHead(body []byte) (head, error) {
-	var h head
 	if len(bytes.TrimSpace(body)) == 0 {
-		return h, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
+		return head{}, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
 	}
-	if err := json.Unmarshal(body, &h); err != nil {
+	h, err := scanHead(body)
+	if err != nil {
 		return h, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not valid JSON for this endpoint.")
 	}
 	if h.Model == "" {

@@ -28,7 +28,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 
 // prepare points out at c's provider with c's credential.
 func (p *Proxy) prepare(out *http.Request, c *call) {
-	base, _ := url.Parse(c.provider.BaseURL) // validated when the catalog was built
+	base := p.bases[c.provider.Name]
 	out.URL = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path + c.path, RawQuery: c.rawQuery}
 	out.Host = ""
 	p.cleanRequestHeader(out.Header)
@@ -110,13 +110,17 @@ func (p *Proxy) observe(c *call, status int) {
 		return
 	}
 	if k.Status == to {
+		p.health.agree(k.ID)
 		return
 	}
 	change := keyvault.Change{Actor: keygate.Actor{ID: "gateway", Name: "live traffic"}, RequestID: c.reqID}
+	seq := p.health.observe(k.ID)
 	p.d.Background(func(ctx context.Context) {
-		if _, err := p.d.Health.ReportStatus(ctx, change, k, to, why); err != nil {
-			p.d.Logger.Warn("record key health", "request_id", c.reqID, "key_id", k.ID, "err", err)
-		}
+		p.health.write(k.ID, seq, func() {
+			if _, err := p.d.Health.ReportStatus(ctx, change, k, to, why); err != nil {
+				p.d.Logger.Warn("record key health", "request_id", c.reqID, "key_id", k.ID, "err", err)
+			}
+		})
 	})
 }
 

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -46,18 +45,10 @@ func (p *Proxy) estimate(c *call) (tokens, micros int64) {
 	in := int64(len(c.body)+3) / 4
 	out := int64(defaultMaxOutput)
 	if len(c.body) > 0 {
-		var m struct {
-			MaxTokens           *int64 `json:"max_tokens"`
-			MaxCompletionTokens *int64 `json:"max_completion_tokens"`
-			MaxOutputTokens     *int64 `json:"max_output_tokens"`
-		}
-		if json.Unmarshal(c.body, &m) == nil {
-			for _, v := range []*int64{m.MaxCompletionTokens, m.MaxTokens, m.MaxOutputTokens} {
-				if v != nil && *v >= 0 {
-					out = *v
-					break
-				}
-			}
+		// Read from the body by parseHead, in the same pass that found
+		// the model.
+		if c.hasMaxOut {
+			out = c.maxOut
 		}
 		if c.route == "embeddings" {
 			out = 0

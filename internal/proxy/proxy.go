@@ -9,10 +9,13 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
+	"sync"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -79,9 +82,17 @@ type Proxy struct {
 	mux        *http.ServeMux
 	rp         *httputil.ReverseProxy
 	transports map[string]http.RoundTripper
+	// providers and bases are the catalog's providers and their parsed
+	// base URLs, looked up once: Catalog.Lookup copies a provider and the
+	// hot path must not pay for that (or for url.Parse) on every call.
+	// Both are read-only after New.
+	providers map[string]provider.Provider
+	bases     map[string]*url.URL
 	// stripIn and stripOut are the canonical names of the headers removed
 	// from requests and responses (auth headers of every provider and more).
 	stripIn, stripOut []string
+	// health orders the background key-health reports of live calls.
+	health *healthOrder
 }
 
 // New returns the proxy. Mount it at /v1/ and at /{provider}/ for every
@@ -101,11 +112,20 @@ func New(d Deps) *Proxy {
 			go f(context.Background())
 		}
 	}
-	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}}
+	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}, health: newHealthOrder(),
+		providers: map[string]provider.Provider{}, bases: map[string]*url.URL{}}
 	auth := d.Catalog.AuthHeaders()
 	p.stripIn = canonical(append(append([]string{}, auth...), inboundStrip()...))
 	p.stripOut = canonical(append(append([]string{}, auth...), outboundStrip()...))
 	for _, name := range d.Catalog.Names() {
+		prov, _ := d.Catalog.Lookup(name)
+		p.providers[name] = prov
+		base, err := url.Parse(prov.BaseURL)
+		if err != nil {
+			// The catalog validates base URLs when it is built.
+			panic(fmt.Sprintf("proxy: provider %s: base URL: %v", name, err))
+		}
+		p.bases[name] = base
 		if d.Transport != nil {
 			p.transports[name] = d.Transport
 		} else {
@@ -117,7 +137,10 @@ func New(d Deps) *Proxy {
 		Transport:      roundTripper{p},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		ErrorLog:       slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
+		// Reuse copy buffers: without a pool the reverse proxy allocates
+		// 32 KiB per response, which is most of a call's garbage.
+		BufferPool: newBufferPool(),
+		ErrorLog:   slog.NewLogLogger(d.Logger.Handler(), slog.LevelDebug),
 	}
 	p.routes()
 	return p
@@ -178,4 +201,24 @@ type roundTripper struct{ p *Proxy }
 func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	c := callFrom(r.Context())
 	return rt.p.transports[c.provider.Name].RoundTrip(r)
+}
+
+// bufferPool lends the reverse proxy its copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+// copyBufferSize is the reverse proxy's own default.
+const copyBufferSize = 32 << 10
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}}
+}
+
+func (b *bufferPool) Get() []byte { return *(b.p.Get().(*[]byte)) }
+
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) != copyBufferSize {
+		return
+	}
+	buf = buf[:copyBufferSize]
+	b.p.Put(&buf)
 }

@@ -34,7 +34,7 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownModel, "No provider serves model %q: use a model name of a known provider, or provider/model (providers: %s).", truncate(h.Model, 80), strings.Join(p.d.Catalog.Names(), ", ")))
 			return
 		}
-		prov, _ := p.d.Catalog.Lookup(name)
+		prov := p.providers[name]
 		if prov.OpenAICompatPath == "" {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeInvalidRequest, "%s has no OpenAI-compatible API; call it through /%s/... instead.", prov.DisplayName, prov.Name))
 			return
@@ -52,6 +52,7 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 			body, c.stripUsage = usage.IncludeUsage(body)
 		}
 		c.provider, c.body, c.model = prov, body, h.Model
+		c.maxOut, c.hasMaxOut = h.MaxOut, h.HasMaxOut
 		c.path = prov.OpenAICompatPath + endpoint
 		c.usage = provider.UsageOpenAI // the OpenAI shape, whichever provider answers
 		p.forward(w, r, c)
@@ -75,7 +76,7 @@ func (p *Proxy) anthropic(path string) http.HandlerFunc {
 			p.fail(w, r, c, err)
 			return
 		}
-		prov, ok := p.d.Catalog.Lookup("anthropic")
+		prov, ok := p.providers["anthropic"]
 		if !ok {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownProvider, "The anthropic provider is not in the catalog."))
 			return
@@ -87,6 +88,7 @@ func (p *Proxy) anthropic(path string) http.HandlerFunc {
 			}
 		}
 		c.provider, c.body, c.model = prov, body, h.Model
+		c.maxOut, c.hasMaxOut = h.MaxOut, h.HasMaxOut
 		c.path = path
 		c.usage = provider.UsageAnthropic
 		p.forward(w, r, c)
@@ -98,7 +100,7 @@ func (p *Proxy) anthropic(path string) http.HandlerFunc {
 // provider (search, voice, native APIs) works. The body is streamed, not
 // read.
 func (p *Proxy) passthrough(name string) http.HandlerFunc {
-	prov, _ := p.d.Catalog.Lookup(name)
+	prov := p.providers[name]
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := p.begin(w, r, "passthrough", dialectOpenAI)
 		if c == nil {

@@ -11,6 +11,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	if d.API != nil {
 		mux.Handle("/api/v1/", d.API)
 	}
+	if d.Compat != nil {
+		mux.Handle("/api/tenants/", d.Compat)
+	}
 	if d.Gateway != nil {
 		for _, prefix := range d.GatewayPrefixes {
 			mux.Handle(prefix, d.Gateway)
@@ -21,6 +24,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))
+	if d.UI != nil {
+		mux.Handle("/", d.UI)
+		return
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "No such endpoint.")
 	})

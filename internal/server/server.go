@@ -16,12 +16,18 @@ import (
 type Deps struct {
 	// API serves /api/v1/.
 	API http.Handler
+	// Compat, if set, serves the tenant-BYOK compatibility routes under
+	// /api/tenants/ (internal/compat).
+	Compat http.Handler
 	// Gateway serves the proxied provider APIs under GatewayPrefixes
 	// (/v1/ and /{provider}/).
 	Gateway         http.Handler
 	GatewayPrefixes []string
 	// Metrics serves /metrics (Prometheus); nil: not served.
 	Metrics http.Handler
+	// UI, if set, serves the web console at "/" (every path no other route
+	// takes); nil: such paths answer a JSON 404.
+	UI http.Handler
 	// ObserveAPI, if set, records each management API call by its route
 	// pattern.
 	ObserveAPI func(route, method string, status int, d time.Duration)
