@@ -106,3 +106,21 @@ func IsCode(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// Unavailable wraps err, a failure to reach a dependency (storage, a
+// counter backend), as CodeUnavailable with a generic message for the
+// caller; the original error stays in the chain for the server's log.
+func Unavailable(what string, err error) error {
+	return &unavailableError{msg: what, err: err}
+}
+
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e *unavailableError) Error() string { return e.msg + ": " + e.err.Error() }
+
+func (e *unavailableError) Unwrap() []error {
+	return []error{&Error{Code: CodeUnavailable, Message: "A backing service of keygate is not reachable; try again shortly."}, e.err}
+}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"net"
 	"net/http"
 
 	"github.com/keygate/keygate"
@@ -19,9 +21,15 @@ type errorDetail struct {
 }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var netErr *net.OpError
+	if keygate.ErrorCode(err) == keygate.CodeInternal && errors.As(err, &netErr) {
+		// Storage (or another backing service) cannot be reached: a
+		// retryable 503, not a bug.
+		err = keygate.Unavailable("reach a backing service", err)
+	}
 	code := keygate.ErrorCode(err)
 	status := StatusOf(code)
-	if code == keygate.CodeInternal {
+	if code == keygate.CodeInternal || code == keygate.CodeUnavailable {
 		// The full error stays in the server log; the caller gets the code.
 		a.d.Logger.ErrorContext(r.Context(), "api error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -94,7 +94,7 @@ func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d di
 // full on the server.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	code := keygate.ErrorCode(err)
-	if code == keygate.CodeInternal {
+	if code == keygate.CodeInternal || code == keygate.CodeUnavailable {
 		p.d.Logger.ErrorContext(r.Context(), "gateway error", "request_id", c.reqID, "path", r.URL.Path, "err", err)
 	}
 	if p.d.Observer != nil {

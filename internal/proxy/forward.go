@@ -150,6 +150,10 @@ type meteredBody struct {
 	c   *call
 	p   *Proxy
 	ctx context.Context
+	// eof: the provider's answer was read to its end, so a client that
+	// hangs up afterwards (SDKs close the connection as soon as they have
+	// the last event) did not cut the call.
+	eof bool
 }
 
 func (b *meteredBody) Read(buf []byte) (int, error) {
@@ -157,12 +161,15 @@ func (b *meteredBody) Read(buf []byte) (int, error) {
 	if n > 0 {
 		_, _ = b.c.meter.Write(buf[:n])
 	}
+	if err == io.EOF {
+		b.eof = true
+	}
 	return n, err
 }
 
 func (b *meteredBody) Close() error {
 	err := b.rc.Close()
-	canceled := b.ctx.Err() != nil
+	canceled := b.ctx.Err() != nil && !b.eof
 	if canceled {
 		b.c.info.Status = 499
 	}

@@ -144,7 +144,7 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (token
 		// cache without bound by sending random ones.
 		return e, nil
 	case err != nil:
-		return tokenEntry{}, fmt.Errorf("look up gateway token: %w", err)
+		return tokenEntry{}, keygate.Unavailable("look up gateway token", err)
 	default:
 		e.ok = t.RevokedAt.IsZero() && subtle.ConstantTimeCompare(h, t.Hash) == 1
 		e.caller = Caller{TokenID: t.ID, Tenant: t.Tenant}
@@ -207,7 +207,7 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 		return tenantEntry{}, keygate.Errorf(keygate.CodeUnauthorized, "The gateway token's tenant no longer exists.")
 	}
 	if err != nil {
-		return tenantEntry{}, fmt.Errorf("load tenant %s: %w", id, err)
+		return tenantEntry{}, keygate.Unavailable(fmt.Sprintf("load tenant %s", id), err)
 	}
 	e = tenantEntry{tenant: t, expires: now.Add(s.opt.TenantTTL)}
 	if e.policy, err = s.store.GetPolicy(ctx, id); err != nil {
@@ -258,12 +258,12 @@ func (s *Service) Resolve(ctx context.Context, tenant keygate.TenantID, provider
 	if !a.RequestKey {
 		key, meta, ok, err := s.keys.Lookup(ctx, tenant, provider)
 		if err != nil {
-			return Decision{}, err
+			return Decision{}, keygate.Unavailable("look up the tenant's key", err)
 		}
 		a.TenantKey, tk = ok, Credential{Key: key, Source: keygate.SourceTenant, Meta: meta}
 		key, meta, ok, err = s.keys.Lookup(ctx, keygate.PlatformScope, provider)
 		if err != nil {
-			return Decision{}, err
+			return Decision{}, keygate.Unavailable("look up the platform's key", err)
 		}
 		a.PlatformKey, pk = ok, Credential{Key: key, Source: keygate.SourcePlatform, Meta: meta}
 	}

@@ -1,0 +1,252 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is a harness run: every scenario's numbers and the headline
+// ratios of keygate to the baseline.
+type Report struct {
+	Started   time.Time        `json:"started"`
+	Finished  time.Time        `json:"finished"`
+	Machine   Machine          `json:"machine"`
+	Config    Config           `json:"config"`
+	Notes     []string         `json:"notes,omitempty"`
+	Headline  Headline         `json:"headline"`
+	Scenarios []ScenarioResult `json:"scenarios"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs      int    `json:"cpus"`
+	CPUModel  string `json:"cpu_model,omitempty"`
+	Kernel    string `json:"kernel,omitempty"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+}
+
+// ThisMachine describes the machine the caller runs on.
+func ThisMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	// runtime.NumCPU counts only the CPUs this process may run on (the
+	// harness pins itself to one); the machine's count is in cpuinfo.
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		n := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			switch {
+			case !ok:
+			case strings.TrimSpace(k) == "processor":
+				n++
+			case strings.TrimSpace(k) == "model name" && m.CPUModel == "":
+				m.CPUModel = strings.TrimSpace(v)
+			}
+		}
+		if n > 0 {
+			m.CPUs = n
+		}
+	}
+	return m
+}
+
+// Headline is the comparison the issue asks for, keygate against the bare
+// reverse proxy in the same run. A ratio is 0 when its scenario did not
+// run.
+type Headline struct {
+	// ThroughputRatio is keygate's closed-loop chat req/s over the
+	// baseline's.
+	ThroughputRatio float64 `json:"throughput_ratio"`
+	// CPURatio is keygate's CPU per request over the baseline's (chat,
+	// closed loop).
+	CPURatio float64 `json:"cpu_ratio"`
+	// AddedP50 and AddedP99 are keygate's open-loop chat latency minus the
+	// baseline's, in microseconds, at OpenFraction of the baseline's max.
+	AddedP50 float64 `json:"added_p50_us"`
+	AddedP99 float64 `json:"added_p99_us"`
+	// PeakRSSMiB is keygate's (and the baseline's) peak resident memory
+	// in the closed-loop chat run.
+	PeakRSSMiB         float64 `json:"peak_rss_mib"`
+	BaselinePeakRSSMiB float64 `json:"baseline_peak_rss_mib"`
+	// StreamKiB is keygate's resident memory per open stream.
+	StreamKiB float64 `json:"per_stream_kib"`
+	// StreamCPURatio and StreamTTFBAdded compare the streaming runs.
+	StreamCPURatio  float64 `json:"stream_cpu_ratio"`
+	StreamTTFBAdded float64 `json:"stream_ttfb_added_p50_us"`
+	Checks          []Check `json:"checks"`
+}
+
+// Check is one target of the issue and whether this run met it.
+type Check struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Pass   bool    `json:"pass"`
+}
+
+func find(rep *Report, scenario string) *ScenarioResult {
+	for i := range rep.Scenarios {
+		if rep.Scenarios[i].Name == scenario {
+			return &rep.Scenarios[i]
+		}
+	}
+	return nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func headline(rep *Report, t Targets) Headline {
+	var h Headline
+	if s := find(rep, ScenarioChat); s != nil {
+		k, ok1 := s.result(t.Keygate.Name)
+		b, ok2 := s.result(t.Baseline.Name)
+		if ok1 && ok2 {
+			h.ThroughputRatio = ratio(k.RPS, b.RPS)
+			h.Checks = append(h.Checks, Check{"throughput vs baseline (chat, closed loop)", h.ThroughputRatio, ">= 0.90", h.ThroughputRatio >= 0.9})
+			if k.Server != nil && b.Server != nil {
+				h.CPURatio = ratio(k.Server.CPUPer1k, b.Server.CPUPer1k)
+				h.PeakRSSMiB, h.BaselinePeakRSSMiB = k.Server.PeakRSSMiB, b.Server.PeakRSSMiB
+				h.Checks = append(h.Checks,
+					Check{"CPU per request vs baseline (chat)", h.CPURatio, "<= 1.15", h.CPURatio <= 1.15},
+					Check{fmt.Sprintf("peak RSS at %d connections (MiB)", rep.Config.Concurrency), h.PeakRSSMiB, "< 64", h.PeakRSSMiB < 64})
+			}
+		}
+	}
+	if s := find(rep, ScenarioChatOpen); s != nil {
+		if k, ok := s.result(t.Keygate.Name); ok && k.AddedVsBaseline != nil {
+			h.AddedP50, h.AddedP99 = k.AddedVsBaseline.P50, k.AddedVsBaseline.P99
+			h.Checks = append(h.Checks,
+				Check{"added p50 over baseline at 50% load (µs)", h.AddedP50, "<= 50", h.AddedP50 <= 50},
+				Check{"added p99 over baseline at 50% load (µs)", h.AddedP99, "<= 200", h.AddedP99 <= 200})
+		}
+	}
+	if s := find(rep, ScenarioStream); s != nil {
+		k, ok1 := s.result(t.Keygate.Name)
+		b, ok2 := s.result(t.Baseline.Name)
+		if ok1 && ok2 && k.Server != nil && b.Server != nil {
+			h.StreamCPURatio = ratio(k.Server.CPUPer1k, b.Server.CPUPer1k)
+		}
+		if ok1 && ok2 && k.TTFB != nil && b.TTFB != nil {
+			h.StreamTTFBAdded = k.TTFB.P50 - b.TTFB.P50
+		}
+	}
+	if s := find(rep, ScenarioOpenStreams); s != nil {
+		for _, m := range s.Streams {
+			if m.Target == t.Keygate.Name {
+				h.StreamKiB = m.PerStreamKiB
+				h.Checks = append(h.Checks, Check{"memory per open stream (KiB)", h.StreamKiB, "< 64", h.StreamKiB < 64})
+			}
+		}
+	}
+	return h
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// WriteTable writes the report as text tables: one per scenario, then the
+// headline.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "machine: %d CPUs, %s, %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.OS, r.Machine.GoVersion)
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "note: %s\n", n)
+	}
+	for _, s := range r.Scenarios {
+		fmt.Fprintf(tw, "\n== %s: %s\n", s.Name, s.Description)
+		if len(s.Results) > 0 {
+			fmt.Fprintln(tw, "target\treq/s\tp50 µs\tp90 µs\tp99 µs\tp99.9 µs\t+p50 vs direct\t+p99 vs direct\t+p50 vs base\t+p99 vs base\tCPU s/1k req\tpeak RSS MiB\tallocs/req\terrors\tgen CPU s/1k\t")
+			for _, x := range s.Results {
+				fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t\n",
+					x.Target, x.RPS, x.Latency.P50, x.Latency.P90, x.Latency.P99, x.Latency.P999,
+					added(x.AddedVsDirect, 50), added(x.AddedVsDirect, 99), added(x.AddedVsBaseline, 50), added(x.AddedVsBaseline, 99),
+					usage(x.Server, func(u *Usage) float64 { return u.CPUPer1k }, "%.3f"),
+					usage(x.Server, func(u *Usage) float64 { return u.PeakRSSMiB }, "%.1f"),
+					opt(x.AllocsPerRequest, "%.0f"), x.Errors, x.Generator.CPUPer1k)
+			}
+			if s.Workload.Kind == KindStream {
+				fmt.Fprintln(tw, "target\tTTFB p50 µs\tTTFB p99 µs\tchunk gap p50 µs\tchunk gap p99 µs\tchunk gap p99.9 µs\t")
+				for _, x := range s.Results {
+					if x.TTFB != nil && x.ChunkGap != nil {
+						fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", x.Target, x.TTFB.P50, x.TTFB.P99, x.ChunkGap.P50, x.ChunkGap.P99, x.ChunkGap.P999)
+					}
+				}
+			}
+			for _, x := range s.Results {
+				if x.FirstError != "" {
+					fmt.Fprintf(tw, "first error of %s: %s\n", x.Target, x.FirstError)
+				}
+			}
+		}
+		if len(s.Streams) > 0 {
+			fmt.Fprintln(tw, "target\tstreams open\tRSS idle MiB\tRSS open MiB\tKiB per stream\terrors\t")
+			for _, m := range s.Streams {
+				fmt.Fprintf(tw, "%s\t%d/%d\t%.1f\t%.1f\t%.1f\t%d\t\n", m.Target, m.Opened, m.Streams, m.BeforeMiB, m.DuringMiB, m.PerStreamKiB, m.Errors)
+			}
+		}
+	}
+	h := r.Headline
+	fmt.Fprintf(tw, "\n== headline: keygate / bare reverse proxy, same run\n")
+	fmt.Fprintln(tw, "check\tvalue\ttarget\tmet\t")
+	for _, c := range h.Checks {
+		met := "yes"
+		if !c.Pass {
+			met = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t\n", c.Name, c.Value, c.Target, met)
+	}
+	if h.StreamCPURatio > 0 {
+		fmt.Fprintf(tw, "streaming CPU per call vs baseline\t%.2f\t\t\t\n", h.StreamCPURatio)
+		fmt.Fprintf(tw, "streaming TTFB p50 added over baseline (µs)\t%.0f\t\t\t\n", h.StreamTTFBAdded)
+	}
+	if h.BaselinePeakRSSMiB > 0 {
+		fmt.Fprintf(tw, "baseline peak RSS (MiB)\t%.1f\t\t\t\n", h.BaselinePeakRSSMiB)
+	}
+	return tw.Flush()
+}
+
+func added(p *Percentiles, which int) string {
+	if p == nil || !p.Valid {
+		return "-"
+	}
+	v := p.P50
+	if which == 99 {
+		v = p.P99
+	}
+	return fmt.Sprintf("%+.0f", v)
+}
+
+func usage(u *Usage, f func(*Usage) float64, format string) string {
+	if u == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, f(u))
+}
+
+func opt(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
