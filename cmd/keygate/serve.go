@@ -234,6 +234,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
+		Ready:         store.Ping,
 		BYOKDefault:   cfg.BYOKDefault,
 		MaxBodyBytes:  cfg.MaxBodyBytes,
 		Logger:        logger,

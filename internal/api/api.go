@@ -88,6 +88,9 @@ type Deps struct {
 	// MasterKeys rotates the master key; nil means rotation is unsupported.
 	MasterKeys    keyvault.MasterKeys
 	MasterKeyKind string
+	// Ready, if set, reports whether storage is reachable; an internal
+	// error while it is not is answered as 503 unavailable.
+	Ready func(ctx context.Context) error
 	// BYOKDefault is byok_enabled for tenants created without it.
 	BYOKDefault  bool
 	MaxBodyBytes int64

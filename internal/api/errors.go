@@ -1,15 +1,32 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/keygate/keygate"
 )
 
 // StatusOf returns the HTTP status of an error code (keygate.HTTPStatus).
 func StatusOf(code string) int { return keygate.HTTPStatus(code) }
+
+// unreachable reports whether err comes from storage being out of reach:
+// a network error in its chain, or storage failing its own health check.
+func (a *API) unreachable(r *http.Request, err error) bool {
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		return true
+	}
+	if a.d.Ready == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
+	defer cancel()
+	return a.d.Ready(ctx) != nil
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -21,11 +38,9 @@ type errorDetail struct {
 }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var netErr *net.OpError
-	if keygate.ErrorCode(err) == keygate.CodeInternal && errors.As(err, &netErr) {
-		// Storage (or another backing service) cannot be reached: a
-		// retryable 503, not a bug.
-		err = keygate.Unavailable("reach a backing service", err)
+	if keygate.ErrorCode(err) == keygate.CodeInternal && a.unreachable(r, err) {
+		// Storage cannot be reached: a retryable 503, not a bug.
+		err = keygate.Unavailable("reach storage", err)
 	}
 	code := keygate.ErrorCode(err)
 	status := StatusOf(code)

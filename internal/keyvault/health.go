@@ -24,7 +24,23 @@ func (s *Service) ReportStatus(ctx context.Context, c Change, k keygate.Provider
 		return false, fmt.Errorf("record %s status of %s key %s v%d: %w", status, k.Provider, k.ID, k.Version, err)
 	}
 	if changed {
-		s.Invalidate(k.Owner, k.Provider)
+		s.setCachedStatus(k, status, lastError)
 	}
 	return changed, nil
+}
+
+// setCachedStatus updates the health of a cached key in place: the key did
+// not change, so dropping it would only force a storage read (and fail
+// calls while storage is down).
+func (s *Service) setCachedStatus(k keygate.ProviderKey, status keygate.KeyStatus, lastError string) {
+	ck := cacheKey{k.Owner, k.Provider}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cache[ck]
+	if !ok || c.absent || c.meta.ID != k.ID || c.meta.Version != k.Version {
+		return
+	}
+	c.meta.Status, c.meta.LastError = status, lastError
+	c.meta.LastCheckedAt = s.opt.Now()
+	s.cache[ck] = c
 }

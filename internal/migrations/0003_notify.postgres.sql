@@ -32,6 +32,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	r record;
 BEGIN
+	-- A health check changes status columns only: the key itself did not
+	-- change, so caches need not drop it.
+	IF TG_OP = 'UPDATE' AND NEW.current_version = OLD.current_version AND NEW.id = OLD.id THEN
+		RETURN NULL;
+	END IF;
 	IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
 	PERFORM pg_notify('keygate_changes', current_schema() || '|key|' || r.owner || '|' || r.provider);
 	RETURN NULL;

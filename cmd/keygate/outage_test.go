@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/fakeprovider"
+	"github.com/keygate/keygate/internal/testkit"
+)
+
+// cutter forwards TCP connections to target until Cut, which drops every
+// connection and refuses new ones (as a stopped database would); Restore
+// accepts again.
+type cutter struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]bool
+}
+
+func MustCutter(tb testing.TB, target string) *cutter {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &cutter{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	tb.Cleanup(func() { ln.Close(); c.Cut() })
+	go c.serve()
+	return c
+}
+
+func (c *cutter) serve() {
+	for {
+		in, err := c.ln.Accept()
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		if c.cut {
+			c.mu.Unlock()
+			in.Close()
+			continue
+		}
+		out, err := net.Dial("tcp", c.target)
+		if err != nil {
+			c.mu.Unlock()
+			in.Close()
+			continue
+		}
+		c.conns[in], c.conns[out] = true, true
+		c.mu.Unlock()
+		go func() { _, _ = io.Copy(out, in); out.Close() }()
+		go func() { _, _ = io.Copy(in, out); in.Close() }()
+	}
+}
+
+func (c *cutter) Cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = true
+	for conn := range c.conns {
+		conn.Close()
+	}
+	clear(c.conns)
+}
+
+func (c *cutter) Restore() {
+	c.mu.Lock()
+	c.cut = false
+	c.mu.Unlock()
+}
+
+// TestServeStorageOutage: PostgreSQL becomes unreachable mid-traffic. Calls
+// whose credentials are cached keep working for a bounded time (the tenant
+// cache), then fail closed with 503 unavailable; management calls fail
+// cleanly with 503 and write nothing; /readyz says not ready; when the
+// database returns everything recovers without a restart.
+func TestServeStorageOutage(t *testing.T) {
+	pgURL, schema := testkit.PostgresSchema(t)
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := MustCutter(t, u.Host)
+	u.Host = cut.ln.Addr().String()
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	fake := fakeprovider.Start(t)
+	env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai")}
+	s := MustServe(t, t.TempDir(), env, "--database-url", u.String())
+	ctx := context.Background()
+	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret("sk-outageTestKey00000000000000")); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
+		t.Fatalf("warm-up call: %d %s", st, b)
+	}
+	seqBefore, err := c.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cut.Cut()
+	outage := time.Now()
+	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
+		t.Fatalf("a call with cached credentials right after the outage began: %d %s", st, b)
+	}
+	var e struct{ Error struct{ Code string } }
+	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-outageTestKeyRotated0000000000"}`, &e); st != 503 || e.Error.Code != "unavailable" {
+		t.Fatalf("a key change during the outage: %d %+v", st, e)
+	}
+	if st := jsonCall(t, s, "GET", "/readyz", "", nil); st != 503 {
+		t.Errorf("/readyz during the outage: %d", st)
+	}
+	// Once the cached tenant settings expire (5 s), calls fail closed.
+	var st int
+	var b []byte
+	waitFor(t, "calls fail closed", func() bool {
+		st, _, b = gatewayCall(t, s, tok.Token.Reveal(), body)
+		return st != 200
+	})
+	if st != 503 || !strings.Contains(string(b), `"unavailable"`) {
+		t.Fatalf("after the cache expired: %d %s, want 503 unavailable", st, b)
+	}
+	t.Logf("calls with cached credentials worked for %v of the outage, then failed closed", time.Since(outage).Round(100*time.Millisecond))
+
+	cut.Restore()
+	waitFor(t, "recovery", func() bool {
+		st, _, _ := gatewayCall(t, s, tok.Token.Reveal(), body)
+		return st == 200
+	})
+	v, err := c.VerifyAudit(ctx)
+	if err != nil || !v.OK || v.HeadSeq != seqBefore.HeadSeq {
+		t.Fatalf("audit after the outage: %+v %v (before: head %d): the refused change must have written nothing", v, err, seqBefore.HeadSeq)
+	}
+	if k, err := c.GetKey(ctx, "acme", "openai"); err != nil || k.Version != 1 {
+		t.Fatalf("key after the outage: %+v %v", k, err)
+	}
+}
