@@ -28,14 +28,27 @@ import (
 
 // syncBuffer is an io.Writer safe for the server's concurrent log writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	discard bool
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.discard {
+		return len(p), nil
+	}
 	return s.b.Write(p)
+}
+
+// Discard drops everything written from now on (a long test's logs would
+// otherwise be measured as the server's memory).
+func (s *syncBuffer) Discard() {
+	s.mu.Lock()
+	s.discard = true
+	s.b.Reset()
+	s.mu.Unlock()
 }
 
 func (s *syncBuffer) Bytes() []byte {
