@@ -2,7 +2,9 @@
 // provider on loopback, driven in headless Debian chromium. One flow, in
 // steps: sign in, create a tenant, grant BYOK, test a revoked and a valid
 // key, save, see green, rotate, see the audit rows, call the gateway, see
-// the usage, remove the key with confirmation, sign out. Throughout, the
+// the usage, manage a platform key, change the tenant's policy and see the
+// source calls use follow it (in the page and through the gateway), remove
+// the key with confirmation, sign out. Throughout, the
 // keys must never reach the DOM, web storage or any response the page got.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,9 @@ const admin = 'kga_' + randomBytes(24).toString('hex');
 const good = canary('sk-', 'GOOD');
 const revoked = canary('sk-', 'REVOKED');
 const rotated = canary('sk-', 'ROTATED');
-const secrets = { admin, good, revoked, rotated };
+const platformKey = canary('sk-', 'PLATFORM');
+const platformRotated = canary('sk-', 'PLATROT');
+const secrets = { admin, good, revoked, rotated, platformKey, platformRotated };
 
 let fake, kg, browser, page, responses;
 const pageErrors = [];
@@ -40,7 +44,7 @@ after(async () => {
 const openai = () => page.locator('.keyrow[data-provider="openai"]');
 
 // leakCheck asserts that no key is in the DOM or web storage now.
-async function leakCheck(step, keys = [good, revoked, rotated]) {
+async function leakCheck(step, keys = [good, revoked, rotated, platformKey, platformRotated]) {
   const html = await page.content();
   const storage = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
   for (const k of [...keys, admin]) {
@@ -227,6 +231,127 @@ test('console flow', async (t) => {
     await screenshot(page, '08-platform-usage');
   });
 
+  const platformOpenai = () => page.locator('.keyrow[data-provider="openai"]');
+
+  await t.test('platform keys: test, save, rotate, roll back', async () => {
+    await page.locator('#nav a', { hasText: 'Platform keys' }).click();
+    await page.locator('h1', { hasText: 'Platform keys' }).waitFor();
+    assert.equal(await page.locator('.keyrow').count(), 9);
+    assert.equal(await platformOpenai().locator('[data-role=source]').getAttribute('data-source'), 'none');
+
+    await page.fill('#key-openai', revoked);
+    await platformOpenai().locator('button[data-action=test]').click();
+    await platformOpenai().locator('[data-test-status=rejected]').waitFor();
+    assert.equal(await page.inputValue('#key-openai'), '');
+
+    await page.fill('#key-openai', platformKey);
+    await platformOpenai().locator('button[data-action=save]').click();
+    await page.locator('.keyrow[data-provider="openai"] [data-role=status][data-color=green]').waitFor();
+    assert.equal(await platformOpenai().locator('[data-role=hint]').innerText(), '...' + platformKey.slice(-4));
+    assert.equal(await platformOpenai().locator('[data-role=source]').getAttribute('data-source'), 'platform');
+    let list = await api(kg.url, admin, 'GET', '/platform/keys');
+    assert.deepEqual(list.keys.map((k) => [k.provider, k.owner, k.hint, k.version]), [['openai', 'platform', '...' + platformKey.slice(-4), 1]]);
+    await leakCheck('after saving a platform key');
+
+    await page.fill('#key-openai', platformRotated);
+    await platformOpenai().locator('button[data-action=rotate]').click();
+    await page.locator('.keyrow[data-provider="openai"] [data-role=version]', { hasText: '2' }).waitFor();
+    assert.equal(await platformOpenai().locator('[data-role=hint]').innerText(), '...' + platformRotated.slice(-4));
+
+    await platformOpenai().locator('button[data-action=rollback]').click();
+    await confirmDialog(/previous version/);
+    await page.locator('.keyrow[data-provider="openai"] [data-role=hint]', { hasText: platformKey.slice(-4) }).waitFor();
+    list = await api(kg.url, admin, 'GET', '/platform/keys');
+    assert.equal(list.keys.length, 1);
+    assert.equal(list.keys[0].hint, '...' + platformKey.slice(-4));
+    await leakCheck('after rolling back a platform key');
+    await screenshot(page, '10-platform-keys');
+  });
+
+  const policyRow = (provider) => page.locator(`#policy tr[data-provider="${provider}"]`);
+  const sourceOf = (provider) => page.locator(`.keyrow[data-provider="${provider}"] [data-role=source]`);
+  // savePolicy presses Save and waits for the PUT; the caller then waits
+  // for the state the reloaded page must show.
+  async function savePolicy() {
+    const put = page.waitForResponse((r) => /\/api\/v1\/tenants\/[^/]+\/policy$/.test(r.url()) && r.request().method() === 'PUT');
+    await page.click('#policy-save');
+    assert.equal((await put).status(), 200);
+    await page.locator('#notice', { hasText: 'Policy saved' }).waitFor();
+  }
+  async function gatewaySource(tok) {
+    const res = await fetch(kg.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    await res.text();
+    return [res.status, res.headers.get('x-keygate-key-source')];
+  }
+
+  await t.test('policy controls: the source calls use follows a change', async () => {
+    const gw = await api(kg.url, admin, 'POST', '/tenants/acme/tokens', { name: 'e2e-policy' });
+    await page.goto(kg.url + '/#/tenants');
+    await page.locator('tr[data-tenant="acme"] a', { hasText: 'Open' }).click();
+    await page.locator('#policy').waitFor();
+    assert.equal(await sourceOf('openai').getAttribute('data-source'), 'tenant');
+    assert.equal(await sourceOf('anthropic').getAttribute('data-source'), 'none');
+    assert.equal(await policyRow('').locator('[data-role=mode]').inputValue(), 'tenant_then_platform');
+    assert.equal(await policyRow('openai').locator('[data-role=mode]').inputValue(), 'default');
+    assert.ok(await policyRow('openai').locator('[data-role=fallback-on-error]').isDisabled(), 'a provider following the default has no switches of its own');
+
+    // OpenAI: platform_only. The tenant's key stays, but calls use the platform key.
+    await policyRow('openai').locator('[data-role=mode]').selectOption('platform_only');
+    await savePolicy();
+    await page.locator('.keyrow[data-provider="openai"] [data-role=source][data-source=platform]').waitFor();
+    assert.match(await sourceOf('openai').innerText(), /the platform key \(the tenant's key is kept but not used\) · policy platform_only \(provider rule\)/);
+    assert.equal(await sourceOf('anthropic').getAttribute('data-source'), 'none');
+    let pol = await api(kg.url, admin, 'GET', '/tenants/acme/policy');
+    assert.deepEqual(pol.default, { mode: 'tenant_then_platform', allow_request_keys: false, fallback_on_error: false });
+    assert.deepEqual(pol.providers, { openai: { mode: 'platform_only', allow_request_keys: false, fallback_on_error: false } });
+    assert.deepEqual(await gatewaySource(gw.token), [200, 'platform'], 'the gateway uses the key the page says');
+
+    // Default: tenant_only with per-request keys and fallback; OpenAI keeps its rule.
+    await policyRow('').locator('[data-role=mode]').selectOption('tenant_only');
+    await policyRow('').locator('[data-role=allow-request-keys]').check();
+    await policyRow('').locator('[data-role=fallback-on-error]').check();
+    await savePolicy();
+    await page.locator('.keyrow[data-provider="google"] [data-role=source]', { hasText: 'policy tenant_only' }).waitFor();
+    assert.equal(await sourceOf('google').getAttribute('data-source'), 'none');
+    assert.match(await sourceOf('google').innerText(), /calls fail with provider_key_missing/);
+    assert.equal(await sourceOf('openai').getAttribute('data-source'), 'platform');
+    assert.ok(await policyRow('').locator('[data-role=allow-request-keys]').isChecked(), 'the page shows the saved policy');
+    assert.ok(await policyRow('').locator('[data-role=fallback-on-error]').isChecked());
+    assert.equal(await policyRow('openai').locator('[data-role=mode]').inputValue(), 'platform_only');
+    pol = await api(kg.url, admin, 'GET', '/tenants/acme/policy');
+    assert.deepEqual(pol.default, { mode: 'tenant_only', allow_request_keys: true, fallback_on_error: true });
+    assert.deepEqual(Object.keys(pol.providers), ['openai']);
+    assert.ok(pol.updated_at);
+    await leakCheck('after a policy change');
+    await screenshot(page, '11-policy');
+
+    // Back to the defaults: the tenant's own key again.
+    await policyRow('openai').locator('[data-role=mode]').selectOption('default');
+    await policyRow('').locator('[data-role=mode]').selectOption('tenant_then_platform');
+    await policyRow('').locator('[data-role=allow-request-keys]').uncheck();
+    await policyRow('').locator('[data-role=fallback-on-error]').uncheck();
+    await savePolicy();
+    await page.locator('.keyrow[data-provider="openai"] [data-role=source][data-source=tenant]').waitFor();
+    pol = await api(kg.url, admin, 'GET', '/tenants/acme/policy');
+    assert.deepEqual(pol.default, { mode: 'tenant_then_platform', allow_request_keys: false, fallback_on_error: false });
+    assert.deepEqual(pol.providers, {});
+    assert.deepEqual(await gatewaySource(gw.token), [200, 'tenant']);
+  });
+
+  await t.test('platform keys: remove with a confirmation', async () => {
+    await page.locator('#nav a', { hasText: 'Platform keys' }).click();
+    await page.locator('h1', { hasText: 'Platform keys' }).waitFor();
+    await platformOpenai().locator('button[data-action=remove]').click();
+    await confirmDialog(/tenants without one fail with provider_key_missing/);
+    await page.locator('.keyrow[data-provider="openai"] [data-role=hint]', { hasText: '—' }).waitFor();
+    assert.deepEqual((await api(kg.url, admin, 'GET', '/platform/keys')).keys, []);
+    await leakCheck('after removing the platform key');
+  });
+
   await t.test('remove with a confirmation that says what calls do next', async () => {
     await page.goto(kg.url + '/#/tenants');
     await page.locator('tr[data-tenant="acme"] a', { hasText: 'Open' }).click();
@@ -263,6 +388,6 @@ test('console flow', async (t) => {
 
   await t.test('the server log never held a key', () => {
     const logs = kg.logs.join('\n');
-    for (const k of [good, revoked, rotated]) assert.ok(!logs.includes(k), 'a provider key is in the server log');
+    for (const k of [good, revoked, rotated, platformKey, platformRotated]) assert.ok(!logs.includes(k), 'a provider key is in the server log');
   });
 });

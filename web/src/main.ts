@@ -1,5 +1,5 @@
 // The console's entry: the sign-in form, the top navigation and a hash router
-// (#/tenants, #/t/{tenant}/keys, ...) that renders one page at a time.
+// (#/tenants, #/platform/keys, #/t/{tenant}/keys, ...) that renders one page at a time.
 import "./style.css";
 import { call, clearToken, setToken, signedIn, type WhoAmI } from "./api";
 import { h, replace } from "./dom";
@@ -9,6 +9,7 @@ import { renderKeys } from "./pages/keys";
 import { renderHealth } from "./pages/health";
 import { renderAudit } from "./pages/audit";
 import { renderUsage } from "./pages/usage";
+import { renderPlatformKeys } from "./pages/platformkeys";
 
 const app = document.getElementById("app")!;
 const nav = document.getElementById("nav")!;
@@ -62,7 +63,7 @@ function renderChrome(): void {
   if (!me) return;
   const links: HTMLElement[] = [];
   if (me.role === "platform_admin") {
-    links.push(h("a", { href: "#/tenants" }, "Tenants"), h("a", { href: "#/health" }, "Health"), h("a", { href: "#/audit" }, "Audit log"), h("a", { href: "#/usage" }, "Usage"));
+    links.push(h("a", { href: "#/tenants" }, "Tenants"), h("a", { href: "#/platform/keys" }, "Platform keys"), h("a", { href: "#/health" }, "Health"), h("a", { href: "#/audit" }, "Audit log"), h("a", { href: "#/usage" }, "Usage"));
   } else if (me.tenant) {
     links.push(h("a", { href: `#/t/${encodeURIComponent(me.tenant)}/keys` }, "My tenant"));
   }
@@ -94,6 +95,8 @@ async function route(): Promise<void> {
       }
     }
     switch (parts[0]) {
+      case "platform":
+        return await renderPlatformKeys(view);
       case "health":
         return await renderHealth(view, "");
       case "audit":
