@@ -18,36 +18,75 @@ import (
 // stamped with the store's clock. Events are not checked against the
 // tenants table: usage is billing history and is kept for tenants deleted
 // meanwhile. An empty batch writes nothing.
+//
+// Events are written with multi-row INSERTs of up to maxRows rows, and the
+// rollups get one upsert row per distinct (tenant, provider, model, key
+// source, bucket), summed in Go first, so a batch costs a few statements
+// rather than a few per event. They are INSERT OR FAIL: a multi-row
+// INSERT OR ABORT needs a statement journal (a temporary file, which
+// doubled the writes) to undo its own rows on error, and any error here
+// rolls the whole transaction back anyway.
 func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO usage_events
-			(request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
-			input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare usage insert: %w", err)
-		}
-		defer ins.Close()
 		hourly := map[rollupKey]*rollup{}
 		daily := map[rollupKey]*rollup{}
-		for _, ev := range evs {
-			at := usageTime(ev.Time, tx.now)
-			if _, err := ins.ExecContext(ctx, ev.RequestID, at.UnixMicro(), string(ev.Tenant), ev.Provider, ev.Model,
-				ev.Route, string(ev.Source), ev.KeyID, ev.KeyVersion, ev.InputTokens, ev.OutputTokens, ev.CachedTokens,
-				ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable); err != nil {
-				return fmt.Errorf("insert usage event %s: %w", quote(ev.RequestID), err)
+		args := make([]any, 0, min(len(evs), maxRows(eventCols))*eventCols)
+		for chunk := range slices.Chunk(evs, maxRows(eventCols)) {
+			args = args[:0]
+			for _, ev := range chunk {
+				at := usageTime(ev.Time, tx.now)
+				args = append(args, ev.RequestID, at.UnixMicro(), string(ev.Tenant), ev.Provider, ev.Model,
+					ev.Route, string(ev.Source), ev.KeyID, ev.KeyVersion, ev.InputTokens, ev.OutputTokens, ev.CachedTokens,
+					ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable)
+				addRollup(hourly, ev, at.Truncate(time.Hour))
+				addRollup(daily, ev, utcDay(at))
 			}
-			addRollup(hourly, ev, at.Truncate(time.Hour))
-			addRollup(daily, ev, utcDay(at))
+			if _, err := tx.ExecContext(ctx, insertEventsSQL+valuesList(len(chunk), eventCols), args...); err != nil {
+				return fmt.Errorf("insert usage events %s to %s: %w",
+					quote(chunk[0].RequestID), quote(chunk[len(chunk)-1].RequestID), err)
+			}
 		}
 		if err := upsertRollups(ctx, tx, "usage_hourly", hourly); err != nil {
 			return err
 		}
 		return upsertRollups(ctx, tx, "usage_daily", daily)
 	})
+}
+
+const (
+	// maxVars is the most bound parameters one statement may have: SQLite's
+	// SQLITE_MAX_VARIABLE_NUMBER default (32766 since 3.32) with headroom.
+	maxVars = 32000
+	// eventCols and rollupCols are the parameters one row of usage_events
+	// and of a rollup table takes.
+	eventCols  = 18
+	rollupCols = 11
+
+	insertEventsSQL = `INSERT OR FAIL INTO usage_events
+		(request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
+		input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable)
+		VALUES `
+)
+
+// maxRows returns how many rows of cols parameters fit in one statement.
+func maxRows(cols int) int { return maxVars / cols }
+
+// valuesList returns the VALUES list of rows rows of cols parameters each:
+// "(?, ?), (?, ?)".
+func valuesList(rows, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	var b strings.Builder
+	b.Grow(rows * (len(row) + 2))
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // usageTime is the time an event is recorded at: its own, in UTC at
@@ -103,28 +142,30 @@ func sortedKeys(m map[rollupKey]*rollup) []rollupKey {
 	})
 }
 
-// upsertRollups adds m to the rollup table, one upsert per row.
+// upsertRollups adds m to the rollup table with multi-row upserts, one row
+// per key of m, in primary-key order.
 func upsertRollups(ctx context.Context, tx *tx, table string, m map[rollupKey]*rollup) error {
-	st, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` AS r
-		(tenant_id, provider, model, key_source, bucket_start,
-		requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, provider, model, key_source, bucket_start) DO UPDATE SET
-		requests = r.requests + excluded.requests,
-		input_tokens = r.input_tokens + excluded.input_tokens,
-		output_tokens = r.output_tokens + excluded.output_tokens,
-		cached_tokens = r.cached_tokens + excluded.cached_tokens,
-		cost_micros = r.cost_micros + excluded.cost_micros,
-		billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`)
-	if err != nil {
-		return fmt.Errorf("prepare %s upsert: %w", table, err)
-	}
-	defer st.Close()
-	for _, k := range sortedKeys(m) {
-		r := m[k]
-		if _, err := st.ExecContext(ctx, k.tenant, k.provider, k.model, k.source, k.bucket.UnixMicro(),
-			r.requests, r.input, r.output, r.cached, r.cost, r.billable); err != nil {
-			return fmt.Errorf("upsert %s row: %w", table, err)
+	keys := sortedKeys(m)
+	args := make([]any, 0, min(len(keys), maxRows(rollupCols))*rollupCols)
+	for chunk := range slices.Chunk(keys, maxRows(rollupCols)) {
+		args = args[:0]
+		for _, k := range chunk {
+			r := m[k]
+			args = append(args, k.tenant, k.provider, k.model, k.source, k.bucket.UnixMicro(),
+				r.requests, r.input, r.output, r.cached, r.cost, r.billable)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR FAIL INTO `+table+` AS r
+			(tenant_id, provider, model, key_source, bucket_start,
+			requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros)
+			VALUES `+valuesList(len(chunk), rollupCols)+`
+			ON CONFLICT (tenant_id, provider, model, key_source, bucket_start) DO UPDATE SET
+			requests = r.requests + excluded.requests,
+			input_tokens = r.input_tokens + excluded.input_tokens,
+			output_tokens = r.output_tokens + excluded.output_tokens,
+			cached_tokens = r.cached_tokens + excluded.cached_tokens,
+			cost_micros = r.cost_micros + excluded.cost_micros,
+			billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`, args...); err != nil {
+			return fmt.Errorf("upsert %d %s rows: %w", len(chunk), table, err)
 		}
 	}
 	return nil
