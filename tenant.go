@@ -13,8 +13,12 @@ type Tenant struct {
 	// BYOKEnabled is the entitlement a platform admin grants: when false the
 	// tenant's own keys are never used.
 	BYOKEnabled bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// KeyAdmins says which of the tenant's roles may change its provider
+	// keys (see KeyAdmins); empty means KeyAdminsOwnerAndAdmin. Stores
+	// always return it set.
+	KeyAdmins KeyAdmins
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // tenantName: lowercase letters, digits, '-', '_' and '.', starting with a
@@ -44,4 +48,5 @@ func truncate(s string, n int) string {
 // TenantUpdate is a partial update of a tenant; nil fields stay as they are.
 type TenantUpdate struct {
 	BYOKEnabled *bool
+	KeyAdmins   *KeyAdmins
 }

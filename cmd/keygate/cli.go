@@ -57,7 +57,7 @@ func commands() []*command {
 		{noun: "tenant", verb: "create", args: "NAME [--byok=true|false]", summary: "create a tenant and print its id", json: true, run: tenantCreate},
 		{noun: "tenant", verb: "list", summary: "list tenants", json: true, run: tenantList},
 		{noun: "tenant", verb: "get", args: "TENANT", summary: "show a tenant", json: true, run: tenantGet},
-		{noun: "tenant", verb: "update", args: "TENANT --byok=true|false", summary: "grant or withdraw BYOK", json: true, run: tenantUpdate},
+		{noun: "tenant", verb: "update", args: "TENANT [--byok=true|false] [--key-admins owner_and_admin|owner_only]", summary: "grant or withdraw BYOK; choose who may change the tenant's keys", json: true, run: tenantUpdate},
 		{noun: "tenant", verb: "rm", args: "TENANT", summary: "delete a tenant with its keys and tokens", run: tenantRm},
 
 		{noun: "key", verb: "set", args: "(--tenant TENANT | --platform) --provider PROVIDER [--test]  < key", summary: "store or rotate a provider key read from standard input (--test: test it first)", json: true, run: keySet},

@@ -116,6 +116,12 @@ func TestServeStorageOutage(t *testing.T) {
 	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
 		t.Fatalf("warm-up call: %d %s", st, b)
 	}
+	// The warm-up call turns the key's health green in the background;
+	// wait for that audit event before taking the head.
+	waitFor(t, "key health recorded", func() bool {
+		k, err := c.GetKey(ctx, "acme", "openai")
+		return err == nil && k.Status == "valid"
+	})
 	seqBefore, err := c.VerifyAudit(ctx)
 	if err != nil {
 		t.Fatal(err)

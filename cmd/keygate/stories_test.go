@@ -801,8 +801,8 @@ func TestStory003Workspace(t *testing.T) {
 }
 
 // TestStory004Organization is seed 004 (organization BYOK): BYOK is off
-// until a platform admin grants it; the owner manages keys, a member may
-// not; the hint shows the last four characters; one provider on BYOK and
+// until a platform admin grants it; with key_admins owner_only (set by the
+// owner) only the owner manages keys, an admin or member token may not; the hint shows the last four characters; one provider on BYOK and
 // another (voice) on the platform key; an invalid key fails the call with
 // the provider's error and no fallback; removing the key falls back to the
 // shared key; usage is still metered under byok_billing meter.
@@ -819,21 +819,57 @@ func TestStory004Organization(t *testing.T) {
 	r.mustPutKey("platform", "openai", platformLLM)
 	r.mustPutKey("platform", "deepgram", platformVoice)
 	owner := r.mustAdminToken("alice", "owner", org)
+	admin := r.mustAdminToken("carol", "admin", org)
 	member := r.mustAdminToken("bob", "member", org)
 	tok := r.mustGatewayToken(org)
 	orgKey := storyKey("openai", "orgllm") + "xK7q"
 
-	// Only the owner manages keys.
+	// Only the owner manages keys: the owner sets key_admins owner_only,
+	// which takes key management away from admin tokens (members never had
+	// it); an admin token cannot set it back.
+	if res := r.cli(owner, "", "tenant", "update", "insights-org", "--key-admins", "owner_only"); res.exit != 0 {
+		t.Fatalf("owner sets key_admins owner_only: %+v", res)
+	}
+	var settings struct {
+		KeyAdmins string `json:"key_admins"`
+	}
+	if r.admin("GET", "/api/v1/tenants/"+org, "", &settings); settings.KeyAdmins != "owner_only" {
+		t.Fatalf("key_admins after the owner's update: %q", settings.KeyAdmins)
+	}
+	if st, code := r.as(admin, "PATCH", "/api/v1/tenants/"+org, `{"key_admins":"owner_and_admin"}`, nil); st != 403 || code != "forbidden" {
+		t.Fatalf("admin resets key_admins: %d %s", st, code)
+	}
 	keyPath := "/api/v1/tenants/" + org + "/keys/openai"
-	if st, code := r.as(member, "PUT", keyPath, `{"key":"`+orgKey+`"}`, nil); st != 403 || code != "forbidden" {
-		t.Fatalf("member sets a key: %d %s", st, code)
+	for _, who := range []struct{ role, token string }{{"admin", admin}, {"member", member}} {
+		if st, code := r.as(who.token, "PUT", keyPath, `{"key":"`+orgKey+`"}`, nil); st != 403 || code != "forbidden" {
+			t.Fatalf("%s sets a key: %d %s", who.role, st, code)
+		}
+	}
+	if res := r.cli(admin, orgKey, "key", "set", "--tenant", "insights-org", "--provider", "openai"); res.exit == 0 {
+		t.Fatalf("admin sets a key with the CLI: %+v", res)
 	}
 	if res := r.cli(owner, orgKey, "key", "set", "--tenant", "insights-org", "--provider", "openai"); res.exit != 0 {
 		t.Fatalf("owner sets a key: %+v", res)
 	}
 	var k struct{ Hint string }
-	if st, _ := r.as(member, "GET", keyPath, "", &k); st != 200 || k.Hint != "...xK7q" {
-		t.Fatalf("hint: %d %q", st, k.Hint)
+	for _, who := range []string{admin, member} {
+		if st, _ := r.as(who, "GET", keyPath, "", &k); st != 200 || k.Hint != "...xK7q" {
+			t.Fatalf("hint: %d %q", st, k.Hint)
+		}
+	}
+	if st, code := r.as(admin, "DELETE", keyPath, "", nil); st != 403 || code != "forbidden" {
+		t.Fatalf("admin removes the key: %d %s", st, code)
+	}
+	var changes struct {
+		Events []struct {
+			Actor  struct{ Name string }
+			Detail map[string]map[string]string
+		}
+	}
+	r.admin("GET", "/api/v1/tenants/"+org+"/audit?action=tenant.updated", "", &changes)
+	if len(changes.Events) != 1 || changes.Events[0].Actor.Name != "alice" ||
+		!cmp.Equal(changes.Events[0].Detail, map[string]map[string]string{"key_admins": {"from": "owner_and_admin", "to": "owner_only"}}) {
+		t.Fatalf("tenant.updated events: %+v", changes.Events)
 	}
 	// Not used until a platform admin grants BYOK; the owner cannot grant it.
 	if st, src, _ := r.call(tok, "POST", "/v1/chat/completions", chatGPT, nil); st != 200 || src != "platform" || r.lastKey("openai") != platformLLM {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
 )
 
@@ -61,9 +62,9 @@ func tenantList(ctx context.Context, c *cli, cmd *command, args []string) error 
 }
 
 func printTenants(c *cli, ts ...client.Tenant) error {
-	tb := newTable(c.stdout, "ID", "NAME", "BYOK", "CREATED", "UPDATED")
+	tb := newTable(c.stdout, "ID", "NAME", "BYOK", "KEY ADMINS", "CREATED", "UPDATED")
 	for _, t := range ts {
-		tb.row(string(t.ID), t.Name, strconv.FormatBool(t.BYOKEnabled), fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt))
+		tb.row(string(t.ID), t.Name, strconv.FormatBool(t.BYOKEnabled), string(t.KeyAdmins), fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt))
 	}
 	return tb.flush()
 }
@@ -91,10 +92,13 @@ func tenantGet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	return printTenants(c, t)
 }
 
+// tenantUpdate changes a tenant's BYOK entitlement (platform admins) and
+// who may manage its keys (platform admins and the tenant's owner).
 func tenantUpdate(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	var byok optionalBool
-	fs.Var(&byok, "byok", "grant (true) or withdraw (false) BYOK")
+	fs.Var(&byok, "byok", "grant (true) or withdraw (false) BYOK (platform admins)")
+	keyAdmins := fs.String("key-admins", "", "who may change the tenant's keys: owner_and_admin or owner_only (platform admins and the tenant's owner)")
 	pos, err := c.parse(cmd, fs, args)
 	if err != nil {
 		return err
@@ -102,14 +106,22 @@ func tenantUpdate(ctx context.Context, c *cli, cmd *command, args []string) erro
 	if err := wantArgs(cmd, pos, 1, "TENANT (id or name)"); err != nil {
 		return err
 	}
-	if !byok.set {
-		return usagef("%s: nothing to change: give --byok=true or --byok=false", cmd.name())
+	if !byok.set && *keyAdmins == "" {
+		return usagef("%s: nothing to change: give --byok=true|false or --key-admins owner_and_admin|owner_only", cmd.name())
+	}
+	u := client.TenantUpdate{BYOKEnabled: byok.ptr()}
+	if *keyAdmins != "" {
+		ka, err := keygate.ParseKeyAdmins(*keyAdmins)
+		if err != nil {
+			return usagef("%s: --key-admins must be %s or %s", cmd.name(), keygate.KeyAdminsOwnerAndAdmin, keygate.KeyAdminsOwnerOnly)
+		}
+		u.KeyAdmins = ka
 	}
 	api, err := c.client()
 	if err != nil {
 		return err
 	}
-	t, err := api.UpdateTenant(ctx, pos[0], client.TenantUpdate{BYOKEnabled: byok.ptr()})
+	t, err := api.UpdateTenant(ctx, pos[0], u)
 	if err != nil {
 		return err
 	}

@@ -20,15 +20,24 @@ func TestTenantCommands(t *testing.T) {
 		{"CreateConflict", []string{"tenant", "create", "acme"}, result{exit: 5, stderr: "keygate: A tenant named \"acme\" exists. (conflict)\n"}},
 		{"CreateInvalid", []string{"tenant", "create", "Bad Name"}, result{exit: 6, stderr: "keygate: Tenant name \"Bad Name\" is not valid: use 1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit. (invalid_request)\n"}},
 		{"List", []string{"tenant", "list"}, result{stdout: "" +
-			"ID       NAME  BYOK   CREATED               UPDATED\n" +
-			"tn_0001  acme  true   2025-01-02T03:04:06Z  2025-01-02T03:04:06Z\n" +
-			"tn_0003  beta  false  2025-01-02T03:04:07Z  2025-01-02T03:04:07Z\n"}},
+			"ID       NAME  BYOK   KEY ADMINS       CREATED               UPDATED\n" +
+			"tn_0001  acme  true   owner_and_admin  2025-01-02T03:04:06Z  2025-01-02T03:04:06Z\n" +
+			"tn_0003  beta  false  owner_and_admin  2025-01-02T03:04:07Z  2025-01-02T03:04:07Z\n"}},
 		{"Update", []string{"tenant", "update", "beta", "--byok"}, result{stdout: "" +
-			"ID       NAME  BYOK  CREATED               UPDATED\n" +
-			"tn_0003  beta  true  2025-01-02T03:04:07Z  2025-01-02T03:04:11Z\n"}},
+			"ID       NAME  BYOK  KEY ADMINS       CREATED               UPDATED\n" +
+			"tn_0003  beta  true  owner_and_admin  2025-01-02T03:04:07Z  2025-01-02T03:04:11Z\n"}},
 		{"Get", []string{"tenant", "get", "tn_0003"}, result{stdout: "" +
-			"ID       NAME  BYOK  CREATED               UPDATED\n" +
-			"tn_0003  beta  true  2025-01-02T03:04:07Z  2025-01-02T03:04:11Z\n"}},
+			"ID       NAME  BYOK  KEY ADMINS       CREATED               UPDATED\n" +
+			"tn_0003  beta  true  owner_and_admin  2025-01-02T03:04:07Z  2025-01-02T03:04:11Z\n"}},
+		{"UpdateKeyAdmins", []string{"tenant", "update", "beta", "--key-admins", "owner_only"}, result{stdout: "" +
+			"ID       NAME  BYOK  KEY ADMINS  CREATED               UPDATED\n" +
+			"tn_0003  beta  true  owner_only  2025-01-02T03:04:07Z  2025-01-02T03:04:13Z\n"}},
+		{"UpdateNothing", []string{"tenant", "update", "beta"}, result{exit: 2, stderr: "" +
+			"keygate: tenant update: nothing to change: give --byok=true|false or --key-admins owner_and_admin|owner_only (usage)\n" +
+			"Run 'keygate help' for usage.\n"}},
+		{"UpdateBadKeyAdmins", []string{"tenant", "update", "beta", "--key-admins", "everyone"}, result{exit: 2, stderr: "" +
+			"keygate: tenant update: --key-admins must be owner_and_admin or owner_only (usage)\n" +
+			"Run 'keygate help' for usage.\n"}},
 		{"Rm", []string{"tenant", "rm", "beta"}, result{stdout: "deleted tenant beta\n"}},
 		{"RmAgain", []string{"tenant", "rm", "beta"}, result{exit: 3, stderr: "keygate: Tenant \"beta\" not found. (not_found)\n"}},
 	}
@@ -57,7 +66,7 @@ func TestTenantJSON(t *testing.T) {
 	}
 	var raw map[string]any
 	_ = json.Unmarshal([]byte(MustRun(t, s, "", "tenant", "get", "acme", "--json").stdout), &raw)
-	for _, k := range []string{"id", "name", "byok_enabled", "created_at", "updated_at"} {
+	for _, k := range []string{"id", "name", "byok_enabled", "key_admins", "created_at", "updated_at"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("tenant get --json lacks %q: %v", k, raw)
 		}

@@ -186,7 +186,9 @@ func (a *API) authorize(c *call, rt route) error {
 		if ref != string(t.ID) && ref != t.Name {
 			return forbidden
 		}
-		if !c.p.Can(rt.Right, t.ID) {
+		// CanOn, not Can: the tenant's own settings (key_admins) may take
+		// key.write away from its admin tokens.
+		if !c.p.CanOn(rt.Right, t) {
 			return forbidden
 		}
 		c.tenant = t

@@ -11,7 +11,9 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/tenants", auth.RightTenantCreate, scopePlatform, a.handleTenantCreate},
 		{"GET", "/api/v1/tenants", "", scopeNone, a.handleTenantList},
 		{"GET", "/api/v1/tenants/{tenant}", auth.RightTenantRead, scopeTenant, a.handleTenantGet},
-		{"PATCH", "/api/v1/tenants/{tenant}", auth.RightTenantUpdate, scopeTenant, a.handleTenantUpdate},
+		// The owner may change key_admins; byok_enabled also needs
+		// RightTenantUpdate, checked in the handler.
+		{"PATCH", "/api/v1/tenants/{tenant}", auth.RightTenantSettings, scopeTenant, a.handleTenantUpdate},
 		{"DELETE", "/api/v1/tenants/{tenant}", auth.RightTenantDelete, scopeTenant, a.handleTenantDelete},
 
 		{"GET", "/api/v1/tenants/{tenant}/keys", auth.RightKeyRead, scopeTenant, a.handleKeyList},

@@ -10,15 +10,16 @@ import (
 )
 
 type tenantJSON struct {
-	ID          keygate.TenantID `json:"id"`
-	Name        string           `json:"name"`
-	BYOKEnabled bool             `json:"byok_enabled"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	ID          keygate.TenantID  `json:"id"`
+	Name        string            `json:"name"`
+	BYOKEnabled bool              `json:"byok_enabled"`
+	KeyAdmins   keygate.KeyAdmins `json:"key_admins"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 func toTenantJSON(t keygate.Tenant) tenantJSON {
-	return tenantJSON{ID: t.ID, Name: t.Name, BYOKEnabled: t.BYOKEnabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	return tenantJSON{ID: t.ID, Name: t.Name, BYOKEnabled: t.BYOKEnabled, KeyAdmins: t.KeyAdmins.OrDefault(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 type tenantCreateRequest struct {
@@ -80,32 +81,63 @@ func (a *API) handleTenantGet(c *call) (int, any, error) {
 }
 
 type tenantUpdateRequest struct {
-	BYOKEnabled *bool `json:"byok_enabled"`
+	BYOKEnabled *bool   `json:"byok_enabled"`
+	KeyAdmins   *string `json:"key_admins"`
 }
 
+// handleTenantUpdate serves PATCH /api/v1/tenants/{tenant}. The route needs
+// RightTenantSettings (the tenant's owner, or a platform admin), which is
+// enough for key_admins; byok_enabled is the platform's grant and also needs
+// RightTenantUpdate, so an owner who sends it at all gets 403 and nothing
+// changes. Each field that changes is its own audited update: key_admins as
+// tenant.updated (detail {"key_admins":{"from":...,"to":...}}) first, then
+// byok_enabled as byok.enabled or byok.disabled. A body with both fields is
+// two transactions: if the second fails the first stays, and sending the
+// body again is harmless.
 func (a *API) handleTenantUpdate(c *call) (int, any, error) {
 	var req tenantUpdateRequest
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
-	if req.BYOKEnabled == nil {
-		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Nothing to update: set byok_enabled.")
+	if req.BYOKEnabled == nil && req.KeyAdmins == nil {
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Nothing to update: set byok_enabled or key_admins.")
 	}
-	ev := keygate.AuditEvent{}
-	if *req.BYOKEnabled != c.tenant.BYOKEnabled {
-		action := keygate.ActionBYOKDisabled
-		if *req.BYOKEnabled {
-			action = keygate.ActionBYOKEnabled
+	if req.BYOKEnabled != nil && !c.p.Can(auth.RightTenantUpdate, c.tenant.ID) {
+		return 0, nil, keygate.Errorf(keygate.CodeForbidden, "Only a platform admin may change byok_enabled; a tenant's owner may change key_admins.")
+	}
+	t := c.tenant
+	if req.KeyAdmins != nil {
+		ka, err := keygate.ParseKeyAdmins(*req.KeyAdmins)
+		if err != nil {
+			return 0, nil, err
 		}
-		ev = c.event(c.tenant.ID, action)
+		ev := keygate.AuditEvent{}
+		if from := t.KeyAdmins.OrDefault(); ka != from {
+			ev = c.event(t.ID, keygate.ActionTenantUpdated)
+			detail, _ := json.Marshal(map[string]any{"key_admins": map[string]keygate.KeyAdmins{"from": from, "to": ka}})
+			ev.Detail = string(detail)
+		}
+		if t, err = a.d.Store.UpdateTenant(c.r.Context(), t.ID, keygate.TenantUpdate{KeyAdmins: &ka}, ev); err != nil {
+			return 0, nil, err
+		}
 	}
-	t, err := a.d.Store.UpdateTenant(c.r.Context(), c.tenant.ID, keygate.TenantUpdate{BYOKEnabled: req.BYOKEnabled}, ev)
-	if err != nil {
-		return 0, nil, err
-	}
-	a.d.Vault.InvalidateOwner(t.ID)
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateTenant(t.ID)
+	if req.BYOKEnabled != nil {
+		ev := keygate.AuditEvent{}
+		if *req.BYOKEnabled != t.BYOKEnabled {
+			action := keygate.ActionBYOKDisabled
+			if *req.BYOKEnabled {
+				action = keygate.ActionBYOKEnabled
+			}
+			ev = c.event(t.ID, action)
+		}
+		var err error
+		if t, err = a.d.Store.UpdateTenant(c.r.Context(), t.ID, keygate.TenantUpdate{BYOKEnabled: req.BYOKEnabled}, ev); err != nil {
+			return 0, nil, err
+		}
+		a.d.Vault.InvalidateOwner(t.ID)
+		if a.d.Gateway != nil {
+			a.d.Gateway.InvalidateTenant(t.ID)
+		}
 	}
 	return http.StatusOK, toTenantJSON(t), nil
 }

@@ -101,7 +101,7 @@ func (a *API) tenantFor(c *call, ref string, right auth.Right) (keygate.Tenant, 
 			return keygate.Tenant{}, forbidden
 		}
 		t, err := a.d.Store.GetTenant(c.r.Context(), string(c.p.Tenant))
-		if err != nil || (ref != string(t.ID) && ref != t.Name) || !c.p.Can(right, t.ID) {
+		if err != nil || (ref != string(t.ID) && ref != t.Name) || !c.p.CanOn(right, t) {
 			return keygate.Tenant{}, forbidden
 		}
 		return t, nil

@@ -58,6 +58,46 @@ func TestCan(t *testing.T) {
 	}
 }
 
+func TestCanOn(t *testing.T) {
+	open := keygate.Tenant{ID: "tn_acme"} // KeyAdmins empty: the default
+	ownerAndAdmin := keygate.Tenant{ID: "tn_acme", KeyAdmins: keygate.KeyAdminsOwnerAndAdmin}
+	ownerOnly := keygate.Tenant{ID: "tn_acme", KeyAdmins: keygate.KeyAdminsOwnerOnly}
+	otherOwnerOnly := keygate.Tenant{ID: "tn_other", KeyAdmins: keygate.KeyAdminsOwnerOnly}
+	platform := auth.Principal{Role: keygate.RolePlatformAdmin}
+	owner := auth.Principal{Role: keygate.RoleOwner, Tenant: "tn_acme"}
+	admin := auth.Principal{Role: keygate.RoleAdmin, Tenant: "tn_acme"}
+	member := auth.Principal{Role: keygate.RoleMember, Tenant: "tn_acme"}
+	tests := []struct {
+		name   string
+		p      auth.Principal
+		right  auth.Right
+		tenant keygate.Tenant
+		want   bool
+	}{
+		{"AdminKeyWriteDefault", admin, auth.RightKeyWrite, open, true},
+		{"AdminKeyWriteOwnerAndAdmin", admin, auth.RightKeyWrite, ownerAndAdmin, true},
+		{"AdminKeyWriteOwnerOnly", admin, auth.RightKeyWrite, ownerOnly, false},
+		{"AdminKeyReadOwnerOnly", admin, auth.RightKeyRead, ownerOnly, true},
+		{"AdminAuditOwnerOnly", admin, auth.RightAuditRead, ownerOnly, true},
+		{"OwnerKeyWriteOwnerOnly", owner, auth.RightKeyWrite, ownerOnly, true},
+		{"OwnerKeyWriteOtherTenant", owner, auth.RightKeyWrite, otherOwnerOnly, false},
+		{"MemberKeyWriteDefault", member, auth.RightKeyWrite, open, false},
+		{"MemberKeyWriteOwnerOnly", member, auth.RightKeyWrite, ownerOnly, false},
+		{"PlatformKeyWriteOwnerOnly", platform, auth.RightKeyWrite, ownerOnly, true},
+		{"OwnerSettings", owner, auth.RightTenantSettings, open, true},
+		{"AdminNoSettings", admin, auth.RightTenantSettings, open, false},
+		{"MemberNoSettings", member, auth.RightTenantSettings, open, false},
+		{"OwnerNoByokGrant", owner, auth.RightTenantUpdate, ownerOnly, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.CanOn(tc.right, tc.tenant); got != tc.want {
+				t.Errorf("CanOn = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 type tokenMap map[string]keygate.AdminToken
 
 func (m tokenMap) AdminTokenByHash(_ context.Context, h []byte) (keygate.AdminToken, error) {

@@ -15,6 +15,9 @@ const (
 	RightAuditRead   Right = "audit.read"
 	RightTokenManage Right = "token.manage" // admin and gateway tokens of the tenant
 	RightPolicyWrite Right = "policy.write" // the tenant's key-selection policy
+	// RightTenantSettings is changing the tenant's own settings (key_admins),
+	// not its BYOK entitlement, which stays RightTenantUpdate.
+	RightTenantSettings Right = "tenant.settings"
 
 	RightTenantCreate   Right = "platform.tenant.create"
 	RightTenantList     Right = "platform.tenant.list"
@@ -30,7 +33,7 @@ const (
 func tenantRights(r keygate.Role) []Right {
 	switch r {
 	case keygate.RoleOwner:
-		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage, RightPolicyWrite}
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage, RightPolicyWrite, RightTenantSettings}
 	case keygate.RoleAdmin:
 		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead}
 	case keygate.RoleMember:
@@ -67,4 +70,20 @@ func (p Principal) Can(r Right, tenant keygate.TenantID) bool {
 		}
 	}
 	return false
+}
+
+// CanOn reports whether p holds right r on tenant t, as Can does for t.ID,
+// and then applies t's own restrictions: when t.KeyAdmins is
+// keygate.KeyAdminsOwnerOnly, RightKeyWrite is held by the tenant's owner
+// tokens (and platform admins) only, not by its admin tokens. Use it
+// wherever the tenant is at hand; Can alone would let a tenant admin change
+// keys of an owner-only tenant.
+func (p Principal) CanOn(r Right, t keygate.Tenant) bool {
+	if !p.Can(r, t.ID) {
+		return false
+	}
+	if r == RightKeyWrite && t.KeyAdmins.OrDefault() == keygate.KeyAdminsOwnerOnly {
+		return p.Role == keygate.RoleOwner || p.Role == keygate.RolePlatformAdmin
+	}
+	return true
 }

@@ -13,8 +13,11 @@ type Tenant struct {
 	ID          keygate.TenantID `json:"id"`
 	Name        string           `json:"name"`
 	BYOKEnabled bool             `json:"byok_enabled"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	// KeyAdmins says who among the tenant's own admin tokens may change its
+	// keys: owner_and_admin or owner_only.
+	KeyAdmins keygate.KeyAdmins `json:"key_admins"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // CreateTenantParams is the body of CreateTenant. A nil BYOKEnabled leaves the
@@ -24,9 +27,12 @@ type CreateTenantParams struct {
 	BYOKEnabled *bool  `json:"byok_enabled,omitempty"`
 }
 
-// TenantUpdate is the body of UpdateTenant; nil fields stay as they are.
+// TenantUpdate is the body of UpdateTenant; nil and empty fields stay as
+// they are. Only a platform admin may set BYOKEnabled (a tenant owner who
+// sends it gets forbidden); KeyAdmins may also be set by the tenant's owner.
 type TenantUpdate struct {
-	BYOKEnabled *bool `json:"byok_enabled,omitempty"`
+	BYOKEnabled *bool             `json:"byok_enabled,omitempty"`
+	KeyAdmins   keygate.KeyAdmins `json:"key_admins,omitempty"`
 }
 
 // TenantList is the API's answer to GET /tenants.
@@ -63,7 +69,10 @@ func (c *Client) GetTenant(ctx context.Context, ref string) (Tenant, error) {
 	return t, err
 }
 
-// UpdateTenant applies u to the tenant ref and returns it; not_found if none.
+// UpdateTenant applies u to the tenant ref and returns it. The server answers
+// not_found if there is no such tenant, forbidden if the token may not
+// change a field it sent, and invalid_request if u sets nothing or an
+// unknown KeyAdmins.
 func (c *Client) UpdateTenant(ctx context.Context, ref string, u TenantUpdate) (Tenant, error) {
 	var t Tenant
 	if err := required("tenant", ref); err != nil {

@@ -21,7 +21,7 @@ func TestTenantLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := clienttest.Start().Add(time.Second)
-	want := client.Tenant{ID: created.ID, Name: "acme", BYOKEnabled: false, CreatedAt: at, UpdatedAt: at}
+	want := client.Tenant{ID: created.ID, Name: "acme", BYOKEnabled: false, KeyAdmins: keygate.KeyAdminsOwnerAndAdmin, CreatedAt: at, UpdatedAt: at}
 	if diff := cmp.Diff(want, created); diff != "" {
 		t.Errorf("CreateTenant (-want +got):\n%s", diff)
 	}
@@ -63,5 +63,57 @@ func TestTenantLifecycle(t *testing.T) {
 	}
 	if _, err := c.GetTenant(ctx, "acme"); !keygate.IsCode(err, keygate.CodeNotFound) {
 		t.Errorf("GetTenant after delete: error = %v, want not_found", err)
+	}
+}
+
+// TestTenantKeyAdmins: the tenant's owner sets key_admins owner_only (and
+// may not grant BYOK); the tenant's admin token then may not change keys,
+// the owner still may.
+func TestTenantKeyAdmins(t *testing.T) {
+	s, c := MustFake(t)
+	ctx := context.Background()
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	token := func(role keygate.Role) *client.Client {
+		nt, err := c.CreateAdminToken(ctx, client.CreateAdminTokenParams{Name: string(role), Role: role, Tenant: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return MustNew(t, s.URL, nt.Token.Reveal())
+	}
+	owner, admin := token(keygate.RoleOwner), token(keygate.RoleAdmin)
+
+	if _, err := admin.UpdateTenant(ctx, "acme", client.TenantUpdate{KeyAdmins: keygate.KeyAdminsOwnerOnly}); !keygate.IsCode(err, keygate.CodeForbidden) {
+		t.Errorf("admin sets key_admins: error = %v, want forbidden", err)
+	}
+	on := true
+	if _, err := owner.UpdateTenant(ctx, "acme", client.TenantUpdate{BYOKEnabled: &on}); !keygate.IsCode(err, keygate.CodeForbidden) {
+		t.Errorf("owner sets byok_enabled: error = %v, want forbidden", err)
+	}
+	if _, err := owner.UpdateTenant(ctx, "acme", client.TenantUpdate{KeyAdmins: "everyone"}); !keygate.IsCode(err, keygate.CodeInvalidRequest) {
+		t.Errorf("owner sets key_admins everyone: error = %v, want invalid_request", err)
+	}
+	n := len(s.Requests())
+	updated, err := owner.UpdateTenant(ctx, "acme", client.TenantUpdate{KeyAdmins: keygate.KeyAdminsOwnerOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.Requests()[n].Body); got != `{"key_admins":"owner_only"}` {
+		t.Errorf("update body = %s", got)
+	}
+	if updated.KeyAdmins != keygate.KeyAdminsOwnerOnly {
+		t.Errorf("UpdateTenant: key_admins = %q, want owner_only", updated.KeyAdmins)
+	}
+
+	key := keygate.NewSecret("sk-test-0000000000000000000000000000")
+	if _, err := admin.PutKey(ctx, "acme", "openai", key); !keygate.IsCode(err, keygate.CodeForbidden) {
+		t.Errorf("admin PutKey on an owner_only tenant: error = %v, want forbidden", err)
+	}
+	if _, err := owner.PutKey(ctx, "acme", "openai", key); err != nil {
+		t.Errorf("owner PutKey on an owner_only tenant: %v", err)
+	}
+	if err := admin.DeleteKey(ctx, "acme", "openai"); !keygate.IsCode(err, keygate.CodeForbidden) {
+		t.Errorf("admin DeleteKey on an owner_only tenant: error = %v, want forbidden", err)
 	}
 }

@@ -125,7 +125,8 @@ type route struct {
 
 // routes is the whole compatibility surface. Rights are the native API's
 // for the same operation: testing and rotating keys is key.write (a
-// tenant's owner or admin, or a platform admin); reading the status is
+// tenant's owner or admin, or a platform admin; the owner only when the
+// tenant's key_admins is owner_only); reading the status is
 // key.read (any role of the tenant); enable and revert also change the
 // tenant's BYOK entitlement where needed, which is a platform-admin right
 // (checked in the handler, since enabling an already-entitled tenant only
@@ -204,7 +205,9 @@ func (h *Handler) authorize(c *call, right auth.Right) error {
 	if ref != string(t.ID) && ref != t.Name {
 		return deny
 	}
-	if !c.p.Can(right, t.ID) {
+	// CanOn, not Can: a tenant with key_admins owner_only takes key.write
+	// away from its admin tokens here as in the native API.
+	if !c.p.CanOn(right, t) {
 		return deny
 	}
 	c.tenant = t

@@ -45,6 +45,7 @@ func newFakes() *fakes {
 			"kga_platform": {TokenID: "at_p", Name: "ops", Role: keygate.RolePlatformAdmin},
 			"kga_owner":    {TokenID: "at_o", Name: "owner", Role: keygate.RoleOwner, Tenant: "tn_acme"},
 			"kga_member":   {TokenID: "at_m", Name: "member", Role: keygate.RoleMember, Tenant: "tn_acme"},
+			"kga_admin":    {TokenID: "at_a", Name: "admin", Role: keygate.RoleAdmin, Tenant: "tn_acme"},
 			"kga_globex":   {TokenID: "at_g", Name: "globex-owner", Role: keygate.RoleOwner, Tenant: "tn_globex"},
 		},
 		checks: map[string]keycheck.Result{
@@ -243,6 +244,56 @@ func TestCompatAuthorization(t *testing.T) {
 			_ = json.Unmarshal(rec.Body.Bytes(), &body)
 			if rec.Code != tc.wantStatus || errCode(body) != tc.wantCode {
 				t.Errorf("%s %s: %d %q, want %d %q: %s", tc.method, tc.path, rec.Code, errCode(body), tc.wantStatus, tc.wantCode, rec.Body.Bytes())
+			}
+		})
+	}
+}
+
+// TestCompatKeyAdmins: with key_admins owner_only, an admin token of the
+// tenant may still read the status but no longer test, enable, rotate or
+// revert keys (rotate and revert are refused before they look for keys to
+// replace); the owner and platform admins still may.
+func TestCompatKeyAdmins(t *testing.T) {
+	const good = `{"openai_key":"sk-good0000000000000000000000000000"}`
+	tests := []struct {
+		name       string
+		keyAdmins  keygate.KeyAdmins
+		key        string
+		method     string
+		endpoint   string
+		body       string
+		wantStatus int
+	}{
+		{"DefaultAdminTests", "", "kga_admin", "POST", "test-keys", good, 200},
+		{"OwnerAndAdminAdminEnables", keygate.KeyAdminsOwnerAndAdmin, "kga_admin", "POST", "enable", good, 200},
+		{"OwnerOnlyAdminReadsStatus", keygate.KeyAdminsOwnerOnly, "kga_admin", "GET", "status", "", 200},
+		{"OwnerOnlyAdminCannotTest", keygate.KeyAdminsOwnerOnly, "kga_admin", "POST", "test-keys", good, 403},
+		{"OwnerOnlyAdminCannotEnable", keygate.KeyAdminsOwnerOnly, "kga_admin", "POST", "enable", good, 403},
+		{"OwnerOnlyAdminCannotRotate", keygate.KeyAdminsOwnerOnly, "kga_admin", "POST", "rotate", good, 403},
+		{"OwnerOnlyAdminCannotRevert", keygate.KeyAdminsOwnerOnly, "kga_admin", "POST", "revert", `{}`, 403},
+		{"OwnerOnlyOwnerTests", keygate.KeyAdminsOwnerOnly, "kga_owner", "POST", "test-keys", good, 200},
+		{"OwnerOnlyOwnerEnables", keygate.KeyAdminsOwnerOnly, "kga_owner", "POST", "enable", good, 200},
+		{"OwnerOnlyPlatformEnables", keygate.KeyAdminsOwnerOnly, "kga_platform", "POST", "enable", good, 200},
+		{"OwnerOnlyMemberCannotTest", keygate.KeyAdminsOwnerOnly, "kga_member", "POST", "test-keys", good, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakes()
+			acme := f.tenants["tn_acme"]
+			acme.KeyAdmins, acme.BYOKEnabled = tc.keyAdmins, true
+			f.tenants["tn_acme"] = acme
+			before := len(f.actions("tn_acme"))
+			status, body := do(t, MustHandler(t, f), tc.key, tc.method, "/api/tenants/acme/byok/"+tc.endpoint, tc.body)
+			if status != tc.wantStatus {
+				t.Fatalf("%s %s as %s: %d, want %d: %v", tc.method, tc.endpoint, tc.key, status, tc.wantStatus, body)
+			}
+			if status == 403 {
+				if code := errCode(body); code != keygate.CodeForbidden {
+					t.Errorf("code = %q, want forbidden", code)
+				}
+				if got := f.actions("tn_acme"); len(got) != before {
+					t.Errorf("a refused request wrote audit events: %v", got[before:])
+				}
 			}
 		})
 	}

@@ -59,6 +59,7 @@ func TestParseSchemaSeesDifferences(t *testing.T) {
 		{"Nullability", "CREATE TABLE t (\n\ta TEXT,\n\tb INTEGER\n);\nCREATE INDEX t_a ON t (a);"},
 		{"IndexColumns", "CREATE TABLE t (\n\ta TEXT NOT NULL,\n\tb INTEGER\n);\nCREATE INDEX t_a ON t (a, b);"},
 		{"ViewColumns", base + "\nCREATE VIEW v AS\nSELECT a, b AS c\nFROM t;"},
+		{"AddedColumn", base + "\nALTER TABLE t ADD COLUMN c TEXT NOT NULL DEFAULT '';"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,6 +185,7 @@ var (
 	reSpace       = regexp.MustCompile(`\s+`)
 	reCreateView  = regexp.MustCompile(`(?is)CREATE VIEW (\w+) AS\s+SELECT\s(.*?)\nFROM `)
 	reColumnAlias = regexp.MustCompile(`(?is)(?:\bAS\s+|^)(\w+)\s*$`)
+	reAddColumn   = regexp.MustCompile(`(?is)ALTER TABLE (\w+) ADD COLUMN ([^;]*);`)
 )
 
 // parseSchema extracts tables, columns and indexes from migration SQL
@@ -205,19 +207,13 @@ func parseSchema(sqlText string) schema {
 				items = append(items, upper)
 				continue
 			}
-			col := "col " + strings.Fields(item)[0]
-			if strings.Contains(upper, "NOT NULL") {
-				col += " NOT NULL"
-			}
-			if strings.Contains(upper, "PRIMARY KEY") {
-				col += " PK"
-			}
-			if r := reReferences.FindStringSubmatch(item); r != nil {
-				col += " REF " + r[1]
-			}
-			items = append(items, col)
+			items = append(items, columnItem(item))
 		}
 		s.Tables[m[1]] = items
+	}
+	for _, m := range reAddColumn.FindAllStringSubmatch(sqlText, -1) {
+		item := strings.TrimSpace(reSpace.ReplaceAllString(m[2], " "))
+		s.Tables[m[1]] = append(s.Tables[m[1]], columnItem(item))
 	}
 	for _, m := range reCreateView.FindAllStringSubmatch(sqlText, -1) {
 		var cols []string
@@ -234,6 +230,23 @@ func parseSchema(sqlText string) schema {
 		s.Indexes[m[1]] = m[2] + " (" + reSpace.ReplaceAllString(m[3], "") + ")"
 	}
 	return s
+}
+
+// columnItem is the dialect-neutral form of one column definition:
+// "col name [NOT NULL] [PK] [REF table]".
+func columnItem(item string) string {
+	upper := strings.ToUpper(item)
+	col := "col " + strings.Fields(item)[0]
+	if strings.Contains(upper, "NOT NULL") {
+		col += " NOT NULL"
+	}
+	if strings.Contains(upper, "PRIMARY KEY") {
+		col += " PK"
+	}
+	if r := reReferences.FindStringSubmatch(item); r != nil {
+		col += " REF " + r[1]
+	}
+	return col
 }
 
 // splitTop splits s at the commas that are not inside parentheses.
@@ -262,6 +275,17 @@ func TestSchemaHasViews(t *testing.T) {
 		s := parseSchema(joinSQL(MustList(t, d)))
 		if diff := cmp.Diff(want, s.Views["byok_audit_log"]); diff != "" {
 			t.Errorf("%s byok_audit_log columns (-want +got):\n%s", d, diff)
+		}
+	}
+}
+
+func TestSchemaTenantsKeyAdmins(t *testing.T) {
+	want := []string{"col id NOT NULL PK", "col name NOT NULL", "col byok_enabled NOT NULL", "col created_at NOT NULL",
+		"col updated_at NOT NULL", "CONSTRAINT TENANTS_NAME_KEY UNIQUE (NAME)", "col key_admins NOT NULL"}
+	for _, d := range []Dialect{SQLite, Postgres} {
+		s := parseSchema(joinSQL(MustList(t, d)))
+		if diff := cmp.Diff(want, s.Tables["tenants"]); diff != "" {
+			t.Errorf("%s tenants (-want +got):\n%s", d, diff)
 		}
 	}
 }

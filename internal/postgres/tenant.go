@@ -9,18 +9,25 @@ import (
 	"github.com/keygate/keygate"
 )
 
-const tenantColumns = `id, name, byok_enabled, created_at, updated_at`
+const tenantColumns = `id, name, byok_enabled, key_admins, created_at, updated_at`
 
-// CreateTenant inserts t with ev. Returns invalid_request if t has no id or
-// name, conflict if either is taken.
+// CreateTenant inserts t with ev; an empty t.KeyAdmins is stored (and
+// returned) as keygate.KeyAdminsOwnerAndAdmin. Returns invalid_request if t
+// has no id or name or an unknown KeyAdmins, conflict if the id or name is
+// taken.
 func (db *DB) CreateTenant(ctx context.Context, t keygate.Tenant, ev keygate.AuditEvent) (keygate.Tenant, error) {
 	if t.ID == "" || t.Name == "" {
 		return keygate.Tenant{}, keygate.Errorf(keygate.CodeInvalidRequest, "A tenant needs an id and a name.")
 	}
-	err := db.write(ctx, "create tenant "+t.Name, func(tx *tx) error {
+	ka, err := keygate.ParseKeyAdmins(string(t.KeyAdmins.OrDefault()))
+	if err != nil {
+		return keygate.Tenant{}, err
+	}
+	t.KeyAdmins = ka
+	err = db.write(ctx, "create tenant "+t.Name, func(tx *tx) error {
 		t.CreatedAt, t.UpdatedAt = tx.now, tx.now
-		_, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-			string(t.ID), t.Name, t.BYOKEnabled, t.CreatedAt, t.UpdatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+			string(t.ID), t.Name, t.BYOKEnabled, string(t.KeyAdmins), t.CreatedAt, t.UpdatedAt)
 		switch {
 		case isUnique(err, "tenants_name_key"):
 			return keygate.Errorf(keygate.CodeConflict, "Tenant %s already exists.", quote(t.Name))
@@ -67,8 +74,14 @@ func (db *DB) ListTenants(ctx context.Context) ([]keygate.Tenant, error) {
 }
 
 // UpdateTenant applies u to the tenant id and appends ev unless ev.Action is
-// empty. Returns not_found for an unknown id.
+// empty. Returns invalid_request for an unknown u.KeyAdmins, not_found for
+// an unknown id.
 func (db *DB) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.TenantUpdate, ev keygate.AuditEvent) (keygate.Tenant, error) {
+	if u.KeyAdmins != nil {
+		if _, err := keygate.ParseKeyAdmins(string(*u.KeyAdmins)); err != nil {
+			return keygate.Tenant{}, err
+		}
+	}
 	var t keygate.Tenant
 	err := db.write(ctx, "update tenant "+string(id), func(tx *tx) error {
 		var err error
@@ -84,6 +97,14 @@ func (db *DB) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.T
 			t.UpdatedAt = tx.now
 			if _, err := tx.Exec(ctx, `UPDATE tenants SET byok_enabled = $1, updated_at = $2 WHERE id = $3`,
 				t.BYOKEnabled, t.UpdatedAt, string(id)); err != nil {
+				return err
+			}
+		}
+		if u.KeyAdmins != nil {
+			t.KeyAdmins = *u.KeyAdmins
+			t.UpdatedAt = tx.now
+			if _, err := tx.Exec(ctx, `UPDATE tenants SET key_admins = $1, updated_at = $2 WHERE id = $3`,
+				string(t.KeyAdmins), t.UpdatedAt, string(id)); err != nil {
 				return err
 			}
 		}
@@ -138,8 +159,8 @@ func getTenant(ctx context.Context, tx *tx, where string, args ...any) (keygate.
 
 func scanTenant(row pgx.Row) (keygate.Tenant, error) {
 	var t keygate.Tenant
-	var id string
-	err := row.Scan(&id, &t.Name, &t.BYOKEnabled, tsDest{&t.CreatedAt}, tsDest{&t.UpdatedAt})
-	t.ID = keygate.TenantID(id)
+	var id, keyAdmins string
+	err := row.Scan(&id, &t.Name, &t.BYOKEnabled, &keyAdmins, tsDest{&t.CreatedAt}, tsDest{&t.UpdatedAt})
+	t.ID, t.KeyAdmins = keygate.TenantID(id), keygate.KeyAdmins(keyAdmins)
 	return t, err
 }

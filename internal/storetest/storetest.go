@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"TenantCreateErrors", testTenantCreateErrors},
 		{"TenantGetNotFound", testTenantGetNotFound},
 		{"TenantUpdate", testTenantUpdate},
+		{"TenantKeyAdmins", testTenantKeyAdmins},
 		{"TenantDelete", testTenantDelete},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"KeyPlatform", testKeyPlatform},

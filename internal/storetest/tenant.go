@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func testTenantCreateGetList(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("CreateTenant: %v", err)
 	}
-	want := keygate.Tenant{ID: "tn_acme", Name: "acme", BYOKEnabled: false, CreatedAt: e.now(), UpdatedAt: e.now()}
+	want := keygate.Tenant{ID: "tn_acme", Name: "acme", BYOKEnabled: false, KeyAdmins: keygate.KeyAdminsOwnerAndAdmin, CreatedAt: e.now(), UpdatedAt: e.now()}
 	if diff := cmp.Diff(want, acme); diff != "" {
 		t.Errorf("CreateTenant (-want +got):\n%s", diff)
 	}
@@ -126,6 +127,87 @@ func testTenantUpdate(t *testing.T, e *env) {
 	if diff := cmp.Diff([]string{keygate.ActionTenantCreated, keygate.ActionBYOKDisabled}, actions(evs)); diff != "" {
 		t.Errorf("audit actions (-want +got):\n%s", diff)
 	}
+}
+
+// testTenantKeyAdmins: key_admins defaults to owner_and_admin, is stored as
+// created, changes alone or with byok_enabled, and an unknown value is
+// refused without writing anything.
+func testTenantKeyAdmins(t *testing.T, e *env) {
+	acme := MustCreateTenant(t, e.s, "acme")
+	if acme.KeyAdmins != keygate.KeyAdminsOwnerAndAdmin {
+		t.Errorf("CreateTenant without KeyAdmins: KeyAdmins = %q, want %q", acme.KeyAdmins, keygate.KeyAdminsOwnerAndAdmin)
+	}
+	strict, err := e.s.CreateTenant(e.ctx, keygate.Tenant{ID: "tn_strict", Name: "strict", KeyAdmins: keygate.KeyAdminsOwnerOnly},
+		event(keygate.ActionTenantCreated, "tn_strict"))
+	if err != nil {
+		t.Fatalf("CreateTenant(owner_only): %v", err)
+	}
+	if got := MustGetTenant(t, e.s, "strict"); got.KeyAdmins != keygate.KeyAdminsOwnerOnly || !cmp.Equal(strict, got) {
+		t.Errorf("GetTenant(strict) = %+v, want %+v", got, strict)
+	}
+
+	ownerOnly, ownerAndAdmin, on := keygate.KeyAdminsOwnerOnly, keygate.KeyAdminsOwnerAndAdmin, false
+	steps := []struct {
+		name   string
+		update keygate.TenantUpdate
+		want   func(t keygate.Tenant) keygate.Tenant
+	}{
+		{"OwnerOnly", keygate.TenantUpdate{KeyAdmins: &ownerOnly}, func(t keygate.Tenant) keygate.Tenant {
+			t.KeyAdmins = keygate.KeyAdminsOwnerOnly
+			return t
+		}},
+		{"Both", keygate.TenantUpdate{KeyAdmins: &ownerAndAdmin, BYOKEnabled: &on}, func(t keygate.Tenant) keygate.Tenant {
+			t.KeyAdmins, t.BYOKEnabled = keygate.KeyAdminsOwnerAndAdmin, false
+			return t
+		}},
+		{"ByokOnlyKeepsKeyAdmins", keygate.TenantUpdate{BYOKEnabled: &on}, func(t keygate.Tenant) keygate.Tenant { return t }},
+	}
+	want := acme
+	for _, st := range steps {
+		e.clock.Advance(time.Minute)
+		want = st.want(want)
+		want.UpdatedAt = e.now()
+		got, err := e.s.UpdateTenant(e.ctx, acme.ID, st.update, event(keygate.ActionTenantUpdated, acme.ID))
+		if err != nil {
+			t.Fatalf("%s: UpdateTenant: %v", st.name, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: UpdateTenant (-want +got):\n%s", st.name, diff)
+		}
+		if diff := cmp.Diff(want, MustGetTenant(t, e.s, "acme")); diff != "" {
+			t.Errorf("%s: GetTenant after update (-want +got):\n%s", st.name, diff)
+		}
+	}
+
+	head := mustHead(t, e.s)
+	bad := keygate.KeyAdmins("everyone")
+	_, err = e.s.UpdateTenant(e.ctx, acme.ID, keygate.TenantUpdate{KeyAdmins: &bad, BYOKEnabled: &on}, event(keygate.ActionTenantUpdated, acme.ID))
+	wantCode(t, "UpdateTenant(bad key_admins)", err, keygate.CodeInvalidRequest)
+	_, err = e.s.CreateTenant(e.ctx, keygate.Tenant{ID: "tn_bad", Name: "bad", KeyAdmins: bad}, event(keygate.ActionTenantCreated, "tn_bad"))
+	wantCode(t, "CreateTenant(bad key_admins)", err, keygate.CodeInvalidRequest)
+	if got := mustHead(t, e.s); got != head {
+		t.Errorf("audit head moved from %d to %d on refused writes", head, got)
+	}
+	if diff := cmp.Diff(want, MustGetTenant(t, e.s, "acme")); diff != "" {
+		t.Errorf("GetTenant after a refused update (-want +got):\n%s", diff)
+	}
+	list, err := e.s.ListTenants(e.ctx)
+	if err != nil {
+		t.Fatalf("ListTenants: %v", err)
+	}
+	if diff := cmp.Diff([]keygate.Tenant{want, strict}, list); diff != "" {
+		t.Errorf("ListTenants (-want +got):\n%s", diff)
+	}
+}
+
+// MustGetTenant returns the tenant ref or fails tb.
+func MustGetTenant(tb testing.TB, s keygate.Store, ref string) keygate.Tenant {
+	tb.Helper()
+	t, err := s.GetTenant(context.Background(), ref)
+	if err != nil {
+		tb.Fatalf("GetTenant(%s): %v", ref, err)
+	}
+	return t
 }
 
 func testTenantDelete(t *testing.T, e *env) {

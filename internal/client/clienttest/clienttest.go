@@ -344,7 +344,7 @@ func (s *Server) createTenant(_ *http.Request, body []byte, who *client.AdminTok
 	if _, err := s.tenant(p.Name); err == nil {
 		return 0, nil, errf(http.StatusConflict, keygate.CodeConflict, "A tenant named %q exists.", p.Name)
 	}
-	t := &client.Tenant{ID: keygate.TenantID(s.nextID("tn")), Name: p.Name, BYOKEnabled: true, CreatedAt: s.now, UpdatedAt: s.now}
+	t := &client.Tenant{ID: keygate.TenantID(s.nextID("tn")), Name: p.Name, BYOKEnabled: true, KeyAdmins: keygate.KeyAdminsOwnerAndAdmin, CreatedAt: s.now, UpdatedAt: s.now}
 	if p.BYOKEnabled != nil {
 		t.BYOKEnabled = *p.BYOKEnabled
 	}
@@ -382,16 +382,36 @@ func (s *Server) getTenant(r *http.Request, _ []byte, who *client.AdminToken) (i
 }
 
 func (s *Server) updateTenant(r *http.Request, body []byte, who *client.AdminToken) (int, any, error) {
-	if err := platformOnly(who); err != nil {
-		return 0, nil, err
-	}
 	t, err := s.tenantFor(r, who)
 	if err != nil {
 		return 0, nil, err
 	}
+	if who.Role != keygate.RolePlatformAdmin && who.Role != keygate.RoleOwner {
+		return 0, nil, errf(http.StatusForbidden, keygate.CodeForbidden, "Only a platform admin or the tenant's owner may change a tenant.")
+	}
 	var u client.TenantUpdate
 	if err := decode(body, &u); err != nil {
 		return 0, nil, err
+	}
+	if u.BYOKEnabled == nil && u.KeyAdmins == "" {
+		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "Nothing to update: set byok_enabled or key_admins.")
+	}
+	if u.BYOKEnabled != nil {
+		if err := platformOnly(who); err != nil {
+			return 0, nil, err
+		}
+	}
+	if u.KeyAdmins != "" {
+		ka, err := keygate.ParseKeyAdmins(string(u.KeyAdmins))
+		if err != nil {
+			return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "%s", keygate.ErrorMessage(err))
+		}
+		if ka != t.KeyAdmins {
+			detail, _ := json.Marshal(map[string]any{"key_admins": map[string]keygate.KeyAdmins{"from": t.KeyAdmins, "to": ka}})
+			t.KeyAdmins = ka
+			t.UpdatedAt = s.now
+			s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTenantUpdated, Detail: detail})
+		}
 	}
 	if u.BYOKEnabled != nil && *u.BYOKEnabled != t.BYOKEnabled {
 		t.BYOKEnabled = *u.BYOKEnabled
@@ -403,6 +423,18 @@ func (s *Server) updateTenant(r *http.Request, body []byte, who *client.AdminTok
 		s.audit(who, client.AuditEvent{Tenant: t.ID, Action: action})
 	}
 	return http.StatusOK, t, nil
+}
+
+// keyWriter refuses a token that may not change owner's keys: members
+// always, and admin tokens of a tenant whose key_admins is owner_only.
+func (s *Server) keyWriter(owner keygate.TenantID, who *client.AdminToken) error {
+	if err := writer(who); err != nil {
+		return err
+	}
+	if t, ok := s.tenants[owner]; ok && t.KeyAdmins == keygate.KeyAdminsOwnerOnly && who.Role == keygate.RoleAdmin {
+		return errf(http.StatusForbidden, keygate.CodeForbidden, "Only the tenant's owner may change its keys.")
+	}
+	return nil
 }
 
 func (s *Server) deleteTenant(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
@@ -461,6 +493,9 @@ func keyPrefix(provider string) (string, bool) {
 func (s *Server) putKey(r *http.Request, body []byte, who *client.AdminToken) (int, any, error) {
 	owner, err := s.owner(r, who)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.keyWriter(owner, who); err != nil {
 		return 0, nil, err
 	}
 	provider := r.PathValue("provider")
@@ -556,6 +591,9 @@ func (s *Server) getKey(r *http.Request, _ []byte, who *client.AdminToken) (int,
 func (s *Server) deleteKey(r *http.Request, _ []byte, who *client.AdminToken) (int, any, error) {
 	owner, err := s.owner(r, who)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.keyWriter(owner, who); err != nil {
 		return 0, nil, err
 	}
 	id := string(owner) + "/" + r.PathValue("provider")

@@ -95,7 +95,7 @@ func (s *Server) testKeys(r *http.Request, body []byte, who *client.AdminToken) 
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := writer(who); err != nil {
+	if err := s.keyWriter(owner, who); err != nil {
 		return 0, nil, err
 	}
 	var req struct {
@@ -174,6 +174,9 @@ func (s *Server) rollbackKey(r *http.Request, _ []byte, who *client.AdminToken) 
 	}
 	id, k, err := s.keyOf(r, who, provider)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.keyWriter(k.Owner, who); err != nil {
 		return 0, nil, err
 	}
 	vs := s.versions[id]
