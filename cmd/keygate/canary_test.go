@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,29 @@ func assertNoCanaryAnyEncoding(tb testing.TB, where string, data []byte, keys []
 // CLI's output and the database files. No canary may appear, in clear,
 // base64 or URL encoding.
 func TestCanarySuite(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { canarySuite(t, nil, nil) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		pgURL, schema := testkit.PostgresSchema(t)
+		sep := "?"
+		if strings.Contains(pgURL, "?") {
+			sep = "&"
+		}
+		canarySuite(t, []string{"--database-url", pgURL + sep + "search_path=" + schema}, func() []byte {
+			out, err := exec.Command("pg_dump", "--schema="+schema, "--data-only", pgURL).Output()
+			if err != nil {
+				t.Fatalf("pg_dump: %v", err)
+			}
+			if len(out) < 1000 {
+				t.Fatalf("pg_dump wrote only %d bytes: the scan would prove nothing", len(out))
+			}
+			return out
+		})
+	})
+}
+
+// canarySuite runs the suite on the storage args select; dump, if set,
+// returns the database's contents to scan as well.
+func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	fake := fakeprovider.Start(t)
 	col := &collector{}
 	otlp := httptest.NewServer(col)
@@ -84,7 +108,7 @@ func TestCanarySuite(t *testing.T) {
 		env[k] = v
 	}
 	dir := t.TempDir()
-	s := MustServe(t, dir, env, "--log-level", "debug")
+	s := MustServe(t, dir, env, append([]string{"--log-level", "debug"}, storage...)...)
 	rec := &recorder{}
 	hc := &http.Client{Transport: rec}
 	ctx := context.Background()
@@ -223,6 +247,9 @@ func TestCanarySuite(t *testing.T) {
 	assertNoCanaryAnyEncoding(t, "exported traces", col.buf.Bytes(), all)
 	assertNoCanaryAnyEncoding(t, "CLI output", cliOut.Bytes(), all)
 	testkit.AssertNoCanaryInDir(t, dir)
+	if dump != nil {
+		assertNoCanaryAnyEncoding(t, "the PostgreSQL dump", dump(), all)
+	}
 	t.Logf("scanned %d bytes of logs, %d of responses, %d of metrics/audit/usage, %d of traces, %d of CLI output",
 		len(s.Logs.Bytes()), rec.bodies.Len(), scans.Len(), col.buf.Len(), cliOut.Len())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -103,6 +104,26 @@ func TestServeBudgetAcrossReplicas(t *testing.T) {
 	t.Logf("statuses: %v", statuses)
 	if statuses[200] != 100 || statuses[429] != calls-100 {
 		t.Fatalf("statuses %v: want exactly 100 admitted and %d refused", statuses, calls-100)
+	}
+	// The audit chain stays valid with three writers: 60 key changes spread
+	// over the replicas at once.
+	var aw sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		aw.Add(1)
+		go func(i int) {
+			defer aw.Done()
+			rc, _ := client.New(servers[i%3].URL, keygate.NewSecret(servers[0].Token))
+			if _, err := rc.PutKey(ctx, "acme", "openai", keygate.NewSecret(fmt.Sprintf("sk-replicaWriter%020d", i))); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	aw.Wait()
+	if v, err := c.VerifyAudit(ctx); err != nil || !v.OK {
+		t.Fatalf("audit chain after concurrent writes on three replicas: %+v %v", v, err)
+	}
+	if k, err := c.GetKey(ctx, "acme", "openai"); err != nil || k.Version != 60 {
+		t.Fatalf("versions after 60 concurrent writes: %+v %v", k, err)
 	}
 	for _, s := range servers {
 		s.Stop(t) // drains each ledger

@@ -164,3 +164,58 @@ func TestServeStorageOutage(t *testing.T) {
 		t.Fatalf("key after the outage: %+v %v", k, err)
 	}
 }
+
+// TestServeRedisOutage: the Redis that holds budget and rate-limit counters
+// goes away mid-traffic. Calls that need a budget check fail closed with 503
+// unavailable (a hard budget that cannot be checked is not enforced by
+// guessing); calls no limit covers (the tenant's own key under a
+// platform-only budget) keep working; when Redis returns, budgeted calls
+// work again.
+func TestServeRedisOutage(t *testing.T) {
+	redisURL := testkit.RedisURL(t)
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := MustCutter(t, u.Host)
+	u.Host = cut.ln.Addr().String()
+	fake := fakeprovider.Start(t)
+	env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai"), "KEYGATE_ANTHROPIC_BASE_URL": fake.BaseURL("anthropic")}
+	s := MustServe(t, t.TempDir(), env, "--redis-url", u.String())
+	ctx := context.Background()
+	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutKey(ctx, "platform", "openai", keygate.NewSecret("sk-redisOutagePlatformKey0000000")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutKey(ctx, "acme", "anthropic", keygate.NewSecret("sk-ant-redisOutageTenantKey00000000000000000")); err != nil {
+		t.Fatal(err)
+	}
+	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"100","hard":true}`, nil); st != 200 {
+		t.Fatalf("budget: %d", st)
+	}
+	tok, err := c.CreateGatewayToken(ctx, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	platformCall := `{"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	ownKeyCall := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall); st != 200 {
+		t.Fatalf("before the outage: %d %s", st, b)
+	}
+	cut.Cut()
+	st, _, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
+	if st != 503 || !strings.Contains(string(b), `"unavailable"`) {
+		t.Fatalf("a budgeted call while Redis is gone: %d %s, want 503 unavailable", st, b)
+	}
+	if st, hdr, b := gatewayCall(t, s, tok.Token.Reveal(), ownKeyCall); st != 200 || hdr.Get("X-Keygate-Key-Source") != "tenant" {
+		t.Fatalf("a call on the tenant's own key while Redis is gone: %d %s", st, b)
+	}
+	cut.Restore()
+	waitFor(t, "budgeted calls recover", func() bool {
+		st, _, _ := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
+		return st == 200
+	})
+}
