@@ -212,9 +212,23 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	}
 	cliRun(t, s, s.Token, "", &cliOut, "key", "rollback", "--tenant", "acme", "--provider", "openai")
 	cliRun(t, s, s.Token, "", &cliOut, "key", "rm", "--tenant", "acme", "--provider", "mistral")
-	for _, args := range [][]string{{"key", "list", "--tenant", "acme"}, {"key", "list", "--platform", "--json"}, {"audit", "export", "--format", "jsonl"},
-		{"health", "--tenant", "acme"}, {"usage", "--tenant", "acme"}, {"key", "versions", "--tenant", "acme", "--provider", "openai"}} {
-		cliRun(t, s, s.Token, "", &cliOut, args...)
+	// Every CLI command that reads or changes something, in text and JSON.
+	for _, args := range [][]string{
+		{"whoami"}, {"tenant", "list"}, {"tenant", "get", "acme", "--json"}, {"tenant", "update", "acme", "--byok=true"},
+		{"key", "list", "--tenant", "acme"}, {"key", "list", "--platform", "--json"}, {"key", "get", "--tenant", "acme", "--provider", "anthropic"},
+		{"key", "versions", "--tenant", "acme", "--provider", "openai"}, {"key", "versions", "--platform", "--provider", "openai", "--json"},
+		{"token", "list", "--tenant", "acme"}, {"token", "create", "--tenant", "acme", "--name", "ci"}, {"token", "revoke", "--tenant", "acme", tokA.ID},
+		{"policy", "get", "--tenant", "requester"}, {"policy", "set", "--tenant", "acme", "--mode", "tenant_only"},
+		{"budget", "set", "--tenant", "acme", "--daily-usd", "5"}, {"budget", "get", "--tenant", "acme", "--json"},
+		{"limits", "set", "--tenant", "acme", "--rpm", "100"}, {"limits", "get", "--tenant", "acme"},
+		{"admin-token", "create", "--name", "ops", "--role", "admin", "--tenant", "acme"}, {"admin-token", "list"},
+		{"audit", "--tenant", "acme"}, {"audit", "export", "--format", "jsonl"}, {"audit", "verify"},
+		{"health", "--tenant", "acme"}, {"health", "--all"}, {"usage", "--tenant", "acme"}, {"usage", "--all", "--json"},
+		{"master-key", "status"}, {"master-key", "rotate"},
+	} {
+		if r := cliRun(t, s, s.Token, "", &cliOut, args...); r.exit != 0 {
+			t.Errorf("keygate %s: exit %d: %s", strings.Join(args, " "), r.exit, r.stderr)
+		}
 	}
 	var scans bytes.Buffer
 	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/usage?group_by=tenant,provider,model,key_source", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
