@@ -23,22 +23,6 @@ type Pricer interface {
 // tokens: generous, so a hard budget is not overrun by one call.
 const defaultMaxOutput = 4096
 
-// limitsFor reports whether any budget or rate limit of the tenant could
-// apply to a call paid by src, so calls without limits skip the quota
-// round trip entirely.
-func limitsFor(b keygate.Budget, ls []keygate.RateLimit, src keygate.KeySource) bool {
-	covered := func(appliesTo string) bool { return appliesTo == keygate.AppliesToAll || src == keygate.SourcePlatform }
-	if (b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil || b.DailyTokens != nil || b.MonthlyTokens != nil) && covered(b.AppliesTo) {
-		return true
-	}
-	for _, l := range ls {
-		if (l.RPM > 0 || l.TPM > 0) && covered(l.AppliesTo) {
-			return true
-		}
-	}
-	return false
-}
-
 // estimate is what a call may use at most: its input (about four bytes a
 // token) and its max output tokens, and their cost by the price table.
 func (p *Proxy) estimate(c *call) (tokens, micros int64) {
@@ -82,14 +66,12 @@ func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 		p.fail(w, r, c, err)
 		return false
 	}
-	if !limitsFor(b, ls, c.cred.Source) {
+	qc := quota.Call{Tenant: c.caller.Tenant, Provider: c.provider.Name, Source: c.cred.Source, Budget: b, Limits: ls}
+	if !quota.Covers(&qc) {
 		return true
 	}
-	tokens, micros := p.estimate(c)
-	t, err := p.d.Quota.Admit(r.Context(), quota.Call{
-		Tenant: c.caller.Tenant, Provider: c.provider.Name, Source: c.cred.Source,
-		Budget: b, Limits: ls, EstimateTokens: tokens, EstimateMicros: micros,
-	})
+	qc.EstimateTokens, qc.EstimateMicros = p.estimate(c)
+	t, err := p.d.Quota.Admit(r.Context(), qc)
 	if err != nil {
 		if d, ok := quota.AsDenied(err); ok {
 			w.Header().Set("Retry-After", strconv.FormatInt(d.RetryAfterSeconds(), 10))

@@ -36,6 +36,11 @@ func applies(appliesTo string, src keygate.KeySource) bool {
 }
 
 // covered reports whether any budget or rate limit applies to c.
+// Covers reports whether any of c's budgets or rate limits applies to it
+// (by source and provider); a call no limit covers is admitted without a
+// counter round trip, and its caller need not estimate it.
+func Covers(c *Call) bool { return covered(c) }
+
 func covered(c *Call) bool {
 	b := &c.Budget
 	if applies(b.AppliesTo, c.Source) &&

@@ -11,11 +11,11 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
 )
 
 // Store is the storage the resolver reads.
@@ -102,9 +102,6 @@ type Caller struct {
 	Tenant  keygate.TenantID
 }
 
-// GatewayTokenPrefix starts every gateway token.
-const GatewayTokenPrefix = "kg_"
-
 // Authenticate returns the caller of a gateway token. Returns unauthorized
 // for a missing, malformed, unknown or revoked token.
 func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller, error) {
@@ -112,7 +109,7 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	if len(b) == 0 {
 		return Caller{}, keygate.Errorf(keygate.CodeUnauthorized, "A keygate gateway token is required (kg_...), sent as the API key.")
 	}
-	if len(b) < 3 || string(b[:3]) != GatewayTokenPrefix {
+	if len(b) < 3 || string(b[:3]) != auth.GatewayTokenPrefix {
 		return Caller{}, keygate.Errorf(keygate.CodeUnauthorized, "The API key is not a keygate gateway token (kg_...). Provider keys are stored in keygate, not sent by apps.")
 	}
 	h := sha256.Sum256(b)
@@ -284,15 +281,6 @@ func (s *Service) Resolve(ctx context.Context, tenant keygate.TenantID, provider
 		d.Fallback, d.HasFallback = pk, true
 	}
 	return d, nil
-}
-
-// TokenFromHeader is a convenience for callers that have a raw header
-// value: it trims a "Bearer " prefix.
-func TokenFromHeader(v string) string {
-	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:])
-	}
-	return strings.TrimSpace(v)
 }
 
 // InvalidateAll drops every cached token, tenant, policy, budget and limit.
