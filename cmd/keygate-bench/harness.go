@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,16 +41,20 @@ type options struct {
 	compare        compareList
 	profile        string
 	logLevel       string
+	peer           string
+	peerDir        string
+	databaseURL    string
 }
 
-func parseOptions(args []string, stderr io.Writer) (options, error) {
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("keygate-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: keygate-bench [flags]\n\n"+
-			"Starts the upstream fake, a bare reverse proxy (the baseline) and keygate on SQLite on loopback,\n"+
-			"each its own process, drives them with closed- and open-loop load and reports how keygate compares.\n\n")
+			"Starts the upstream fake, a bare reverse proxy (the baseline), keygate on SQLite and, when they\n"+
+			"can be had, keygate on PostgreSQL and the Portkey gateway on loopback, each its own process,\n"+
+			"drives them with closed- and open-loop load and reports how keygate compares.\n\n")
 		fs.PrintDefaults()
 	}
 	fs.BoolVar(&o.quick, "quick", false, "CI smoke: short runs and small scenarios, under a minute")
@@ -74,11 +79,19 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 1, "rounds per scenario: each target is measured this many times, in turn with the others, and its rounds summed")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir (keygate's data and log)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "keygate's log level (info writes an access log line per request, as in production)")
+	fs.StringVar(&o.peer, "peer", peerPortkey, "`PEER` gateway to measure beside keygate: portkey (installed with npm when npm is on PATH,\n"+
+		"skipped with a note otherwise) or none")
+	fs.StringVar(&o.peerDir, "peer-dir", "", "`DIR` to install the peer into (default bench/.peer in the module, kept between runs)")
+	fs.StringVar(&o.databaseURL, "database-url", getenv(envDatabaseURL), "PostgreSQL `URL` (postgres://...) for keygate-pg, keygate on PostgreSQL in a schema of its own,\n"+
+		"measured beside keygate on SQLite in the chat scenario; empty: skipped [$"+envDatabaseURL+"]")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.peer != peerPortkey && o.peer != peerNone {
+		return o, fmt.Errorf("--peer %q: want %s or %s", o.peer, peerPortkey, peerNone)
 	}
 	if o.quick {
 		set := map[string]bool{}
@@ -99,7 +112,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 
 // runHarness is the harness: start everything, provision, measure, report.
 func runHarness(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	o, err := parseOptions(args, stderr)
+	o, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -117,7 +130,7 @@ func runHarness(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if o.pin {
 		serverCPU = "0"
-		notes = append(notes, "pinned with taskset: keygate and the baseline on CPU 0 (one at a time under load), the load generator and the fake on CPU 1; each Go process sets GOMAXPROCS from its CPU mask")
+		notes = append(notes, "pinned with taskset: the servers under test (keygate, keygate-pg, the baseline, portkey) on CPU 0, one at a time under load; the load generator and the fake on CPU 1; each Go process sets GOMAXPROCS from its CPU mask, and Node's event loop shares CPU 0 with its own GC and compiler threads, as a Go server's goroutines share it with its GC")
 	} else {
 		notes = append(notes, "not pinned: every process shares every CPU")
 	}
@@ -188,6 +201,47 @@ func runHarness(ctx context.Context, args []string, getenv func(string) string, 
 		progress("keygate-%s %s (pid %d, %s)", cmp.name, other.url, other.pid(), cmp.path)
 	}
 
+	want := func(names ...string) bool {
+		if o.scenarios == "" {
+			return true
+		}
+		for _, n := range strings.Split(o.scenarios, ",") {
+			if slices.Contains(names, n) {
+				return true
+			}
+		}
+		return false
+	}
+	var pg loadtest.Target
+	if want(loadtest.ScenarioChat) {
+		t, note, stop, err := setUpPostgres(ctx, o.databaseURL, serverCPU, bin, tmp, kgEnv, keygate.NewSecret(admin), progress)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if note != "" {
+			notes = append(notes, note)
+		}
+		pg = t
+	}
+	answered := loadtest.ScrapeCounter(hc, fake.url+answeredPath, loadtest.AnsweredMetric)
+	var peer loadtest.Target
+	switch {
+	case !want(loadtest.ScenarioChat, loadtest.ScenarioStream, loadtest.ScenarioEmbeddings):
+	case o.peer == peerNone:
+		peer = loadtest.Target{Name: peerPortkey, Skipped: "--peer=none"}
+	default:
+		t, stop, err := setUpPeer(ctx, o, serverCPU, tmp, upstream, answered, getenv, progress)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if t.Skipped == "" {
+			notes = append(notes, fmt.Sprintf("portkey: %s@%s from npm (with @hono/node-server %s), NODE_ENV=production, --headless, provider openai with its custom host at the fake; the tenant's provider key as Bearer", portkeyPackage, portkeyVersion, honoNodeServer))
+		}
+		peer = t
+	}
+
 	kgTarget := func(name string, tokens ...string) loadtest.Target {
 		return loadtest.Target{Name: name, URL: kg.url + "/v1", Tokens: tokens, PID: kg.pid(), Mallocs: loadtest.ScrapeMallocs(hc, kg.url+"/metrics")}
 	}
@@ -199,6 +253,8 @@ func runHarness(ctx context.Context, args []string, getenv func(string) string, 
 			GovernedTenant:   kgTarget("keygate-tenant-key", p.governedTenant),
 			GovernedPlatform: kgTarget("keygate-platform-key", p.governedPlatform),
 			Many:             kgTarget(fmt.Sprintf("keygate-%d-tenants", len(p.many)), p.many...),
+			Postgres:         pg,
+			Peer:             peer,
 			Others:           others,
 		},
 		Concurrency:    o.concurrency,
@@ -214,6 +270,14 @@ func runHarness(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if o.scenarios != "" {
 		cfg.Only = strings.Split(o.scenarios, ",")
+	}
+	// Every target's runs also count the calls the fake answered, which
+	// shows any answer that did not come from the fake.
+	for _, t := range []*loadtest.Target{&cfg.Targets.Direct, &cfg.Targets.Baseline, &cfg.Targets.Keygate, &cfg.Targets.GovernedTenant, &cfg.Targets.GovernedPlatform, &cfg.Targets.Many, &cfg.Targets.Postgres} {
+		t.Upstream = answered
+	}
+	for i := range cfg.Targets.Others {
+		cfg.Targets.Others[i].Upstream = answered
 	}
 	if o.profile != "" {
 		if err := profileTargets(ctx, o.profile, o.duration, o.concurrency, progress, cfg.Targets.Baseline, cfg.Targets.Keygate); err != nil {
@@ -256,15 +320,25 @@ func runHarness(ctx context.Context, args []string, getenv func(string) string, 
 // harness runs inside the module, else a file in the temp dir (kept).
 func defaultOut(tmp string, keep bool) string {
 	name := "bench-" + time.Now().UTC().Format("20060102T150405Z") + ".json"
-	if b, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-		if mod := strings.TrimSpace(string(b)); mod != "" && mod != os.DevNull {
-			return filepath.Join(filepath.Dir(mod), "bench", "results", name)
-		}
+	if root := moduleRoot(); root != "" {
+		return filepath.Join(root, "bench", "results", name)
 	}
 	if keep {
 		return filepath.Join(tmp, name)
 	}
 	return filepath.Join(os.TempDir(), name)
+}
+
+// moduleRoot is the root of the Go module the harness runs in, or "".
+func moduleRoot() string {
+	b, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return ""
+	}
+	if mod := strings.TrimSpace(string(b)); mod != "" && mod != os.DevNull {
+		return filepath.Dir(mod)
+	}
+	return ""
 }
 
 // baseEnv is the environment of the servers: only what a Go program

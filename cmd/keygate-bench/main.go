@@ -1,12 +1,16 @@
 // Command keygate-bench is keygate's load harness. On loopback it starts the
 // upstream fake (a lean OpenAI-compatible fake, its own process), the bare
-// reverse proxy that is the baseline (its own process), and keygate on
-// SQLite (its own process, built from this module), provisions keygate
-// through its API, drives each with closed- and open-loop load, and
-// reports req/s, latency percentiles, the latency each adds over calling
-// the fake directly, CPU per 1,000 requests, peak RSS, allocations per
-// request, stream TTFB and inter-chunk delay, and the keygate-to-baseline
-// ratios. Output: a table on stdout and a JSON file.
+// reverse proxy that is the baseline (its own process), keygate on SQLite
+// (its own process, built from this module), keygate on PostgreSQL when a
+// server is named (--database-url), and a peer gateway, Portkey, installed
+// from npm when npm is on PATH (--peer); it provisions keygate through its
+// API, checks that the peer answers through the fake, drives each with
+// closed- and open-loop load, and reports req/s, latency percentiles, the
+// latency each adds over calling the fake directly, CPU per 1,000
+// requests, peak RSS, allocations per request, stream TTFB and
+// inter-chunk delay, the load generator's own CPU, and each gateway's
+// ratios to the baseline. A target that cannot be had is skipped with a
+// note. Output: a table on stdout and a JSON file.
 //
 //	go run ./cmd/keygate-bench              # full run, a few minutes
 //	go run ./cmd/keygate-bench --quick      # CI smoke, under a minute

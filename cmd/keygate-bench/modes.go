@@ -29,6 +29,11 @@ const envUpstreamKey = "KEYGATE_BENCH_UPSTREAM_KEY"
 // listeners (never on keygate's).
 const mallocsPath = "/__bench/mallocs"
 
+// answeredPath serves the fake's count of calls answered
+// (loadtest.AnsweredMetric), by which the harness checks that every
+// target's answers came from the fake.
+const answeredPath = "/__bench/answered"
+
 // serveFake is the hidden mode that serves loadtest.Fake on loopback.
 func serveFake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(modeFake, flag.ContinueOnError)
@@ -39,9 +44,11 @@ func serveFake(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	fake := loadtest.NewFake(loadtest.FakeOptions{Latency: *latency, Chunks: *chunks, Interval: *interval})
 	mux := http.NewServeMux()
 	mux.Handle(mallocsPath, loadtest.MallocsHandler())
-	mux.Handle("/", loadtest.NewFake(loadtest.FakeOptions{Latency: *latency, Chunks: *chunks, Interval: *interval}))
+	mux.Handle(answeredPath, fake.AnsweredHandler())
+	mux.Handle("/", fake)
 	return serveLoopback(ctx, mux, stdout)
 }
 

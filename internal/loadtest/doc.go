@@ -1,7 +1,9 @@
 // Package loadtest is the logic of keygate's load harness
-// (cmd/keygate-bench): a lean upstream fake, the bare reverse proxy that is
-// the baseline, closed- and open-loop load generators, process accounting
-// from /proc, and the report with its keygate-to-baseline ratios.
+// (cmd/keygate-bench): a lean upstream fake that counts what it answers,
+// the bare reverse proxy that is the baseline, a probe that tells a target
+// answering through the fake from one answering errors or by itself,
+// closed- and open-loop load generators, process accounting from /proc,
+// and the report with each gateway's ratios to the baseline.
 //
 // It imports only the standard library and the root package, so the
 // harness binary wires the real server (a separate process) around it and

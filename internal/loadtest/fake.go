@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,26 @@ type Fake struct {
 	chat       []byte
 	embeddings []byte
 	unauth     []byte
+	// answered counts the calls answered with 200, so that the harness can
+	// tell a target that called the fake from one that answered by itself.
+	answered atomic.Uint64
+}
+
+// AnsweredMetric is the counter AnsweredHandler serves: the calls the fake
+// answered with 200.
+const AnsweredMetric = "keygate_bench_fake_answered_total"
+
+// Answered returns how many calls the fake has answered with 200 (a
+// stream counts when its header is sent).
+func (f *Fake) Answered() uint64 { return f.answered.Load() }
+
+// AnsweredHandler serves Answered in the Prometheus text format, for
+// ScrapeCounter.
+func (f *Fake) AnsweredHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "%s %d\n", AnsweredMetric, f.Answered())
+	})
 }
 
 // NewFake returns a Fake.
@@ -90,10 +111,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.Itoa(len(f.chat)))
+		f.answered.Add(1)
 		_, _ = w.Write(f.chat)
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/embeddings"):
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.Itoa(len(f.embeddings)))
+		f.answered.Add(1)
 		_, _ = w.Write(f.embeddings)
 	default:
 		h.Set("Content-Type", "application/json")
@@ -115,6 +138,7 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, includeUsage bool)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
+	f.answered.Add(1)
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	var buf []byte

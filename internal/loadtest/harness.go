@@ -27,6 +27,13 @@ type Targets struct {
 	// Many is the same keygate with the tokens of many tenants, one per
 	// request in turn (the resolver's caches under many keys).
 	Many Target
+	// Postgres is a second keygate on the PostgreSQL backend, measured
+	// beside Keygate (SQLite) in the chat scenario.
+	Postgres Target
+	// Peer is another gateway (Portkey) measured beside keygate and the
+	// baseline in the chat, stream and embeddings scenarios, as far as
+	// its Unsupported allows.
+	Peer Target
 	// Others are more keygate servers (other builds, other settings)
 	// measured beside Keygate in the chat, chat-open, stream and
 	// embeddings scenarios, so that a change's gain is a ratio within one
@@ -41,7 +48,7 @@ func (t Targets) named() Targets {
 	for _, x := range []struct {
 		t    *Target
 		name string
-	}{{&t.Keygate, "keygate"}, {&t.GovernedTenant, "keygate-tenant-key"}, {&t.GovernedPlatform, "keygate-platform-key"}, {&t.Many, "keygate"}} {
+	}{{&t.Keygate, "keygate"}, {&t.GovernedTenant, "keygate-tenant-key"}, {&t.GovernedPlatform, "keygate-platform-key"}, {&t.Many, "keygate"}, {&t.Postgres, "keygate-pg"}, {&t.Peer, "portkey"}} {
 		if x.t.Name == "" {
 			x.t.Name = x.name
 		}
@@ -138,6 +145,9 @@ type ScenarioResult struct {
 	Load        Load           `json:"load"`
 	Results     []Result       `json:"results,omitempty"`
 	Streams     []StreamMemory `json:"streams,omitempty"`
+	// Skipped lists the targets this scenario left out because they cannot
+	// carry its workload, with the reason ("portkey: skipped (...)").
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // result returns the named target's result.
@@ -157,6 +167,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Started: time.Now().UTC(), Machine: ThisMachine(), Config: cfg}
 	want := func(name string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, name) }
 	t := cfg.Targets.named()
+	for _, tg := range append([]Target{t.Postgres, t.Peer}, t.Others...) {
+		if tg.Skipped != "" {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: skipped (%s)", tg.Name, tg.Skipped))
+		}
+	}
 	closed := Load{Mode: Closed, Concurrency: cfg.Concurrency, Duration: cfg.Duration, Warmup: cfg.Warmup, MaxRequests: cfg.MaxRequests}
 
 	// run measures the targets in cfg.Rounds interleaved rounds and sums
@@ -164,7 +179,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	run := func(s *ScenarioResult, targets ...Target) error {
 		var live []Target
 		for _, tg := range targets {
-			if tg.URL != "" {
+			if why := tg.Unsupported[s.Workload.Kind]; why != "" && tg.Skipped == "" {
+				s.Skipped = append(s.Skipped, fmt.Sprintf("%s: skipped (%s)", tg.Name, why))
+				continue
+			}
+			if tg.URL != "" && tg.Skipped == "" {
 				live = append(live, tg)
 			}
 		}
@@ -192,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rate := cfg.Rate
 	if want(ScenarioChat) {
 		s := &ScenarioResult{Name: ScenarioChat, Description: "non-streaming chat completion, closed loop", Workload: Workload{Kind: KindChat}, Load: closed}
-		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate}, t.Others...)...); err != nil {
+		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate, t.Postgres, t.Peer}, t.Others...)...); err != nil {
 			return rep, err
 		}
 		if b, ok := s.result(t.Baseline.Name); ok && b.RPS > 0 {
@@ -208,13 +227,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if want(ScenarioStream) {
 		s := &ScenarioResult{Name: ScenarioStream, Description: fmt.Sprintf("streaming chat, %d chunks %s apart, closed loop", cfg.StreamChunks, cfg.StreamInterval), Workload: Workload{Kind: KindStream, Chunks: cfg.StreamChunks, Interval: cfg.StreamInterval}, Load: closed}
-		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate}, t.Others...)...); err != nil {
+		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate, t.Peer}, t.Others...)...); err != nil {
 			return rep, err
 		}
 	}
 	if want(ScenarioEmbeddings) {
 		s := &ScenarioResult{Name: ScenarioEmbeddings, Description: "embeddings, closed loop", Workload: Workload{Kind: KindEmbeddings}, Load: closed}
-		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate}, t.Others...)...); err != nil {
+		if err := run(s, append([]Target{t.Direct, t.Baseline, t.Keygate, t.Peer}, t.Others...)...); err != nil {
 			return rep, err
 		}
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,15 +47,23 @@ type Usage struct {
 
 // Result is one target's numbers in one run.
 type Result struct {
-	Target     string       `json:"target"`
-	Requests   uint64       `json:"requests"`
-	Errors     uint64       `json:"errors"`
-	FirstError string       `json:"first_error,omitempty"`
-	Seconds    float64      `json:"seconds"`
-	RPS        float64      `json:"rps"`
-	Latency    Percentiles  `json:"latency"`
-	TTFB       *Percentiles `json:"ttfb,omitempty"`
-	ChunkGap   *Percentiles `json:"chunk_gap,omitempty"`
+	Target   string `json:"target"`
+	Requests uint64 `json:"requests"`
+	// Errors are the calls that failed: every answer other than 200
+	// counts, so a target that answers errors fast is not reported as
+	// fast. ErrorKinds counts them by status or kind of failure.
+	Errors     uint64            `json:"errors"`
+	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
+	FirstError string            `json:"first_error,omitempty"`
+	// UpstreamAnswered is how many calls the upstream fake answered during
+	// the measured runs (where the target reports it): fewer than Requests
+	// means some answers did not come from the fake.
+	UpstreamAnswered *uint64      `json:"upstream_answered,omitempty"`
+	Seconds          float64      `json:"seconds"`
+	RPS              float64      `json:"rps"`
+	Latency          Percentiles  `json:"latency"`
+	TTFB             *Percentiles `json:"ttfb,omitempty"`
+	ChunkGap         *Percentiles `json:"chunk_gap,omitempty"`
 	// AddedVsDirect is this target's latency minus the direct target's in
 	// the same scenario; AddedVsBaseline minus the baseline's.
 	AddedVsDirect   *Percentiles `json:"added_vs_direct,omitempty"`
@@ -72,19 +81,22 @@ type counters struct {
 	ok, errs        atomic.Uint64
 	mu              sync.Mutex
 	firstErr        error
+	kinds           map[string]uint64
 }
 
 func newCounters() *counters {
-	return &counters{lat: NewHistogram(), ttfb: NewHistogram(), gaps: NewHistogram()}
+	return &counters{lat: NewHistogram(), ttfb: NewHistogram(), gaps: NewHistogram(), kinds: map[string]uint64{}}
 }
 
 func (c *counters) add(s sample) {
 	if s.err != nil {
 		c.errs.Add(1)
+		kind := errorKind(s.err)
 		c.mu.Lock()
 		if c.firstErr == nil {
 			c.firstErr = s.err
 		}
+		c.kinds[kind]++
 		c.mu.Unlock()
 		return
 	}
@@ -122,6 +134,8 @@ type Accumulator struct {
 	rss     int64
 	mallocs uint64
 	hasMall bool
+	up      uint64
+	hasUp   bool
 }
 
 // NewAccumulator returns an empty accumulator for target name.
@@ -167,6 +181,12 @@ func (a *Accumulator) measure(ctx context.Context, t Target, l Load, cl *caller,
 			return fmt.Errorf("allocations of %s: %w", t.Name, err)
 		}
 	}
+	var up0 uint64
+	if t.Upstream != nil {
+		if up0, err = t.Upstream(ctx); err != nil {
+			return fmt.Errorf("upstream calls during %s: %w", t.Name, err)
+		}
+	}
 	self0 := SelfCPUTime()
 	began := time.Now()
 	switch l.Mode {
@@ -194,6 +214,14 @@ func (a *Accumulator) measure(ctx context.Context, t Target, l Load, cl *caller,
 		a.peak = max(a.peak, mem.Peak)
 		a.rss = mem.RSS
 	}
+	if t.Upstream != nil {
+		up1, err := t.Upstream(ctx)
+		if err != nil {
+			return fmt.Errorf("upstream calls during %s: %w", t.Name, err)
+		}
+		a.hasUp = true
+		a.up += up1 - up0
+	}
 	if t.Mallocs != nil {
 		m1, err := t.Mallocs(ctx)
 		if err != nil {
@@ -217,6 +245,13 @@ func (a *Accumulator) Result() Result {
 	}
 	if c.firstErr != nil {
 		r.FirstError = c.firstErr.Error()
+	}
+	if len(c.kinds) > 0 {
+		r.ErrorKinds = maps.Clone(c.kinds)
+	}
+	if a.hasUp {
+		up := a.up
+		r.UpstreamAnswered = &up
 	}
 	if r.Seconds > 0 {
 		r.RPS = float64(r.Requests) / r.Seconds
@@ -244,18 +279,28 @@ func (a *Accumulator) Result() Result {
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
+// drainTimeout bounds how long a closed loop waits, after its end, for the
+// calls still in flight; calls not answered by then are cut.
+const drainTimeout = 30 * time.Second
+
 // closedLoop runs conns workers, each sending its next request when the
 // last is answered, until d has passed or max requests were sent (max 0:
-// no limit).
+// no limit). At the end no new call is sent, and the calls in flight are
+// waited for and counted rather than cut: a server keeps working on a call
+// its client dropped, and that work would land in the next run's CPU (the
+// warm-up's in the measured run) with no call to charge it to. For a slow
+// server (hundreds of ms per call, 64 in flight) in a short run, those
+// calls are a large share of the calls counted.
 func closedLoop(ctx context.Context, cl *caller, conns int, d time.Duration, max int, c *counters) {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	end := time.Now().Add(d)
+	ctx, cancel := context.WithDeadline(ctx, end.Add(drainTimeout))
 	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Go(func() {
 			buf := make([]byte, 32<<10)
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(end) {
 				i := int(next.Add(1) - 1)
 				if max > 0 && i >= max {
 					return
@@ -263,7 +308,7 @@ func closedLoop(ctx context.Context, cl *caller, conns int, d time.Duration, max
 				start := time.Now()
 				s := cl.do(ctx, i, start, buf, c.gaps)
 				if s.err != nil && ctx.Err() != nil {
-					return // cut by the end of the run, not a failure
+					return // cut by the run's context or the drain timeout, not a failure
 				}
 				c.add(s)
 			}

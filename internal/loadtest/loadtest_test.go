@@ -28,32 +28,69 @@ func MustServe(tb testing.TB, h http.Handler) string {
 	return srv.URL
 }
 
-// MustTargets starts the fake and two bare reverse proxies in-process: the
-// baseline, and a stand-in for keygate. Process accounting reads this
-// test's own process.
-func MustTargets(tb testing.TB) loadtest.Targets {
+// MustFake serves the fake with its allocation and answered-calls
+// counters and returns its URL and a reader of its answered count.
+func MustFake(tb testing.TB) (string, func(context.Context) (uint64, error)) {
 	tb.Helper()
+	fake := loadtest.NewFake(loadtest.FakeOptions{Chunks: 5})
 	mux := http.NewServeMux()
 	mux.Handle("/__bench/mallocs", loadtest.MallocsHandler())
-	mux.Handle("/", loadtest.NewFake(loadtest.FakeOptions{Chunks: 5}))
-	fake := MustServe(tb, mux)
-	up, err := url.Parse(fake + "/openai")
+	mux.Handle("/__bench/answered", fake.AnsweredHandler())
+	mux.Handle("/", fake)
+	u := MustServe(tb, mux)
+	return u, loadtest.ScrapeCounter(http.DefaultClient, u+"/__bench/answered", loadtest.AnsweredMetric)
+}
+
+// MustURL parses u.
+func MustURL(tb testing.TB, u string) *url.URL {
+	tb.Helper()
+	p, err := url.Parse(u)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return p
+}
+
+// peerHeader is the routing header the stand-in peer requires, as Portkey
+// requires x-portkey-provider.
+const peerHeader = "X-Peer-Provider"
+
+// peer is a stand-in for a peer gateway: the baseline behind a check of
+// the routing header, which refuses a call without it.
+func peer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(peerHeader) != "openai" {
+			http.Error(w, `{"status":"failure","message":"provider header is required"}`, http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// MustTargets starts the fake and bare reverse proxies in-process: the
+// baseline, and stand-ins for keygate (on SQLite, on PostgreSQL, other
+// builds) and for the peer, which needs a routing header and carries no
+// embeddings. Process accounting reads this test's own process.
+func MustTargets(tb testing.TB) loadtest.Targets {
+	tb.Helper()
+	fake, answered := MustFake(tb)
+	up := MustURL(tb, fake+"/openai")
 	pid := os.Getpid()
 	mallocs := loadtest.ScrapeMallocs(http.DefaultClient, fake+"/__bench/mallocs")
 	proxy := func(name string, tokens ...string) loadtest.Target {
-		return loadtest.Target{Name: name, URL: MustServe(tb, loadtest.NewBaseline(up, key)) + "/v1", Tokens: tokens, PID: pid, Mallocs: mallocs}
+		return loadtest.Target{Name: name, URL: MustServe(tb, loadtest.NewBaseline(up, key)) + "/v1", Tokens: tokens, PID: pid, Mallocs: mallocs, Upstream: answered}
 	}
 	return loadtest.Targets{
-		Direct:           loadtest.Target{URL: fake + "/openai/v1", Tokens: []string{key}, PID: pid, Mallocs: mallocs},
+		Direct:           loadtest.Target{URL: fake + "/openai/v1", Tokens: []string{key}, PID: pid, Mallocs: mallocs, Upstream: answered},
 		Baseline:         proxy("", "kg_a"),
 		Keygate:          proxy("keygate", "kg_b"),
 		GovernedTenant:   proxy("keygate-tenant-key", "kg_c"),
 		GovernedPlatform: proxy("keygate-platform-key", "kg_d"),
 		Many:             proxy("keygate-5-tenants", "kg_1", "kg_2", "kg_3", "kg_4", "kg_5"),
-		Others:           []loadtest.Target{proxy("keygate-other", "kg_e")},
+		Postgres:         proxy("", "kg_f"),
+		Peer: loadtest.Target{URL: MustServe(tb, peer(loadtest.NewBaseline(up, key))) + "/v1", Tokens: []string{key}, PID: pid, Upstream: answered,
+			Headers: http.Header{peerHeader: {"openai"}}, Unsupported: map[loadtest.Kind]string{loadtest.KindEmbeddings: "no embeddings here"}},
+		Others: []loadtest.Target{proxy("keygate-other", "kg_e")},
 	}
 }
 
@@ -84,9 +121,9 @@ func TestRun(t *testing.T) {
 		t.Errorf("scenarios (-want +got):\n%s", diff)
 	}
 	wantTargets := map[string][]string{
-		loadtest.ScenarioChat:       {"direct", "baseline", "keygate", "keygate-other"},
+		loadtest.ScenarioChat:       {"direct", "baseline", "keygate", "keygate-pg", "portkey", "keygate-other"},
 		loadtest.ScenarioChatOpen:   {"direct", "baseline", "keygate", "keygate-other"},
-		loadtest.ScenarioStream:     {"direct", "baseline", "keygate", "keygate-other"},
+		loadtest.ScenarioStream:     {"direct", "baseline", "keygate", "portkey", "keygate-other"},
 		loadtest.ScenarioEmbeddings: {"direct", "baseline", "keygate", "keygate-other"},
 		loadtest.ScenarioGoverned:   {"baseline", "keygate", "keygate-tenant-key", "keygate-platform-key"},
 		loadtest.ScenarioTenants:    {"keygate-5-tenants-cold", "baseline", "keygate-5-tenants-warm"},
@@ -104,8 +141,11 @@ func TestRun(t *testing.T) {
 			if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.Latency.P50 <= 0 || r.Latency.P999 < r.Latency.P50 {
 				t.Errorf("%s/%s: malformed result %+v", s.Name, r.Target, r)
 			}
-			if r.Server == nil || r.AllocsPerRequest <= 0 {
+			if r.Server == nil || (r.AllocsPerRequest <= 0 && r.Target != "portkey") {
 				t.Errorf("%s/%s: no server usage or allocations", s.Name, r.Target)
+			}
+			if r.UpstreamAnswered == nil || *r.UpstreamAnswered < r.Requests {
+				t.Errorf("%s/%s: %d answers, the fake answered %v", s.Name, r.Target, r.Requests, r.UpstreamAnswered)
 			}
 			if (s.Workload.Kind == loadtest.KindStream) != (r.TTFB != nil && r.ChunkGap != nil && r.TTFB.N > 0 && r.ChunkGap.N > 0) {
 				t.Errorf("%s/%s: stream numbers %v %v", s.Name, r.Target, r.TTFB, r.ChunkGap)
@@ -113,6 +153,13 @@ func TestRun(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantTargets[s.Name], got); diff != "" {
 			t.Errorf("%s targets (-want +got):\n%s", s.Name, diff)
+		}
+		var wantSkipped []string
+		if s.Name == loadtest.ScenarioEmbeddings {
+			wantSkipped = []string{"portkey: skipped (no embeddings here)"}
+		}
+		if diff := cmp.Diff(wantSkipped, s.Skipped); diff != "" {
+			t.Errorf("%s skipped (-want +got):\n%s", s.Name, diff)
 		}
 	}
 
@@ -139,6 +186,17 @@ func TestRun(t *testing.T) {
 	open := results[loadtest.ScenarioChatOpen]["keygate"]
 	if h.AddedP50 != open.Latency.P50-results[loadtest.ScenarioChatOpen]["baseline"].Latency.P50 {
 		t.Errorf("added p50 %v does not come from the open loop", h.AddedP50)
+	}
+	var ratios []string
+	for _, r := range h.Ratios {
+		ratios = append(ratios, r.Target)
+		x := chat[r.Target]
+		if r.Throughput != x.RPS/base.RPS || r.CPU != x.Server.CPUPer1k/base.Server.CPUPer1k || r.PeakRSSMiB != x.Server.PeakRSSMiB {
+			t.Errorf("ratio of %s = %+v; want from %+v over %+v", r.Target, r, x, base)
+		}
+	}
+	if diff := cmp.Diff([]string{"keygate", "keygate-pg", "portkey", "keygate-other"}, ratios); diff != "" {
+		t.Errorf("headline ratios (-want +got):\n%s", diff)
 	}
 	var checks []string
 	for _, c := range h.Checks {
@@ -175,7 +233,7 @@ func TestRun(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range append(loadtest.Scenarios(), "headline", "keygate-other") {
+	for _, want := range append(loadtest.Scenarios(), "headline", "keygate-other", "ratios over the bare reverse proxy", "portkey: skipped (no embeddings here)", "gen CPU %") {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("the table lacks %q", want)
 		}

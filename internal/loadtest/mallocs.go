@@ -34,6 +34,13 @@ func MallocsHandler() http.Handler {
 // ScrapeMallocs returns a function that reads MallocsMetric from the
 // Prometheus endpoint at url.
 func ScrapeMallocs(client *http.Client, url string) func(context.Context) (uint64, error) {
+	return ScrapeCounter(client, url, MallocsMetric)
+}
+
+// ScrapeCounter returns a function that reads the counter metric from the
+// Prometheus endpoint at url (MallocsMetric from keygate's /metrics,
+// AnsweredMetric from the fake's).
+func ScrapeCounter(client *http.Client, url, metric string) func(context.Context) (uint64, error) {
 	return func(ctx context.Context) (uint64, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -51,10 +58,10 @@ func ScrapeMallocs(client *http.Client, url string) func(context.Context) (uint6
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			if v, ok := strings.CutPrefix(line, MallocsMetric+" "); ok {
+			if v, ok := strings.CutPrefix(line, metric+" "); ok {
 				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				if err != nil {
-					return 0, fmt.Errorf("scrape %s: %s: %w", url, MallocsMetric, err)
+					return 0, fmt.Errorf("scrape %s: %s: %w", url, metric, err)
 				}
 				return uint64(f), nil
 			}
@@ -62,6 +69,6 @@ func ScrapeMallocs(client *http.Client, url string) func(context.Context) (uint6
 		if err := sc.Err(); err != nil {
 			return 0, fmt.Errorf("scrape %s: %w", url, err)
 		}
-		return 0, fmt.Errorf("scrape %s: no %s", url, MallocsMetric)
+		return 0, fmt.Errorf("scrape %s: no %s", url, metric)
 	}
 }

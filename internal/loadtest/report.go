@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -83,6 +84,29 @@ type Headline struct {
 	StreamCPURatio  float64 `json:"stream_cpu_ratio"`
 	StreamTTFBAdded float64 `json:"stream_ttfb_added_p50_us"`
 	Checks          []Check `json:"checks"`
+	// Ratios compare each gateway of the run with the baseline in the
+	// closed-loop chat scenario: keygate, keygate on PostgreSQL, the peer
+	// (Portkey), then any other build.
+	Ratios []Ratio `json:"ratios"`
+}
+
+// Ratio is one gateway's closed-loop chat numbers over the baseline's in
+// the same run. The ratios are 0 when either side was not measured;
+// Skipped then says why, when the target was left out on purpose.
+type Ratio struct {
+	Target string  `json:"target"`
+	RPS    float64 `json:"rps,omitempty"`
+	// Throughput is req/s over the baseline's; CPU is CPU per request
+	// over the baseline's; PeakRSS is peak resident memory over the
+	// baseline's.
+	Throughput float64 `json:"throughput_ratio,omitempty"`
+	CPU        float64 `json:"cpu_ratio,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
+	PeakRSS    float64 `json:"peak_rss_ratio,omitempty"`
+	// Errors are the target's failed calls in the run: ratios of a
+	// target with errors compare its successful calls only.
+	Errors  uint64 `json:"errors,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Check is one target of the issue and whether this run met it.
@@ -109,8 +133,41 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
+// ratios compares the gateways of the chat scenario with the baseline.
+func ratios(rep *Report, t Targets) []Ratio {
+	var out []Ratio
+	s := find(rep, ScenarioChat)
+	for _, tg := range append([]Target{t.Keygate, t.Postgres, t.Peer}, t.Others...) {
+		switch {
+		case tg.Skipped != "":
+			out = append(out, Ratio{Target: tg.Name, Skipped: tg.Skipped})
+			continue
+		case tg.Unsupported[KindChat] != "":
+			out = append(out, Ratio{Target: tg.Name, Skipped: tg.Unsupported[KindChat]})
+			continue
+		case tg.URL == "" || s == nil:
+			continue
+		}
+		x, ok := s.result(tg.Name)
+		if !ok {
+			continue
+		}
+		r := Ratio{Target: tg.Name, RPS: x.RPS, Errors: x.Errors}
+		if b, ok := s.result(t.Baseline.Name); ok {
+			r.Throughput = ratio(x.RPS, b.RPS)
+			if x.Server != nil && b.Server != nil {
+				r.CPU = ratio(x.Server.CPUPer1k, b.Server.CPUPer1k)
+				r.PeakRSSMiB = x.Server.PeakRSSMiB
+				r.PeakRSS = ratio(x.Server.PeakRSSMiB, b.Server.PeakRSSMiB)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func headline(rep *Report, t Targets) Headline {
-	var h Headline
+	h := Headline{Ratios: ratios(rep, t)}
 	if s := find(rep, ScenarioChat); s != nil {
 		k, ok1 := s.result(t.Keygate.Name)
 		b, ok2 := s.result(t.Baseline.Name)
@@ -176,14 +233,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(tw, "\n== %s: %s\n", s.Name, s.Description)
 		if len(s.Results) > 0 {
-			fmt.Fprintln(tw, "target\treq/s\tp50 µs\tp90 µs\tp99 µs\tp99.9 µs\t+p50 vs direct\t+p99 vs direct\t+p50 vs base\t+p99 vs base\tCPU s/1k req\tpeak RSS MiB\tallocs/req\terrors\tgen CPU s/1k\t")
+			fmt.Fprintln(tw, "target\treq/s\tp50 µs\tp90 µs\tp99 µs\tp99.9 µs\t+p50 vs direct\t+p99 vs direct\t+p50 vs base\t+p99 vs base\tCPU s/1k req\tpeak RSS MiB\tallocs/req\terrors\tgen CPU s/1k\tgen CPU %\t")
 			for _, x := range s.Results {
-				fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t\n",
+				fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.3f\t%s\t\n",
 					x.Target, x.RPS, x.Latency.P50, x.Latency.P90, x.Latency.P99, x.Latency.P999,
 					added(x.AddedVsDirect, 50), added(x.AddedVsDirect, 99), added(x.AddedVsBaseline, 50), added(x.AddedVsBaseline, 99),
 					usage(x.Server, func(u *Usage) float64 { return u.CPUPer1k }, "%.3f"),
 					usage(x.Server, func(u *Usage) float64 { return u.PeakRSSMiB }, "%.1f"),
-					opt(x.AllocsPerRequest, "%.0f"), x.Errors, x.Generator.CPUPer1k)
+					opt(x.AllocsPerRequest, "%.0f"), x.Errors, x.Generator.CPUPer1k, opt(percent(x.Generator.CPUSeconds, x.Seconds), "%.0f"))
 			}
 			if s.Workload.Kind == KindStream {
 				fmt.Fprintln(tw, "target\tTTFB p50 µs\tTTFB p99 µs\tchunk gap p50 µs\tchunk gap p99 µs\tchunk gap p99.9 µs\t")
@@ -195,9 +252,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 			for _, x := range s.Results {
 				if x.FirstError != "" {
-					fmt.Fprintf(tw, "first error of %s: %s\n", x.Target, x.FirstError)
+					fmt.Fprintf(tw, "errors of %s: %s; the first: %s\n", x.Target, kinds(x.ErrorKinds), x.FirstError)
+				}
+				if x.UpstreamAnswered != nil && *x.UpstreamAnswered < x.Requests {
+					fmt.Fprintf(tw, "warning: %s gave %d answers but the fake answered only %d calls: some answers did not come from the fake\n", x.Target, x.Requests, *x.UpstreamAnswered)
 				}
 			}
+		}
+		for _, sk := range s.Skipped {
+			fmt.Fprintf(tw, "%s\n", sk)
 		}
 		if len(s.Streams) > 0 {
 			fmt.Fprintln(tw, "target\tstreams open\tRSS idle MiB\tRSS open MiB\tKiB per stream\terrors\t")
@@ -207,6 +270,17 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	h := r.Headline
+	if len(h.Ratios) > 0 {
+		fmt.Fprintf(tw, "\n== ratios over the bare reverse proxy (closed-loop chat, same run)\n")
+		fmt.Fprintln(tw, "target\treq/s\treq/s ratio\tCPU/req ratio\tpeak RSS MiB\tpeak RSS ratio\terrors\t")
+		for _, x := range h.Ratios {
+			if x.Skipped != "" {
+				fmt.Fprintf(tw, "%s: skipped (%s)\n", x.Target, x.Skipped)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", x.Target, x.RPS, opt(x.Throughput, "%.2f"), opt(x.CPU, "%.2f"), opt(x.PeakRSSMiB, "%.1f"), opt(x.PeakRSS, "%.2f"), x.Errors)
+		}
+	}
 	fmt.Fprintf(tw, "\n== headline: keygate / bare reverse proxy, same run\n")
 	fmt.Fprintln(tw, "check\tvalue\ttarget\tmet\t")
 	for _, c := range h.Checks {
@@ -235,6 +309,37 @@ func added(p *Percentiles, which int) string {
 		v = p.P99
 	}
 	return fmt.Sprintf("%+.0f", v)
+}
+
+// percent is part over whole in percent, 0 when whole is.
+func percent(part, whole float64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return part / whole * 100
+}
+
+// kinds lists error counts by kind, the most frequent first.
+func kinds(m map[string]uint64) string {
+	type kc struct {
+		kind string
+		n    uint64
+	}
+	var all []kc
+	for k, n := range m {
+		all = append(all, kc{k, n})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].n != all[j].n {
+			return all[i].n > all[j].n
+		}
+		return all[i].kind < all[j].kind
+	})
+	var parts []string
+	for _, x := range all {
+		parts = append(parts, fmt.Sprintf("%d × %s", x.n, x.kind))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func usage(u *Usage, f func(*Usage) float64, format string) string {

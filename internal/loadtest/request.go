@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -48,6 +50,20 @@ type Target struct {
 	// Mallocs, if set, returns the server's cumulative heap allocation
 	// count, for allocations per request.
 	Mallocs func(ctx context.Context) (uint64, error) `json:"-"`
+	// Headers are sent with every request besides Authorization: how a
+	// peer gateway is told which provider to call and where (Portkey's
+	// x-portkey-provider and x-portkey-custom-host).
+	Headers http.Header `json:"-"`
+	// Upstream, if set, returns how many calls the upstream fake has
+	// answered so far (Fake.Answered), so that a run can show whether
+	// every answer the target gave came from the fake.
+	Upstream func(ctx context.Context) (uint64, error) `json:"-"`
+	// Skipped, if set, says why the target is not measured at all (its
+	// software is missing, it did not start); the report notes it.
+	Skipped string `json:"skipped,omitempty"`
+	// Unsupported names the workloads the target cannot carry, with the
+	// reason; scenarios of those kinds leave it out and say why.
+	Unsupported map[Kind]string `json:"unsupported,omitempty"`
 }
 
 // request bodies: small, fixed, the same for every target.
@@ -72,6 +88,9 @@ func newCaller(t Target, w Workload, client *http.Client) (*caller, error) {
 		return nil, fmt.Errorf("target %s has no tokens", t.Name)
 	}
 	c := &caller{client: client, tokens: t.Tokens, headers: http.Header{"Content-Type": {"application/json"}}}
+	for k, v := range t.Headers {
+		c.headers[http.CanonicalHeaderKey(k)] = v
+	}
 	switch w.Kind {
 	case KindChat:
 		c.url, c.body = t.URL+"/chat/completions", chatBody
@@ -99,10 +118,42 @@ type sample struct {
 	err   error
 }
 
-// errStatus is a response that was not 200.
-type errStatus int
+// statusError is an answer that was not 200, with the start of its body:
+// a peer that answers errors fast is counted as failing, and the report
+// shows what it said.
+type statusError struct {
+	code int
+	body string
+}
 
-func (e errStatus) Error() string { return "HTTP " + strconv.Itoa(int(e)) }
+func (e *statusError) Error() string {
+	if e.body == "" {
+		return "HTTP " + strconv.Itoa(e.code)
+	}
+	return "HTTP " + strconv.Itoa(e.code) + ": " + e.body
+}
+
+// errorKind is the class an error is counted under in Result.ErrorKinds:
+// the status of a refused call, or the kind of transport failure (the
+// full text, with addresses and ports, is only in FirstError).
+func errorKind(err error) string {
+	var se *statusError
+	var ne net.Error
+	switch {
+	case errors.As(err, &se):
+		return "HTTP " + strconv.Itoa(se.code)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed early"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	default:
+		return "other error"
+	}
+}
 
 // do sends request i, reads the whole answer and records stream events
 // in gaps. start is when the latency clock starts.
@@ -121,8 +172,9 @@ func (c *caller) do(ctx context.Context, i int, start time.Time, buf []byte, gap
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		n, _ := io.ReadFull(resp.Body, buf[:min(len(buf), 200)])
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return sample{total: time.Since(start), err: errStatus(resp.StatusCode)}
+		return sample{total: time.Since(start), err: &statusError{resp.StatusCode, strings.TrimSpace(string(buf[:n]))}}
 	}
 	if !c.streamed {
 		if _, err := io.CopyBuffer(io.Discard, resp.Body, buf); err != nil {
