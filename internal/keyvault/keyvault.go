@@ -88,6 +88,7 @@ type Service struct {
 	mu    sync.RWMutex
 	cache map[cacheKey]cached
 	gen   map[cacheKey]uint64 // bumped on every invalidation, so a stale fill is discarded
+	epoch uint64              // bumped by InvalidateOwner and InvalidateAll, likewise
 }
 
 type cacheKey struct {

@@ -301,3 +301,71 @@ func TestRollbackGrace(t *testing.T) {
 		t.Fatalf("the current version must survive destruction: %v", err)
 	}
 }
+
+// pausingStore holds GetKey between reading the row and returning it: the
+// window in which another replica's change can land.
+type pausingStore struct {
+	*sqlite.DB
+	hold chan chan struct{}
+}
+
+func (p *pausingStore) GetKey(ctx context.Context, owner keygate.TenantID, prov string) (keygate.ProviderKey, error) {
+	k, err := p.DB.GetKey(ctx, owner, prov)
+	if p.hold != nil {
+		release := make(chan struct{})
+		p.hold <- release
+		<-release
+	}
+	return k, err
+}
+
+// TestInvalidateAllStopsLoadsInFlight: a first load of a key (nothing
+// cached yet) that read the old version before a change, and returns after
+// a full invalidation (a change feed that reconnected), must not cache the
+// old version: the next lookup reads the new one.
+func TestInvalidateAllStopsLoadsInFlight(t *testing.T) {
+	ctx := context.Background()
+	f := MustVault(t)
+	tn := MustTenant(t, f.store, "acme")
+	if _, err := f.vault.Put(ctx, change, tn, "openai", key(1)); err != nil {
+		t.Fatal(err)
+	}
+	kr, err := envelope.NewKeyring(f.keys.Primary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := provider.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &pausingStore{DB: f.store, hold: make(chan chan struct{})}
+	replica := keyvault.New(st, kr, cat, keyvault.Options{})
+	if err := replica.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan keygate.Secret)
+	go func() {
+		k, _, _, err := replica.Lookup(ctx, tn, "openai")
+		if err != nil {
+			t.Error(err)
+		}
+		done <- k
+	}()
+	release := <-st.hold // version 1 has been read
+	if _, err := f.vault.Put(ctx, change, tn, "openai", key(2)); err != nil {
+		t.Fatal(err)
+	}
+	replica.InvalidateAll()
+	close(release)
+	if k := <-done; !k.Equal(key(1)) {
+		t.Fatal("the load in flight should answer with what it read")
+	}
+	st.hold = nil
+	k, _, _, err := replica.Lookup(ctx, tn, "openai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k.Equal(key(2)) {
+		t.Fatal("after InvalidateAll the replica still uses version 1: a stale load was cached")
+	}
+}

@@ -31,7 +31,7 @@ func (s *Service) Lookup(ctx context.Context, owner keygate.TenantID, provider s
 	now := s.opt.Now()
 	s.mu.RLock()
 	c, ok := s.cache[ck]
-	gen := s.gen[ck]
+	gen := fillGen{key: s.gen[ck], all: s.epoch}
 	s.mu.RUnlock()
 	if ok && now.Sub(c.loaded) < s.opt.CacheTTL {
 		return c.key, c.meta, !c.absent, nil
@@ -53,10 +53,17 @@ func (s *Service) Lookup(ctx context.Context, owner keygate.TenantID, provider s
 	return key, k, true, nil
 }
 
-// fill caches c unless the entry was invalidated while it was loading.
-func (s *Service) fill(ck cacheKey, gen uint64, c cached) {
+// fillGen is what a load saw of the invalidation counters before it read
+// the store: its entry's own and the one bumped by the invalidations that
+// reach entries not in the cache (an owner deleted, a missed change feed).
+type fillGen struct{ key, all uint64 }
+
+// fill caches c unless the entry was invalidated while it was loading: a
+// load that read the store before a change and finishes after its
+// invalidation would otherwise cache the old key until CacheTTL.
+func (s *Service) fill(ck cacheKey, gen fillGen, c cached) {
 	s.mu.Lock()
-	if s.gen[ck] == gen {
+	if s.gen[ck] == gen.key && s.epoch == gen.all {
 		s.cache[ck] = c
 	}
 	s.mu.Unlock()
@@ -78,9 +85,9 @@ func (s *Service) InvalidateOwner(owner keygate.TenantID) {
 	for ck := range s.cache {
 		if ck.owner == owner {
 			delete(s.cache, ck)
-			s.gen[ck]++
 		}
 	}
+	s.epoch++ // also stops loads in flight of keys not cached yet
 	s.mu.Unlock()
 }
 
@@ -88,9 +95,7 @@ func (s *Service) InvalidateOwner(owner keygate.TenantID) {
 // when changes may have been missed).
 func (s *Service) InvalidateAll() {
 	s.mu.Lock()
-	for ck := range s.cache {
-		delete(s.cache, ck)
-		s.gen[ck]++
-	}
+	clear(s.cache)
+	s.epoch++ // also stops loads in flight of keys not cached yet
 	s.mu.Unlock()
 }

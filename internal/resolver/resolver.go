@@ -69,6 +69,12 @@ type Service struct {
 	mu      sync.RWMutex
 	tokens  map[string]tokenEntry // by SHA-256 of the token
 	tenants map[keygate.TenantID]tenantEntry
+	// gen is bumped by every invalidation. A load remembers it before it
+	// reads the store and caches its answer only if it has not moved: a
+	// token revoked (or a tenant changed) while it was being read is not
+	// cached in its old state. Invalidations are rare, so one counter for
+	// all entries costs at most a few extra reads.
+	gen uint64
 }
 
 type tokenEntry struct {
@@ -121,8 +127,11 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 		// A copy, so that only this cold path allocates: h itself must
 		// not escape to the heap.
 		hash := append([]byte(nil), h[:]...)
+		s.mu.RLock()
+		gen := s.gen
+		s.mu.RUnlock()
 		var err error
-		if e, err = s.loadToken(ctx, hash, now); err != nil {
+		if e, err = s.loadToken(ctx, hash, now, gen); err != nil {
 			return Caller{}, err
 		}
 	}
@@ -132,7 +141,7 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	return e.caller, nil
 }
 
-func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (tokenEntry, error) {
+func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time, gen uint64) (tokenEntry, error) {
 	t, err := s.store.GatewayTokenByHash(ctx, h)
 	e := tokenEntry{expires: now.Add(s.opt.TokenTTL)}
 	switch {
@@ -147,7 +156,9 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (token
 		e.caller = Caller{TokenID: t.ID, Tenant: t.Tenant}
 	}
 	s.mu.Lock()
-	s.tokens[string(h)] = e
+	if s.gen == gen {
+		s.tokens[string(h)] = e
+	}
 	s.mu.Unlock()
 	return e, nil
 }
@@ -160,6 +171,7 @@ func (s *Service) InvalidateToken(id string) {
 			delete(s.tokens, k)
 		}
 	}
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -173,6 +185,7 @@ func (s *Service) InvalidateTenant(id keygate.TenantID) {
 			delete(s.tokens, k)
 		}
 	}
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -195,6 +208,7 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 	now := s.opt.Now()
 	s.mu.RLock()
 	e, ok := s.tenants[id]
+	gen := s.gen
 	s.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		return e, nil
@@ -217,7 +231,9 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 		return tenantEntry{}, fmt.Errorf("load rate limits of %s: %w", id, err)
 	}
 	s.mu.Lock()
-	s.tenants[id] = e
+	if s.gen == gen {
+		s.tenants[id] = e
+	}
 	s.mu.Unlock()
 	return e, nil
 }
@@ -288,5 +304,6 @@ func (s *Service) InvalidateAll() {
 	s.mu.Lock()
 	clear(s.tokens)
 	clear(s.tenants)
+	s.gen++
 	s.mu.Unlock()
 }
