@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/keygate/keygate"
@@ -16,11 +17,7 @@ func adminTokenCreate(ctx context.Context, c *cli, cmd *command, args []string) 
 	fs.StringVar(&p.Name, "name", "", "token name, e.g. ci (required)")
 	fs.StringVar(&role, "role", "", "platform_admin, owner, admin or member (required)")
 	fs.StringVar(&p.Tenant, "tenant", "", "tenant (id or name) of an owner, admin or member token")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
 	p.Role = keygate.Role(role)
@@ -34,67 +31,50 @@ func adminTokenCreate(ctx context.Context, c *cli, cmd *command, args []string) 
 	case p.Role != keygate.RolePlatformAdmin && p.Tenant == "":
 		return usagef("%s: --tenant is required for role %s", cmd.name(), p.Role)
 	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	nt, err := api.CreateAdminToken(ctx, p)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		return writeJSON(c.stdout, struct {
-			client.AdminToken
-			Token string `json:"token"`
-		}{nt.AdminToken, nt.Token.Reveal()})
-	}
-	who := string(nt.Role)
-	if nt.Tenant != "" {
-		who += " of " + string(nt.Tenant)
-	}
-	fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", nt.ID, nt.Name, who)
-	_, err = fmt.Fprintln(c.stdout, nt.Token.Reveal())
-	return err
+	return request(c, func(api *client.Client) (client.NewAdminToken, error) {
+		return api.CreateAdminToken(ctx, p)
+	}, view[client.NewAdminToken]{
+		json: func(nt client.NewAdminToken) any {
+			return struct {
+				client.AdminToken
+				Token string `json:"token"`
+			}{nt.AdminToken, nt.Token.Reveal()}
+		},
+		text: func(w io.Writer, nt client.NewAdminToken) error {
+			who := string(nt.Role)
+			if nt.Tenant != "" {
+				who += " of " + string(nt.Tenant)
+			}
+			fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", nt.ID, nt.Name, who)
+			_, err := fmt.Fprintln(w, nt.Token.Reveal())
+			return err
+		},
+	})
 }
 
 func adminTokenList(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	tenant := fs.String("tenant", "", "only the tokens of this tenant (id or name)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	ts, err := api.ListAdminTokens(ctx, *tenant)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		if ts == nil {
-			ts = []client.AdminToken{}
-		}
-		return writeJSON(c.stdout, client.AdminTokenList{Tokens: ts})
-	}
-	tb := newTable(c.stdout, "ID", "NAME", "ROLE", "TENANT", "CREATED", "REVOKED")
-	for _, t := range ts {
-		tb.row(t.ID, t.Name, string(t.Role), string(t.Tenant), fmtTime(t.CreatedAt), fmtTimePtr(t.RevokedAt))
-	}
-	return tb.flush()
+	return request(c, func(api *client.Client) ([]client.AdminToken, error) {
+		return api.ListAdminTokens(ctx, *tenant)
+	}, view[[]client.AdminToken]{
+		json: func(ts []client.AdminToken) any { return client.AdminTokenList{Tokens: nonNil(ts)} },
+		text: func(w io.Writer, ts []client.AdminToken) error {
+			tb := newTable(w, "ID", "NAME", "ROLE", "TENANT", "CREATED", "REVOKED")
+			for _, t := range ts {
+				tb.row(t.ID, t.Name, string(t.Role), string(t.Tenant), fmtTime(t.CreatedAt), fmtTimePtr(t.RevokedAt))
+			}
+			return tb.flush()
+		},
+	})
 }
 
 func adminTokenRevoke(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	pos, err := c.parse(cmd, fs, args)
+	pos, err := c.parseArgs(cmd, c.flagSet(cmd), args, 1, "token ID (at_...)")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 1, "token ID (at_...)"); err != nil {
 		return err
 	}
 	// Someone pasting the token instead of its id: do not send the secret
@@ -102,13 +82,6 @@ func adminTokenRevoke(ctx context.Context, c *cli, cmd *command, args []string) 
 	if strings.HasPrefix(pos[0], "kga_") {
 		return usagef("%s: give the token's id (at_..., see keygate admin-token list), not the token itself", cmd.name())
 	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	if err := api.RevokeAdminToken(ctx, pos[0]); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "revoked admin token %s\n", pos[0])
-	return err
+	return c.act(func(api *client.Client) error { return api.RevokeAdminToken(ctx, pos[0]) },
+		"revoked admin token %s\n", pos[0])
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -100,36 +101,21 @@ func (f *limitFlag) applyTokens(cur *int64) *int64 {
 	return &n
 }
 
-func budgetGet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	tenant := fs.String("tenant", "", "the tenant (id or name) (required)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
+// budgetSetting is how the budget commands get, put and print a tenant's
+// budget.
+func budgetSetting() setting[client.Budget] {
+	return setting[client.Budget]{
+		get:       (*client.Client).GetBudget,
+		put:       (*client.Client).PutBudget,
+		same:      sameBudget,
+		view:      view[client.Budget]{text: budgetText},
+		unchanged: "the budget of tenant %s already says so",
 	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return usagef("%s: --tenant is required", cmd.name())
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	b, err := api.GetBudget(ctx, *tenant)
-	if err != nil {
-		return err
-	}
-	return printBudget(c, b)
 }
 
-// printBudget prints b as JSON, or as aligned fields.
-func printBudget(c *cli, b client.Budget) error {
-	if c.jsonOut {
-		return writeJSON(c.stdout, b)
-	}
-	return fields(c.stdout,
+// budgetText prints b as aligned fields.
+func budgetText(w io.Writer, b client.Budget) error {
+	return fields(w,
 		"tenant", string(b.Tenant),
 		"daily usd", fmtUSDLimit(b.DailyUSD),
 		"monthly usd", fmtUSDLimit(b.MonthlyUSD),
@@ -209,11 +195,12 @@ func (ch *budgetChange) check(cmd *command) error {
 		}
 		cl.f.clear()
 	}
+	if err := requireTenant(cmd, ch.tenant); err != nil {
+		return err
+	}
 	changes := ch.dailyUSD.set || ch.monthlyUSD.set || ch.dailyTokens.set || ch.monthlyTokens.set ||
 		ch.hard.set || ch.appliesTo != "" || ch.billing != ""
 	switch {
-	case ch.tenant == "":
-		return usagef("%s: --tenant is required", cmd.name())
 	case !changes:
 		return usagef("%s: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing", cmd.name())
 	case ch.appliesTo != "" && ch.appliesTo != keygate.AppliesToPlatform && ch.appliesTo != keygate.AppliesToAll:
@@ -224,8 +211,10 @@ func (ch *budgetChange) check(cmd *command) error {
 	return nil
 }
 
-// apply returns b with the change made.
-func (ch *budgetChange) apply(b client.Budget) client.Budget {
+func (ch *budgetChange) target() string { return ch.tenant }
+
+// apply returns b with the change made; it never fails.
+func (ch *budgetChange) apply(b client.Budget) (client.Budget, error) {
 	out := b
 	out.DailyUSD = ch.dailyUSD.applyUSD(b.DailyUSD)
 	out.MonthlyUSD = ch.monthlyUSD.applyUSD(b.MonthlyUSD)
@@ -240,7 +229,7 @@ func (ch *budgetChange) apply(b client.Budget) client.Budget {
 	if ch.billing != "" {
 		out.BYOKBilling = ch.billing
 	}
-	return out
+	return out, nil
 }
 
 // sameBudget reports whether a and b set the same limits and options.
@@ -252,7 +241,7 @@ func sameBudget(a, b client.Budget) bool {
 func budgetSet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	ch := budgetChange{dailyUSD: limitFlag{usd: true}, monthlyUSD: limitFlag{usd: true}}
-	fs.StringVar(&ch.tenant, "tenant", "", "the tenant (id or name) (required)")
+	fs.StringVar(&ch.tenant, "tenant", "", tenantUsage)
 	fs.Var(&ch.dailyUSD, "daily-usd", "spending limit per UTC day in US dollars, such as 12.50; none removes it")
 	fs.Var(&ch.monthlyUSD, "monthly-usd", "spending limit per UTC month in US dollars; none removes it")
 	fs.Var(&ch.dailyTokens, "daily-tokens", "token limit (input + output) per UTC day; none removes it")
@@ -264,34 +253,5 @@ func budgetSet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs.Var(&ch.hard, "hard", "refuse calls once a limit is spent (429 budget_exceeded) (true or false; false only reports)")
 	fs.StringVar(&ch.appliesTo, "applies-to", "", "platform (only platform-paid calls count) or all")
 	fs.StringVar(&ch.billing, "byok-billing", "", "skip (calls on the tenant's own keys cost the platform nothing) or meter")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if err := ch.check(cmd); err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	// Read, change, write back: the API replaces the whole budget. Two
-	// concurrent `budget set` runs can overwrite each other's change.
-	cur, err := api.GetBudget(ctx, ch.tenant)
-	if err != nil {
-		return err
-	}
-	next := ch.apply(cur)
-	if sameBudget(cur, next) {
-		fmt.Fprintf(c.stderr, "the budget of tenant %s already says so; nothing changed\n", ch.tenant)
-		return printBudget(c, cur)
-	}
-	stored, err := api.PutBudget(ctx, ch.tenant, next)
-	if err != nil {
-		return err
-	}
-	return printBudget(c, stored)
+	return budgetSetting().set(ctx, c, cmd, fs, args, &ch)
 }

@@ -85,13 +85,13 @@ func commands() []*command {
 		{noun: "token", verb: "list", args: "--tenant TENANT", summary: "list a tenant's gateway tokens", json: true, run: tokenList},
 		{noun: "token", verb: "revoke", args: "--tenant TENANT ID", summary: "revoke a gateway token", run: tokenRevoke},
 
-		{noun: "policy", verb: "get", args: "--tenant TENANT", summary: "show which keys a tenant's calls may use, per provider", json: true, run: policyGet},
+		{noun: "policy", verb: "get", args: "--tenant TENANT", summary: "show which keys a tenant's calls may use, per provider", json: true, run: policySetting().show},
 		{noun: "policy", verb: "set", args: "--tenant TENANT [--provider P] [--mode M] [--allow-request-keys=true|false] [--fallback-on-error=true|false] [--clear]", summary: "change the default or one provider's rule of a tenant's policy", json: true, run: policySet},
 
-		{noun: "budget", verb: "get", args: "--tenant TENANT", summary: "show a tenant's budget: spending and token limits per UTC day and month", json: true, run: budgetGet},
+		{noun: "budget", verb: "get", args: "--tenant TENANT", summary: "show a tenant's budget: spending and token limits per UTC day and month", json: true, run: budgetSetting().show},
 		{noun: "budget", verb: "set", args: "--tenant TENANT [--daily-usd USD|none] [--monthly-usd USD|none] [--daily-tokens N|none] [--monthly-tokens N|none] [--hard=true|false] [--applies-to platform|all] [--byok-billing skip|meter] [--clear-daily-usd]...", summary: "change the given fields of a tenant's budget (platform admins)", json: true, run: budgetSet},
 
-		{noun: "limits", verb: "get", args: "--tenant TENANT", summary: "show a tenant's rate limits, per provider (* for all together)", json: true, run: limitsGet},
+		{noun: "limits", verb: "get", args: "--tenant TENANT", summary: "show a tenant's rate limits, per provider (* for all together)", json: true, run: limitsSetting().show},
 		{noun: "limits", verb: "set", args: "--tenant TENANT [--provider P] [--rpm N] [--tpm N] [--applies-to platform|all] [--clear]", summary: "change or remove one of a tenant's rate limits (platform admins)", json: true, run: limitsSet},
 
 		{noun: "usage", args: "[--tenant T | --all] [--from TIME | --since DURATION] [--to TIME] [--group-by provider,model,key_source,day]", summary: "show usage and cost, platform-paid and tenant-paid", json: true, run: usageReport},

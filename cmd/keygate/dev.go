@@ -100,11 +100,7 @@ func devFakeProvider(ctx context.Context, c *cli, cmd *command, args []string) e
 		"never pass a real provider key")
 	delay := fs.Duration("delay", 0, "wait this long before the first byte of every answer, e.g. 50ms. One request can ask for\n"+
 		"a fault of its own with the header X-Fake-Fault: status=429,retry_after=7 (or delay=2s, stall_after=3, cut_after=3)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
 	if *delay < 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/keygate/keygate"
@@ -24,11 +25,7 @@ func health(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs.BoolVar(&o.platform, "platform", false, "the platform's shared keys")
 	fs.BoolVar(&all, "all", false, "platform-wide: counts by color and every red key (platform admins)")
 	fs.BoolVar(&failOnRed, "fail-on-red", false, "exit 1 if any key shown is red")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
 	given := 0
@@ -59,30 +56,44 @@ func health(ctx context.Context, c *cli, cmd *command, args []string) error {
 		}
 		owner = string(id.Tenant)
 	}
-	var red int
 	if owner == "" {
 		h, err := api.PlatformHealth(ctx)
 		if err != nil {
 			return err
 		}
-		if err := c.printPlatformHealth(h); err != nil {
-			return err
-		}
-		red = h.Counts.Red
-	} else {
-		h, err := api.Health(ctx, owner)
-		if err != nil {
-			return err
-		}
-		if err := c.printHealth(h); err != nil {
-			return err
-		}
-		for _, k := range h.Keys {
-			if k.Color == client.ColorRed || k.Status == keygate.KeyStatusInvalid {
-				red++
-			}
-		}
+		return view[client.PlatformHealth]{
+			json: func(h client.PlatformHealth) any {
+				h.Red = nonNil(h.Red)
+				return h
+			},
+			text:    platformHealthText,
+			verdict: func(h client.PlatformHealth) error { return keysRed(failOnRed, h.Counts.Red) },
+		}.print(c, h)
 	}
+	h, err := api.Health(ctx, owner)
+	if err != nil {
+		return err
+	}
+	return view[client.Health]{
+		json: func(h client.Health) any {
+			h.Keys = nonNil(h.Keys)
+			return h
+		},
+		text: healthText,
+		verdict: func(h client.Health) error {
+			red := 0
+			for _, k := range h.Keys {
+				if k.Color == client.ColorRed || k.Status == keygate.KeyStatusInvalid {
+					red++
+				}
+			}
+			return keysRed(failOnRed, red)
+		},
+	}.print(c, h)
+}
+
+// keysRed fails health --fail-on-red (failOnRed) when red keys are shown.
+func keysRed(failOnRed bool, red int) error {
 	if failOnRed && red > 0 {
 		return &cliError{code: codeKeysRed, exit: exitFailure, msg: fmt.Sprintf("%d %s red", red, plural(red, "key is", "keys are"))}
 	}
@@ -96,39 +107,27 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// printHealth prints one owner's keys: PROVIDER STATUS HINT VERSION
+// healthText prints one owner's keys: PROVIDER STATUS HINT VERSION
 // LAST_CHECKED LAST_ERROR, the status as its color word.
-func (c *cli) printHealth(h client.Health) error {
-	if c.jsonOut {
-		if h.Keys == nil {
-			h.Keys = []client.KeyHealth{}
-		}
-		return writeJSON(c.stdout, h)
-	}
-	tb := newTable(c.stdout, "PROVIDER", "STATUS", "HINT", "VERSION", "LAST_CHECKED", "LAST_ERROR")
+func healthText(w io.Writer, h client.Health) error {
+	tb := newTable(w, "PROVIDER", "STATUS", "HINT", "VERSION", "LAST_CHECKED", "LAST_ERROR")
 	for _, k := range h.Keys {
 		tb.row(k.Provider, colorWord(k), k.Hint, strconv.Itoa(k.Version), fmtTimePtr(k.LastCheckedAt), k.LastError)
 	}
 	return tb.flush()
 }
 
-// printPlatformHealth prints the counts line, then the red keys (if any):
+// platformHealthText prints the counts line, then the red keys (if any):
 // OWNER PROVIDER STATUS HINT VERSION LAST_CHECKED LAST_ERROR.
-func (c *cli) printPlatformHealth(h client.PlatformHealth) error {
-	if c.jsonOut {
-		if h.Red == nil {
-			h.Red = []client.KeyHealth{}
-		}
-		return writeJSON(c.stdout, h)
-	}
-	if _, err := fmt.Fprintf(c.stdout, "%d %s: %d green, %d red, %d grey\n",
+func platformHealthText(w io.Writer, h client.PlatformHealth) error {
+	if _, err := fmt.Fprintf(w, "%d %s: %d green, %d red, %d grey\n",
 		h.Total, plural(h.Total, "key", "keys"), h.Counts.Green, h.Counts.Red, h.Counts.Grey); err != nil {
 		return err
 	}
 	if len(h.Red) == 0 {
 		return nil
 	}
-	tb := newTable(c.stdout, "OWNER", "PROVIDER", "STATUS", "HINT", "VERSION", "LAST_CHECKED", "LAST_ERROR")
+	tb := newTable(w, "OWNER", "PROVIDER", "STATUS", "HINT", "VERSION", "LAST_CHECKED", "LAST_ERROR")
 	for _, k := range h.Red {
 		tb.row(string(k.Owner), k.Provider, colorWord(k), k.Hint, strconv.Itoa(k.Version), fmtTimePtr(k.LastCheckedAt), k.LastError)
 	}

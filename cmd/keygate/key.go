@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
-	"strings"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
@@ -58,209 +58,121 @@ func errKeyInArgs(cmd *command) error {
 		`printf '%%s' "$OPENAI_API_KEY" | keygate %s --tenant acme --provider openai`, cmd.name(), cmd.name())
 }
 
-// checkKeyArgs refuses anything in args that is not one of the flags of a
-// command that reads a key (key set, key test), before the flag package
-// sees it: an unknown flag's name, or a stray argument, could be the key,
-// and must not be echoed in an error. extraBool names the command's own
-// boolean flags.
-func checkKeyArgs(cmd *command, args []string, extraBool ...string) error {
-	valueFlags := map[string]bool{"tenant": true, "provider": true, "addr": true, "token": true}
-	boolFlags := map[string]bool{"platform": true, "json": true, "h": true, "help": true}
-	for _, f := range extraBool {
-		boolFlags[f] = true
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
-			if a == "--" && i == len(args)-1 {
-				continue
-			}
-			return errKeyInArgs(cmd)
-		}
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		switch {
-		case valueFlags[name]:
-			if !hasValue {
-				i++ // its value
-			}
-		case boolFlags[name]:
-			// --platform=<anything but a boolean> would be echoed by the
-			// flag package.
-			if _, v, _ := strings.Cut(a, "="); hasValue && v != "true" && v != "false" {
-				return errKeyInArgs(cmd)
-			}
-		default:
-			return errKeyInArgs(cmd)
-		}
-	}
-	return nil
-}
-
-func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	if err := checkKeyArgs(cmd, args, "test"); err != nil {
-		return err
-	}
+// ownerProviderFlags parses the flags of a command that addresses one key:
+// (--tenant T | --platform) --provider P (the provider may also be the one
+// positional argument). It returns the API owner, its display name and the
+// provider.
+func (c *cli) ownerProviderFlags(cmd *command, args []string) (owner, display, provider string, err error) {
 	fs := c.flagSet(cmd)
 	var o ownerFlags
 	o.bind(fs)
-	provider := fs.String("provider", "", "the provider, e.g. openai (required)")
-	test := fs.Bool("test", false, "test the key with the provider first; a key it rejects is not stored (exit 6)")
+	providerFlag := fs.String("provider", "", "the provider, e.g. openai (required)")
 	pos, err := c.parse(cmd, fs, args)
 	if err != nil {
-		return err
+		return "", "", "", err
 	}
-	if len(pos) > 0 {
-		return errKeyInArgs(cmd)
+	if provider, err = providerArg(cmd, *providerFlag, pos); err != nil {
+		return "", "", "", err
 	}
-	owner, display, err := o.owner(cmd)
+	owner, display, err = o.owner(cmd)
+	return owner, display, provider, err
+}
+
+func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
+	var test bool
+	api, in, err := c.readKeyInput(cmd, args, "key", func(fs *flag.FlagSet) {
+		fs.BoolVar(&test, "test", false, "test the key with the provider first; a key it rejects is not stored (exit 6)")
+	})
 	if err != nil {
 		return err
 	}
-	if *provider == "" {
-		return usagef("%s: --provider PROVIDER is required", cmd.name())
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	key, err := c.readKey(cmd, fmt.Sprintf("%s key for %s (input hidden): ", *provider, display))
-	if err != nil {
-		return err
-	}
-	defer key.Wipe()
+	defer in.key.Wipe()
 	put := api.PutKey
-	if *test {
+	if test {
 		put = api.PutKeyTested
 	}
-	ch, err := put(ctx, owner, *provider, key)
+	ch, err := put(ctx, in.owner, in.provider, in.key)
 	if err != nil {
 		return err
 	}
-	if *test && ch.Key.Status != keygate.KeyStatusValid {
+	if test && ch.Key.Status != keygate.KeyStatusValid {
 		// The server stores a key the provider could not judge (network
 		// error, rate limit, 5xx) rather than refuse a possibly good key.
-		fmt.Fprintf(c.stderr, "keygate: warning: %s could not verify the key; it was stored with status %s\n", *provider, ch.Key.Status)
+		fmt.Fprintf(c.stderr, "keygate: warning: %s could not verify the key; it was stored with status %s\n", in.provider, ch.Key.Status)
 	}
-	if c.jsonOut {
-		return writeJSON(c.stdout, ch.Key)
-	}
-	action := "set"
-	if ch.Rotated {
-		action = "rotated"
-	}
-	tested := ""
-	if *test {
-		tested = ", status " + string(ch.Key.Status)
-	}
-	_, err = fmt.Fprintf(c.stdout, "%s %s key of %s: version %d, hint %s, fingerprint %s%s\n",
-		action, ch.Key.Provider, display, ch.Key.Version, ch.Key.Hint, ch.Key.Fingerprint, tested)
-	return err
+	return view[client.KeyChange]{
+		json: func(ch client.KeyChange) any { return ch.Key },
+		text: func(w io.Writer, ch client.KeyChange) error {
+			action := "set"
+			if ch.Rotated {
+				action = "rotated"
+			}
+			tested := ""
+			if test {
+				tested = ", status " + string(ch.Key.Status)
+			}
+			_, err := fmt.Fprintf(w, "%s %s key of %s: version %d, hint %s, fingerprint %s%s\n",
+				action, ch.Key.Provider, in.display, ch.Key.Version, ch.Key.Hint, ch.Key.Fingerprint, tested)
+			return err
+		},
+	}.print(c, ch)
 }
 
 func keyList(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	var o ownerFlags
 	o.bind(fs)
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
 	owner, _, err := o.owner(cmd)
 	if err != nil {
 		return err
 	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	keys, err := api.ListKeys(ctx, owner)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		if keys == nil {
-			keys = []client.Key{}
-		}
-		return writeJSON(c.stdout, client.KeyList{Keys: keys})
-	}
-	tb := newTable(c.stdout, "PROVIDER", "HINT", "FINGERPRINT", "VERSION", "STATUS", "CREATED", "UPDATED")
-	for _, k := range keys {
-		tb.row(k.Provider, k.Hint, k.Fingerprint, strconv.Itoa(k.Version), string(k.Status), fmtTime(k.CreatedAt), fmtTime(k.UpdatedAt))
-	}
-	return tb.flush()
+	return request(c, func(api *client.Client) ([]client.Key, error) {
+		return api.ListKeys(ctx, owner)
+	}, view[[]client.Key]{
+		json: func(keys []client.Key) any { return client.KeyList{Keys: nonNil(keys)} },
+		text: func(w io.Writer, keys []client.Key) error {
+			tb := newTable(w, "PROVIDER", "HINT", "FINGERPRINT", "VERSION", "STATUS", "CREATED", "UPDATED")
+			for _, k := range keys {
+				tb.row(k.Provider, k.Hint, k.Fingerprint, strconv.Itoa(k.Version), string(k.Status), fmtTime(k.CreatedAt), fmtTime(k.UpdatedAt))
+			}
+			return tb.flush()
+		},
+	})
 }
 
 func keyGet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	var o ownerFlags
-	o.bind(fs)
-	providerFlag := fs.String("provider", "", "the provider, e.g. openai (required)")
-	pos, err := c.parse(cmd, fs, args)
+	owner, _, provider, err := c.ownerProviderFlags(cmd, args)
 	if err != nil {
 		return err
 	}
-	provider, err := providerArg(cmd, *providerFlag, pos)
-	if err != nil {
-		return err
-	}
-	owner, _, err := o.owner(cmd)
-	if err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	k, err := api.GetKey(ctx, owner, provider)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		return writeJSON(c.stdout, k)
-	}
-	return fields(c.stdout,
-		"id", k.ID,
-		"owner", string(k.Owner),
-		"provider", k.Provider,
-		"version", strconv.Itoa(k.Version),
-		"hint", k.Hint,
-		"fingerprint", k.Fingerprint,
-		"status", string(k.Status),
-		"last checked", fmtTimePtr(k.LastCheckedAt),
-		"last error", k.LastError,
-		"created by", k.CreatedBy,
-		"created", fmtTime(k.CreatedAt),
-		"updated", fmtTime(k.UpdatedAt),
-	)
+	return request(c, func(api *client.Client) (client.Key, error) {
+		return api.GetKey(ctx, owner, provider)
+	}, view[client.Key]{text: func(w io.Writer, k client.Key) error {
+		return fields(w,
+			"id", k.ID,
+			"owner", string(k.Owner),
+			"provider", k.Provider,
+			"version", strconv.Itoa(k.Version),
+			"hint", k.Hint,
+			"fingerprint", k.Fingerprint,
+			"status", string(k.Status),
+			"last checked", fmtTimePtr(k.LastCheckedAt),
+			"last error", k.LastError,
+			"created by", k.CreatedBy,
+			"created", fmtTime(k.CreatedAt),
+			"updated", fmtTime(k.UpdatedAt),
+		)
+	}})
 }
 
 func keyRm(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	var o ownerFlags
-	o.bind(fs)
-	providerFlag := fs.String("provider", "", "the provider, e.g. openai (required)")
-	pos, err := c.parse(cmd, fs, args)
+	owner, display, provider, err := c.ownerProviderFlags(cmd, args)
 	if err != nil {
 		return err
 	}
-	provider, err := providerArg(cmd, *providerFlag, pos)
-	if err != nil {
-		return err
-	}
-	owner, display, err := o.owner(cmd)
-	if err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	if err := api.DeleteKey(ctx, owner, provider); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "deleted %s key of %s\n", provider, display)
-	return err
+	return c.act(func(api *client.Client) error { return api.DeleteKey(ctx, owner, provider) },
+		"deleted %s key of %s\n", provider, display)
 }

@@ -3,17 +3,110 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/client"
 	"golang.org/x/term"
 )
 
 // maxKeyBytes bounds a provider key read from standard input. Real keys are
 // under 200 bytes; service-account JSON documents a few kilobytes.
 const maxKeyBytes = 32 << 10
+
+// keyInput is what a command that sends a provider key (key set, key test)
+// was given.
+type keyInput struct {
+	owner    string         // the API owner: a tenant, or the platform scope
+	display  string         // the owner in messages: "tenant acme", "the platform"
+	provider string         // --provider
+	key      keygate.Secret // the caller wipes it
+}
+
+// readKeyInput parses the flags of a command that sends a provider key,
+// (--tenant TENANT | --platform) --provider PROVIDER and those bind adds
+// (bind may be nil), refusing anything in args that could be the key (see
+// checkKeyArgs). Once the flags are right it connects, then reads the key
+// (what names it in the prompt, e.g. "key to test"). Usage errors come
+// before either.
+func (c *cli) readKeyInput(cmd *command, args []string, what string, bind func(fs *flag.FlagSet)) (*client.Client, keyInput, error) {
+	fs := c.flagSet(cmd)
+	var o ownerFlags
+	o.bind(fs)
+	provider := fs.String("provider", "", "the provider, e.g. openai (required)")
+	if bind != nil {
+		bind(fs)
+	}
+	if err := checkKeyArgs(cmd, fs, args); err != nil {
+		return nil, keyInput{}, err
+	}
+	pos, err := c.parse(cmd, fs, args)
+	if err != nil {
+		return nil, keyInput{}, err
+	}
+	if len(pos) > 0 {
+		return nil, keyInput{}, errKeyInArgs(cmd)
+	}
+	in := keyInput{provider: *provider}
+	if in.owner, in.display, err = o.owner(cmd); err != nil {
+		return nil, keyInput{}, err
+	}
+	if in.provider == "" {
+		return nil, keyInput{}, usagef("%s: --provider PROVIDER is required", cmd.name())
+	}
+	api, err := c.client()
+	if err != nil {
+		return nil, keyInput{}, err
+	}
+	if in.key, err = c.readKey(cmd, fmt.Sprintf("%s %s for %s (input hidden): ", in.provider, what, in.display)); err != nil {
+		return nil, keyInput{}, err
+	}
+	return api, in, nil
+}
+
+// checkKeyArgs refuses anything in args that is not one of the flags of fs,
+// the flag set of a command that reads a key, before the flag package sees
+// it: an unknown flag's name, a stray argument or a boolean flag's odd value
+// could be the key, and must not be echoed in an error.
+func checkKeyArgs(cmd *command, fs *flag.FlagSet, args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			if a == "--" && i == len(args)-1 {
+				continue
+			}
+			return errKeyInArgs(cmd)
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		switch {
+		case name == "h" || name == "help" || f != nil && isBoolFlag(f):
+			// --platform=<anything but a boolean> would be echoed by the
+			// flag package.
+			if hasValue && value != "true" && value != "false" {
+				return errKeyInArgs(cmd)
+			}
+		case f != nil:
+			if !hasValue {
+				i++ // its value
+			}
+		default:
+			return errKeyInArgs(cmd)
+		}
+	}
+	return nil
+}
+
+// isBoolFlag reports whether f takes no value (--name for true), as the
+// flag package decides it.
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
 
 // readKey reads the provider key of cmd (key set, key test): from a no-echo
 // prompt when standard input is a terminal, else all of standard input minus

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 
@@ -34,39 +35,26 @@ func (n *optionalInt) Set(s string) error {
 	return nil
 }
 
-func limitsGet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	tenant := fs.String("tenant", "", "the tenant (id or name) (required)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
+// limitsSetting is how the limits commands get, put and print a tenant's
+// rate limits.
+func limitsSetting() setting[client.RateLimits] {
+	return setting[client.RateLimits]{
+		get: (*client.Client).GetLimits,
+		put: func(api *client.Client, ctx context.Context, tenant string, l client.RateLimits) (client.RateLimits, error) {
+			return api.PutLimits(ctx, tenant, l.Limits)
+		},
+		same:      func(a, b client.RateLimits) bool { return slices.Equal(a.Limits, b.Limits) },
+		view:      view[client.RateLimits]{text: limitsText},
+		unchanged: "the rate limits of tenant %s already say so",
 	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return usagef("%s: --tenant is required", cmd.name())
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	l, err := api.GetLimits(ctx, *tenant)
-	if err != nil {
-		return err
-	}
-	return printLimits(c, l)
 }
 
-// printLimits prints l as JSON, or as a table: the limit on every provider
-// together as "*" first, then by provider; "-" is no cap.
-func printLimits(c *cli, l client.RateLimits) error {
-	if c.jsonOut {
-		return writeJSON(c.stdout, l)
-	}
+// limitsText prints l as a table: the limit on every provider together as
+// "*" first, then by provider; "-" is no cap.
+func limitsText(w io.Writer, l client.RateLimits) error {
 	ls := slices.Clone(l.Limits)
 	slices.SortFunc(ls, func(a, b client.RateLimit) int { return cmp.Compare(a.Provider, b.Provider) })
-	tb := newTable(c.stdout, "PROVIDER", "RPM", "TPM", "APPLIES_TO")
+	tb := newTable(w, "PROVIDER", "RPM", "TPM", "APPLIES_TO")
 	for _, r := range ls {
 		name := r.Provider
 		if name == "" {
@@ -85,12 +73,19 @@ type limitsChange struct {
 	clear            bool
 }
 
+func (ch *limitsChange) target() string { return ch.tenant }
+
 // check returns a usage error for a change that is empty or contradictory.
+// --provider * names the limit on every provider together, as "" does.
 func (ch *limitsChange) check(cmd *command) error {
+	if ch.provider == defaultRow {
+		ch.provider = ""
+	}
+	if err := requireTenant(cmd, ch.tenant); err != nil {
+		return err
+	}
 	changes := ch.rpm.set || ch.tpm.set || ch.appliesTo != ""
 	switch {
-	case ch.tenant == "":
-		return usagef("%s: --tenant is required", cmd.name())
 	case ch.clear && changes:
 		return usagef("%s: --clear removes the limit; it takes no --rpm, --tpm or --applies-to", cmd.name())
 	case !ch.clear && !changes:
@@ -105,15 +100,16 @@ func (ch *limitsChange) check(cmd *command) error {
 // changed, or added (no caps, applying to platform-paid calls, before the
 // given fields), or removed with --clear. It returns a not_found error when
 // --clear names a limit that does not exist.
-func (ch *limitsChange) apply(ls []client.RateLimit) ([]client.RateLimit, error) {
-	out := slices.Clone(ls)
+func (ch *limitsChange) apply(l client.RateLimits) (client.RateLimits, error) {
+	out := slices.Clone(l.Limits)
 	i := slices.IndexFunc(out, func(r client.RateLimit) bool { return r.Provider == ch.provider })
 	if ch.clear {
 		if i < 0 {
-			return out, &cliError{code: keygate.CodeNotFound, exit: exitNotFound,
+			return l, &cliError{code: keygate.CodeNotFound, exit: exitNotFound,
 				msg: fmt.Sprintf("tenant %s has no rate limit for %s; nothing to clear", ch.tenant, limitName(ch.provider))}
 		}
-		return slices.Delete(out, i, i+1), nil
+		l.Limits = slices.Delete(out, i, i+1)
+		return l, nil
 	}
 	if i < 0 {
 		out = append(out, client.RateLimit{Provider: ch.provider, AppliesTo: keygate.AppliesToPlatform})
@@ -128,7 +124,8 @@ func (ch *limitsChange) apply(ls []client.RateLimit) ([]client.RateLimit, error)
 	if ch.appliesTo != "" {
 		out[i].AppliesTo = ch.appliesTo
 	}
-	return out, nil
+	l.Limits = out
+	return l, nil
 }
 
 // limitName names a limit's provider in messages.
@@ -142,45 +139,11 @@ func limitName(provider string) string {
 func limitsSet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	var ch limitsChange
-	fs.StringVar(&ch.tenant, "tenant", "", "the tenant (id or name) (required)")
+	fs.StringVar(&ch.tenant, "tenant", "", tenantUsage)
 	fs.StringVar(&ch.provider, "provider", "", "change this provider's limit (added if it has none); without it, or *, the limit on every provider together")
 	fs.Var(&ch.rpm, "rpm", "requests per minute (0: no cap)")
 	fs.Var(&ch.tpm, "tpm", "tokens per minute (0: no cap)")
 	fs.StringVar(&ch.appliesTo, "applies-to", "", "platform (only platform-paid calls are limited) or all")
 	fs.BoolVar(&ch.clear, "clear", false, "remove the limit")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if ch.provider == defaultRow {
-		ch.provider = ""
-	}
-	if err := ch.check(cmd); err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	// Read, change, write back: the API replaces the whole list.
-	cur, err := api.GetLimits(ctx, ch.tenant)
-	if err != nil {
-		return err
-	}
-	next, err := ch.apply(cur.Limits)
-	if err != nil {
-		return err
-	}
-	if slices.Equal(cur.Limits, next) {
-		fmt.Fprintf(c.stderr, "the rate limits of tenant %s already say so; nothing changed\n", ch.tenant)
-		return printLimits(c, cur)
-	}
-	stored, err := api.PutLimits(ctx, ch.tenant, next)
-	if err != nil {
-		return err
-	}
-	return printLimits(c, stored)
+	return limitsSetting().set(ctx, c, cmd, fs, args, &ch)
 }

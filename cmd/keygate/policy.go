@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -15,40 +16,30 @@ import (
 // --provider it names the default too.
 const defaultRow = "*"
 
-func policyGet(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	tenant := fs.String("tenant", "", "the tenant (id or name) (required)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
+// policySetting is how the policy commands get, put and print a tenant's
+// policy.
+func policySetting() setting[client.Policy] {
+	return setting[client.Policy]{
+		get:  (*client.Client).GetPolicy,
+		put:  (*client.Client).PutPolicy,
+		same: samePolicy,
+		view: view[client.Policy]{
+			json: func(p client.Policy) any {
+				if p.Providers == nil {
+					p.Providers = map[string]client.PolicyRule{}
+				}
+				return p
+			},
+			text: policyText,
+		},
+		unchanged: "the policy of tenant %s already says so",
 	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return usagef("%s: --tenant is required", cmd.name())
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	p, err := api.GetPolicy(ctx, *tenant)
-	if err != nil {
-		return err
-	}
-	return printPolicy(c, p)
 }
 
-// printPolicy prints p as JSON, or as a table: the default ("*") first, then
-// the overrides by provider name.
-func printPolicy(c *cli, p client.Policy) error {
-	if c.jsonOut {
-		if p.Providers == nil {
-			p.Providers = map[string]client.PolicyRule{}
-		}
-		return writeJSON(c.stdout, p)
-	}
-	tb := newTable(c.stdout, "PROVIDER", "MODE", "REQUEST_KEYS", "FALLBACK")
+// policyText prints p as a table: the default ("*") first, then the
+// overrides by provider name.
+func policyText(w io.Writer, p client.Policy) error {
+	tb := newTable(w, "PROVIDER", "MODE", "REQUEST_KEYS", "FALLBACK")
 	row := func(name string, r client.PolicyRule) {
 		tb.row(name, string(r.Mode), strconv.FormatBool(r.AllowRequestKeys), strconv.FormatBool(r.FallbackOnError))
 	}
@@ -68,12 +59,19 @@ type policyChange struct {
 	clear            bool
 }
 
+func (ch *policyChange) target() string { return ch.tenant }
+
 // check returns a usage error for a change that is empty or contradictory.
+// --provider * names the default, as "" does.
 func (ch *policyChange) check(cmd *command) error {
+	if ch.provider == defaultRow {
+		ch.provider = ""
+	}
+	if err := requireTenant(cmd, ch.tenant); err != nil {
+		return err
+	}
 	changes := ch.mode != "" || ch.requestKeys.set || ch.fallback.set
 	switch {
-	case ch.tenant == "":
-		return usagef("%s: --tenant is required", cmd.name())
 	case ch.clear && ch.provider == "":
 		return usagef("%s: --clear removes the override of one provider: give --provider too", cmd.name())
 	case ch.clear && changes:
@@ -122,6 +120,7 @@ func (ch *policyChange) apply(p client.Policy) (client.Policy, error) {
 	return out, nil
 }
 
+// samePolicy reports whether a and b set the same rules.
 func samePolicy(a, b client.Policy) bool {
 	return a.Default == b.Default && maps.Equal(a.Providers, b.Providers)
 }
@@ -129,46 +128,11 @@ func samePolicy(a, b client.Policy) bool {
 func policySet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	var ch policyChange
-	fs.StringVar(&ch.tenant, "tenant", "", "the tenant (id or name) (required)")
+	fs.StringVar(&ch.tenant, "tenant", "", tenantUsage)
 	fs.StringVar(&ch.provider, "provider", "", "change this provider's override (created from the default if it has none); without it, change the default")
 	fs.StringVar(&ch.mode, "mode", "", "tenant_then_platform, tenant_only or platform_only")
 	fs.Var(&ch.requestKeys, "allow-request-keys", "let calls bring their own key in X-Provider-Key (true or false)")
 	fs.Var(&ch.fallback, "fallback-on-error", "retry once on the platform key when the tenant's key fails (true or false)")
 	fs.BoolVar(&ch.clear, "clear", false, "remove the --provider override, so the default applies to it again")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	if ch.provider == defaultRow {
-		ch.provider = ""
-	}
-	if err := ch.check(cmd); err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	// Read, change, write back: the API replaces the whole policy. Two
-	// concurrent `policy set` runs can overwrite each other's change.
-	cur, err := api.GetPolicy(ctx, ch.tenant)
-	if err != nil {
-		return err
-	}
-	next, err := ch.apply(cur)
-	if err != nil {
-		return err
-	}
-	if samePolicy(cur, next) {
-		fmt.Fprintf(c.stderr, "the policy of tenant %s already says so; nothing changed\n", ch.tenant)
-		return printPolicy(c, cur)
-	}
-	stored, err := api.PutPolicy(ctx, ch.tenant, next)
-	if err != nil {
-		return err
-	}
-	return printPolicy(c, stored)
+	return policySetting().set(ctx, c, cmd, fs, args, &ch)
 }

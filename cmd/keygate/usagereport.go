@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -26,11 +27,7 @@ func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error
 	fs.StringVar(&to, "to", "", "before this time, exclusive (same forms as --from; default: now)")
 	fs.StringVar(&since, "since", "", "a duration ago such as 24h or 7d: the same as --from")
 	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, day, and tenant with --all (default: one row of totals)")
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
 	switch {
@@ -43,6 +40,7 @@ func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error
 		from = since
 	}
 	now := c.now()
+	var err error
 	if q.From, err = parseTime(from, now); err != nil {
 		return usagef("%s: --from: %v", cmd.name(), err)
 	}
@@ -56,36 +54,27 @@ func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error
 			}
 		}
 	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	if q.Tenant == "" && !all {
-		// No flag: the token's own tenant, else (a platform admin) the
-		// platform-wide report.
-		id, err := api.WhoAmI(ctx)
-		if err != nil {
-			return err
+	return request(c, func(api *client.Client) (client.UsageReport, error) {
+		if q.Tenant == "" && !all {
+			// No flag: the token's own tenant, else (a platform admin) the
+			// platform-wide report.
+			id, err := api.WhoAmI(ctx)
+			if err != nil {
+				return client.UsageReport{}, err
+			}
+			q.Tenant = string(id.Tenant)
 		}
-		q.Tenant = string(id.Tenant)
-	}
-	rep, err := api.Usage(ctx, q)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		return writeJSON(c.stdout, rep)
-	}
-	return printUsageReport(c, rep)
+		return api.Usage(ctx, q)
+	}, view[client.UsageReport]{text: usageReportText})
 }
 
-// printUsageReport prints the rows of rep as a table and its totals below.
-func printUsageReport(c *cli, rep client.UsageReport) error {
+// usageReportText prints the rows of rep as a table and its totals below.
+func usageReportText(w io.Writer, rep client.UsageReport) error {
 	header := make([]string, 0, len(rep.GroupBy)+5)
 	for _, d := range rep.GroupBy {
 		header = append(header, strings.ToUpper(d))
 	}
-	tb := newTable(c.stdout, append(header, "REQUESTS", "INPUT", "OUTPUT", "COST", "BILLABLE")...)
+	tb := newTable(w, append(header, "REQUESTS", "INPUT", "OUTPUT", "COST", "BILLABLE")...)
 	for _, r := range rep.Rows {
 		cells := make([]string, 0, len(header)+5)
 		for _, d := range rep.GroupBy {
@@ -97,7 +86,7 @@ func printUsageReport(c *cli, rep client.UsageReport) error {
 	if err := tb.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout)
+	fmt.Fprintln(w)
 	kv := []string{
 		"period", fmtTime(rep.From) + " to " + fmtTime(rep.To),
 		"platform-paid", usageTotals(rep.PlatformPaid),
@@ -113,7 +102,7 @@ func printUsageReport(c *cli, rep client.UsageReport) error {
 			kv = append(kv, "budget", budgetSummary(*rep.Budget))
 		}
 	}
-	return fields(c.stdout, kv...)
+	return fields(w, kv...)
 }
 
 // usageDimension returns the cell of dimension d in r.

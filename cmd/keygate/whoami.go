@@ -1,26 +1,20 @@
 package main
 
-import "context"
+import (
+	"context"
+	"io"
+
+	"github.com/keygate/keygate/internal/client"
+)
 
 func whoami(ctx context.Context, c *cli, cmd *command, args []string) error {
-	fs := c.flagSet(cmd)
-	pos, err := c.parse(cmd, fs, args)
-	if err != nil {
+	if _, err := c.parseArgs(cmd, c.flagSet(cmd), args, 0, ""); err != nil {
 		return err
 	}
-	if err := wantArgs(cmd, pos, 0, ""); err != nil {
-		return err
-	}
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	id, err := api.WhoAmI(ctx)
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
-		return writeJSON(c.stdout, id)
-	}
-	return fields(c.stdout, "token", id.TokenID, "name", id.Name, "role", string(id.Role), "tenant", string(id.Tenant), "server", api.BaseURL())
+	return request(c, func(api *client.Client) (client.Identity, error) {
+		return api.WhoAmI(ctx)
+	}, view[client.Identity]{text: func(w io.Writer, id client.Identity) error {
+		// c.server is the address the client resolved: the API's base URL.
+		return fields(w, "token", id.TokenID, "name", id.Name, "role", string(id.Role), "tenant", string(id.Tenant), "server", c.server)
+	}})
 }
