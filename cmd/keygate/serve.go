@@ -28,6 +28,7 @@ import (
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/ledger"
+	"github.com/keygate/keygate/internal/logbuf"
 	"github.com/keygate/keygate/internal/metrics"
 	"github.com/keygate/keygate/internal/postgres"
 	"github.com/keygate/keygate/internal/pricing"
@@ -53,7 +54,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Errorf("serve: %w", err)}
 	}
 	level, _ := config.ParseLogLevel(cfg.LogLevel)
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, flushLogs, closeLogs := newLogger(stderr, level, cfg.LogFlushInterval.Duration)
+	defer closeLogs() // first in, last out: after everything else has logged
 
 	catalog, err := provider.Default()
 	if err != nil {
@@ -265,6 +267,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		storage = "postgres"
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "storage", storage, "master_key_kind", keys.Kind(), "primary_master_key", keyring.PrimaryID())
+	flushLogs() // whoever watches the log for the start should not wait
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -281,6 +284,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newLogger returns the server's JSON logger on w. With a flush interval,
+// lines gather in memory and are written together (one write for many
+// access-log lines), warnings and errors at once. flush writes out what is
+// held now; done does so for the last time and must run when the server
+// is done logging.
+func newLogger(w io.Writer, level slog.Level, flushEvery time.Duration) (logger *slog.Logger, flush, done func()) {
+	opts := &slog.HandlerOptions{Level: level}
+	if flushEvery <= 0 {
+		return slog.New(slog.NewJSONHandler(w, opts)), func() {}, func() {}
+	}
+	buf := logbuf.New(w, 0)
+	ctx, stop := context.WithCancel(context.Background())
+	ended := make(chan struct{})
+	go func() { buf.Run(ctx, flushEvery); close(ended) }()
+	h := logbuf.FlushAbove(slog.NewJSONHandler(buf, opts), buf, slog.LevelWarn)
+	return slog.New(h), func() { _ = buf.Flush() }, func() { stop(); <-ended }
 }
 
 // lifecycle joins the key checker and the vault for the API.

@@ -76,7 +76,15 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{DataDir: dataDir, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "KEYGATE_LOG_FLUSH_INTERVAL" {
+			return v
+		}
+		// Tests read and scan the log while the server runs: every line
+		// must be there when the call that wrote it has returned. The
+		// buffered log has its own test (TestServeBufferedLog).
+		return "0"
+	}
 	go func() { s.done <- run(ctx, argv, getenv, strings.NewReader(""), io.Discard, s.Logs) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -43,6 +43,11 @@ type Config struct {
 	MasterKeyPrevious []string `toml:"master_key_previous"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `toml:"log_level"`
+	// LogFlushInterval is how long an Info line (the access log) may wait
+	// in memory before it is written; lines gather and are written
+	// together. Warnings and errors are written at once. 0 writes every
+	// line as it comes. Default 200ms.
+	LogFlushInterval Duration `toml:"log_flush_interval"`
 	// BYOKDefault is byok_enabled for new tenants. Default true.
 	BYOKDefault bool `toml:"byok_default"`
 	// MaxBodyBytes caps management API request bodies. Default 1 MiB.
@@ -107,6 +112,7 @@ func Default() Config {
 		Addr:             "127.0.0.1:8080",
 		DataDir:          "keygate-data",
 		LogLevel:         "info",
+		LogFlushInterval: Duration{200 * time.Millisecond},
 		BYOKDefault:      true,
 		MaxBodyBytes:     1 << 20,
 		MaxRequestBytes:  32 << 20,
@@ -134,6 +140,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		masterKey   = fs.String("master-key", "", "master key URL: file:///path, env://VAR, base64key://, hashivault://, awskms://... (default file://<data-dir>/master.key) [KEYGATE_MASTER_KEY]")
 		masterPrev  = fs.String("master-key-previous", "", "comma-separated master key URLs still needed for reads until re-wrapped [KEYGATE_MASTER_KEY_PREVIOUS]")
 		logLevel    = fs.String("log-level", c.LogLevel, "debug, info, warn or error [KEYGATE_LOG_LEVEL]")
+		logFlush    = fs.Duration("log-flush-interval", c.LogFlushInterval.Duration, "how long an info line may wait to be written with others; 0: at once [KEYGATE_LOG_FLUSH_INTERVAL]")
 		byokDefault = fs.Bool("byok-default", c.BYOKDefault, "byok_enabled for new tenants [KEYGATE_BYOK_DEFAULT]")
 		maxBody     = fs.Int64("max-body-bytes", c.MaxBodyBytes, "limit of management API request bodies [KEYGATE_MAX_BODY_BYTES]")
 		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
@@ -216,6 +223,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
 	}
+	if set["log-flush-interval"] {
+		c.LogFlushInterval = Duration{*logFlush}
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -291,7 +301,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	for _, d := range []struct {
 		name string
 		dst  *Duration
-	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}} {
+	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}} {
 		if v := getenv(d.name); v != "" {
 			v, err := time.ParseDuration(v)
 			if err != nil {
@@ -359,6 +369,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout.Duration < 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))
+	}
+	if c.LogFlushInterval.Duration < 0 || c.LogFlushInterval.Duration > 10*time.Second {
+		errs = append(errs, fmt.Errorf("log_flush_interval: %s is not between 0 and 10s", c.LogFlushInterval.Duration))
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "keygate.db")

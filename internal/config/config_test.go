@@ -55,6 +55,12 @@ base_url = "http://127.0.0.1:9999"
 		{"FlagsOverEnv", []string{"--log-level", "error", "--addr", "127.0.0.1:1", "--byok-default=true"}, map[string]string{"KEYGATE_LOG_LEVEL": "debug", "KEYGATE_BYOK_DEFAULT": "false"}, func(c *config.Config) {
 			c.LogLevel, c.Addr = "error", "127.0.0.1:1"
 		}},
+		{"LogFlushFromEnvAndFlag", []string{"--log-flush-interval", "0"}, map[string]string{"KEYGATE_LOG_FLUSH_INTERVAL": "1s"}, func(c *config.Config) {
+			c.LogFlushInterval = config.Duration{}
+		}},
+		{"LogFlushFromEnv", nil, map[string]string{"KEYGATE_LOG_FLUSH_INTERVAL": "1s"}, func(c *config.Config) {
+			c.LogFlushInterval = config.Duration{Duration: time.Second}
+		}},
 		{"ListenAddrWins", nil, map[string]string{"KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_LISTEN_ADDR": "127.0.0.1:9191"}, func(c *config.Config) {
 			c.Addr = "127.0.0.1:9191"
 		}},
@@ -96,6 +102,7 @@ func TestLoadErrors(t *testing.T) {
 		{"BadBool", nil, map[string]string{"KEYGATE_BYOK_DEFAULT": "maybe"}, "KEYGATE_BYOK_DEFAULT"},
 		{"MissingFile", []string{"--config", filepath.Join(dir, "absent.toml")}, nil, "read config file"},
 		{"StrayArgument", []string{"extra"}, nil, "unexpected argument"},
+		{"LongLogFlush", []string{"--log-flush-interval", "1m"}, nil, "log_flush_interval"},
 		{"SmallBody", []string{"--max-body-bytes", "10"}, nil, "max_body_bytes"},
 	}
 	for _, tc := range tests {
