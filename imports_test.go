@@ -12,16 +12,21 @@ import (
 const module = "github.com/keygate/keygate"
 
 // layers names the kind of each internal package (STYLE.md, import rules).
-var adapters = map[string]bool{"sqlite": true, "postgres": true, "redis": true, "inmem": true, "keeper": true, "metrics": true, "migrations": true}
+// sqlstore is an adapter too: the SQL that sqlite and postgres share, so
+// it follows their rules (services and transports never reach it) and a
+// stricter one, since it is driver-neutral: the root and the standard
+// library only.
+var adapters = map[string]bool{"sqlite": true, "postgres": true, "redis": true, "inmem": true, "keeper": true, "metrics": true, "migrations": true, "sqlstore": true}
 var transports = map[string]bool{"proxy": true, "api": true, "compat": true, "server": true, "ui": true, "client": true}
 var testSupport = map[string]bool{"storetest": true, "fakeprovider": true, "testkit": true}
 
 // TestImportRules enforces the dependency rules of the layout: the root
 // imports only the standard library; adapters import the root, their own
-// library and (SQL backends) migrations, never another internal package;
-// services never import adapters or transports; transports never import a
-// storage adapter; test-support packages are imported by tests and
-// cmd/keygate only.
+// library and (SQL backends) migrations and sqlstore, never another
+// internal package; sqlstore imports only the root and the standard
+// library; services never import adapters or transports; transports never
+// import a storage adapter; test-support packages are imported by tests
+// and cmd/keygate only.
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-e", "-json", "./...").Output()
 	if err != nil {
@@ -73,12 +78,17 @@ func violation(from, imp string) string {
 		return ""
 	case testSupport[to] && !testSupport[fromName]:
 		return "test-support packages are imported only by tests and cmd/keygate"
+	case fromName == "sqlstore":
+		if imp != module && !isStd(imp) {
+			return "sqlstore imports only the root and the standard library"
+		}
 	case adapters[fromName]:
-		if to != "" && to != fromName && !(to == "migrations" && (fromName == "sqlite" || fromName == "postgres")) {
-			return "an adapter imports only the root, its own library and migrations"
+		sqlBackend := fromName == "sqlite" || fromName == "postgres"
+		if to != "" && to != fromName && !(sqlBackend && (to == "migrations" || to == "sqlstore")) {
+			return "an adapter imports only the root, its own library and (SQL backends) migrations and sqlstore"
 		}
 	case transports[fromName]:
-		if to == "sqlite" || to == "postgres" || to == "redis" || to == "keeper" {
+		if to == "sqlite" || to == "postgres" || to == "sqlstore" || to == "redis" || to == "keeper" {
 			return "transports reach storage and master keys only through interfaces"
 		}
 	case fromName != "" && !testSupport[fromName]:
@@ -87,4 +97,34 @@ func violation(from, imp string) string {
 		}
 	}
 	return ""
+}
+
+// TestImportRulesForSQLStore checks the rules that place sqlstore between
+// the SQL backends and the root, since no package breaks them today.
+func TestImportRulesForSQLStore(t *testing.T) {
+	in := func(name string) string { return module + "/internal/" + name }
+	tests := []struct {
+		name      string
+		from, imp string
+		allowed   bool
+	}{
+		{"SQLiteUsesIt", in("sqlite"), in("sqlstore"), true},
+		{"PostgresUsesIt", in("postgres"), in("sqlstore"), true},
+		{"ItUsesTheRoot", in("sqlstore"), module, true},
+		{"ItUsesTheStandardLibrary", in("sqlstore"), "database/sql", true},
+		{"NotADriver", in("sqlstore"), "github.com/jackc/pgx/v5", false},
+		{"NotMigrations", in("sqlstore"), in("migrations"), false},
+		{"NotABackend", in("sqlstore"), in("sqlite"), false},
+		{"NotFromRedis", in("redis"), in("sqlstore"), false},
+		{"NotFromAService", in("keyvault"), in("sqlstore"), false},
+		{"NotFromATransport", in("api"), in("sqlstore"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := violation(tc.from, tc.imp)
+			if allowed := msg == ""; allowed != tc.allowed {
+				t.Errorf("violation(%s, %s) = %q, want allowed %v", tc.from, tc.imp, msg, tc.allowed)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/sqlstore"
 )
 
 // SetKeyStatus records the outcome of a check of one key version: if
@@ -23,7 +24,7 @@ import (
 // Returns invalid_request for an unknown status or a missing owner,
 // provider or key id, not_found if the owner has no key for the provider.
 func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev keygate.AuditEvent) (bool, error) {
-	if err := validateKeyStatus(u); err != nil {
+	if err := sqlstore.CheckKeyStatus(u); err != nil {
 		return false, err
 	}
 	var changed bool
@@ -38,7 +39,7 @@ func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev ke
 		err := tx.QueryRow(ctx, `SELECT id, current_version, status FROM provider_keys
 			WHERE owner = $1 AND provider = $2 FOR UPDATE`, string(u.Owner), u.Provider).Scan(&keyID, &current, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return noKey(u.Owner, u.Provider)
+			return sqlstore.NoKey(u.Owner, u.Provider)
 		}
 		if err != nil {
 			return fmt.Errorf("lock key row: %w", err)
@@ -46,37 +47,23 @@ func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev ke
 		if keyID != u.KeyID || current != u.Version {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE provider_keys
-			SET status = $1, last_error = $2, last_checked_at = $3, updated_at = $3 WHERE id = $4`,
-			string(u.Status), u.LastError, tx.now, keyID); err != nil {
+		if _, err := tx.ExecStmt(ctx, dialect.SetKeyStatus(keyID, u, tx.now)); err != nil {
 			return fmt.Errorf("update key %s: %w", keyID, err)
 		}
 		changed = keygate.KeyStatus(status) != u.Status
 		if !changed || ev.Action == "" {
 			return nil
 		}
+		var hint, fingerprint string
 		if err := tx.QueryRow(ctx, `SELECT hint, fingerprint FROM provider_key_versions WHERE key_id = $1 AND version = $2`,
-			keyID, current).Scan(&ev.Hint, &ev.Fingerprint); err != nil {
+			keyID, current).Scan(&hint, &fingerprint); err != nil {
 			return fmt.Errorf("read key %s version %d: %w", keyID, current, err)
 		}
-		ev.KeyID, ev.Version = keyID, current
-		ev.Tenant, ev.Provider = u.Owner, u.Provider
+		sqlstore.KeyStatusEvent(&ev, u, keyID, current, hint, fingerprint)
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
 		return false, err
 	}
 	return changed, nil
-}
-
-// validateKeyStatus checks u before a transaction is opened.
-func validateKeyStatus(u keygate.KeyStatusUpdate) error {
-	if u.Owner == "" || u.Provider == "" || u.KeyID == "" {
-		return keygate.Errorf(keygate.CodeInvalidRequest, "A key status update needs an owner, a provider and a key id.")
-	}
-	switch u.Status {
-	case keygate.KeyStatusUnknown, keygate.KeyStatusValid, keygate.KeyStatusInvalid:
-		return nil
-	}
-	return keygate.Errorf(keygate.CodeInvalidRequest, "Key status %s is not valid.", quote(string(u.Status)))
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/migrations"
+	"github.com/keygate/keygate/internal/sqlstore"
 )
 
 // Options are the optional settings of Open.
@@ -58,9 +59,12 @@ func (o Options) withDefaults() Options {
 
 // DB is a keygate.Store on PostgreSQL. It is safe for concurrent use.
 type DB struct {
+	// Shared answers the reads, and the writes that need no locking of
+	// their own, as sqlite does; DB's own methods are the other writes.
+	*sqlstore.Shared
 	pool *pgxpool.Pool
 	now  keygate.Clock
-	ids  idSource
+	ids  sqlstore.IDs
 	log  *slog.Logger
 }
 
@@ -88,7 +92,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, now: opt.Now, ids: idSource{r: opt.Rand}, log: opt.Logger}
+	db := &DB{pool: pool, now: opt.Now, ids: sqlstore.IDs{R: opt.Rand}, log: opt.Logger}
+	db.Shared = sqlstore.NewShared(dialect, runner{db})
 	if opt.Schema != "" {
 		if err := db.createSchema(ctx, opt.Schema); err != nil {
 			pool.Close()
@@ -133,53 +138,4 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
-}
-
-// tx is one store transaction (or, for reads, one statement) and the time
-// it runs at.
-type tx struct {
-	querier
-	now time.Time
-}
-
-// querier is what pgx.Tx and *pgxpool.Pool have in common.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-}
-
-// write runs fn in one read-write transaction. A *keygate.Error from fn is
-// returned as is; any other error is wrapped with what.
-func (db *DB) write(ctx context.Context, what string, fn func(*tx) error) error {
-	return db.inTx(ctx, pgx.TxOptions{}, what, fn)
-}
-
-// read runs fn, which must issue exactly one statement, on the pool without
-// an explicit transaction: PostgreSQL runs a single statement atomically on
-// one snapshot, and BEGIN and COMMIT would triple the round trips of the
-// reads the hot path makes.
-func (db *DB) read(ctx context.Context, what string, fn func(*tx) error) error {
-	return wrap(what, fn(&tx{querier: db.pool, now: keygate.Now(db.now)}))
-}
-
-func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, what string, fn func(*tx) error) error {
-	now := keygate.Now(db.now)
-	return wrap(what, pgx.BeginTxFunc(ctx, db.pool, opts, func(t pgx.Tx) error {
-		return fn(&tx{querier: t, now: now})
-	}))
-}
-
-// wrap returns a *keygate.Error in err's chain as is, and wraps any other
-// error with what failed.
-func wrap(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var kerr *keygate.Error
-	if errors.As(err, &kerr) {
-		return kerr
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

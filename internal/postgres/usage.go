@@ -1,16 +1,13 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/sqlstore"
 )
 
 // InsertUsage appends evs to usage_events and adds them to the usage_hourly
@@ -35,18 +32,15 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
 		var c eventColumns
 		c.grow(len(evs))
-		hourly := map[rollupKey]*rollup{}
-		daily := map[rollupKey]*rollup{}
+		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}
 		for _, ev := range evs {
-			at := usageTime(ev.Time, tx.now)
+			at := sqlstore.UsageTime(ev.Time, tx.now)
 			c.add(ev, at)
-			addRollup(hourly, ev, at.Truncate(time.Hour))
-			addRollup(daily, ev, utcDay(at))
+			hourly.Add(ev, at.Truncate(time.Hour))
+			daily.Add(ev, sqlstore.UTCDay(at))
 		}
 		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO usage_events
-			(request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
-			input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable)
+		b.Queue(`INSERT INTO usage_events (`+sqlstore.UsageEventColumns+`)
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::text[], $8::text[], $9::integer[], $10::bigint[], $11::bigint[], $12::bigint[], $13::integer[],
 			$14::bigint[], $15::boolean[], $16::boolean[], $17::bigint[], $18::boolean[])`,
@@ -60,7 +54,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 				br.Close()
 				if i == 0 {
 					return fmt.Errorf("insert usage events %s to %s: %w",
-						quote(evs[0].RequestID), quote(evs[len(evs)-1].RequestID), err)
+						sqlstore.Quote(evs[0].RequestID), sqlstore.Quote(evs[len(evs)-1].RequestID), err)
 				}
 				return fmt.Errorf("upsert usage rollups: %w", err)
 			}
@@ -116,60 +110,14 @@ func (c *eventColumns) add(ev keygate.UsageEvent, at time.Time) {
 	c.billable = append(c.billable, ev.Billable)
 }
 
-// usageTime is the time an event is recorded at: its own, in UTC at
-// microsecond precision, or now when it has none.
-func usageTime(t, now time.Time) time.Time {
-	if t.IsZero() {
-		return now
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
-
-// utcDay returns the UTC midnight that starts t's day.
-func utcDay(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// rollupKey is the primary key of a rollup row.
-type rollupKey struct {
-	tenant, provider, model, source string
-	bucket                          time.Time
-}
-
-// rollup is what a batch adds to one rollup row.
-type rollup struct {
-	requests, input, output, cached, cost, billable int64
-}
-
-func addRollup(m map[rollupKey]*rollup, ev keygate.UsageEvent, bucket time.Time) {
-	k := rollupKey{string(ev.Tenant), ev.Provider, ev.Model, string(ev.Source), bucket}
-	r := m[k]
-	if r == nil {
-		r = &rollup{}
-		m[k] = r
-	}
-	r.requests++
-	r.input += ev.InputTokens
-	r.output += ev.OutputTokens
-	r.cached += ev.CachedTokens
-	r.cost += ev.CostMicros
-	if ev.Billable {
-		r.billable += ev.CostMicros
-	}
-}
-
 // queueRollups queues the upsert that adds m to the rollup table, one row
 // per key of m, in primary-key order so that concurrent batches lock rows
 // in one order. An empty m queues nothing.
-func queueRollups(b *pgx.Batch, table string, m map[rollupKey]*rollup) {
+func queueRollups(b *pgx.Batch, table string, m sqlstore.Rollups) {
 	if len(m) == 0 {
 		return
 	}
-	keys := slices.SortedFunc(maps.Keys(m), func(a, b rollupKey) int {
-		return cmp.Or(strings.Compare(a.tenant, b.tenant), strings.Compare(a.provider, b.provider),
-			strings.Compare(a.model, b.model), strings.Compare(a.source, b.source), a.bucket.Compare(b.bucket))
-	})
+	keys := m.Keys()
 	n := len(keys)
 	tenant, provider, model, source := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	bucket := make([]time.Time, 0, n)
@@ -177,25 +125,16 @@ func queueRollups(b *pgx.Batch, table string, m map[rollupKey]*rollup) {
 	cached, cost, billable := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	for _, k := range keys {
 		r := m[k]
-		tenant, provider, model, source = append(tenant, k.tenant), append(provider, k.provider),
-			append(model, k.model), append(source, k.source)
-		bucket = append(bucket, k.bucket)
-		requests, input, output = append(requests, r.requests), append(input, r.input), append(output, r.output)
-		cached, cost, billable = append(cached, r.cached), append(cost, r.cost), append(billable, r.billable)
+		tenant, provider, model, source = append(tenant, k.Tenant), append(provider, k.Provider),
+			append(model, k.Model), append(source, k.Source)
+		bucket = append(bucket, k.Bucket)
+		requests, input, output = append(requests, r.Requests), append(input, r.Input), append(output, r.Output)
+		cached, cost, billable = append(cached, r.Cached), append(cost, r.Cost), append(billable, r.Billable)
 	}
 	// unnest returns the rows in array order, so the upsert locks them in
 	// primary-key order.
-	b.Queue(`INSERT INTO `+table+` AS r
-		(tenant_id, provider, model, key_source, bucket_start,
-		requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros)
+	b.Queue(`INSERT INTO `+table+` AS r (`+sqlstore.RollupColumns+`)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-		$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-		ON CONFLICT (tenant_id, provider, model, key_source, bucket_start) DO UPDATE SET
-		requests = r.requests + excluded.requests,
-		input_tokens = r.input_tokens + excluded.input_tokens,
-		output_tokens = r.output_tokens + excluded.output_tokens,
-		cached_tokens = r.cached_tokens + excluded.cached_tokens,
-		cost_micros = r.cost_micros + excluded.cost_micros,
-		billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`,
+		$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])`+sqlstore.RollupConflict,
 		tenant, provider, model, source, bucket, requests, input, output, cached, cost, billable)
 }

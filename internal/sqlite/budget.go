@@ -2,46 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/sqlstore"
 )
-
-// GetBudget returns the tenant's budget. A tenant that never set one gets
-// no limits, soft, AppliesTo platform, BYOKBilling skip and a zero
-// UpdatedAt. Returns not_found for an unknown tenant.
-func (db *DB) GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, error) {
-	var b keygate.Budget
-	err := db.read(ctx, "get budget of "+string(tenant), func(tx *tx) error {
-		var daily, monthly, dailyTok, monthlyTok sql.NullInt64
-		var hard sql.NullBool
-		var applies, billing sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT b.daily_usd_micros, b.monthly_usd_micros, b.daily_tokens, b.monthly_tokens,
-			b.hard, b.applies_to, b.byok_billing, b.updated_at
-			FROM tenants t LEFT JOIN budgets b ON b.tenant_id = t.id WHERE t.id = ?`, string(tenant)).
-			Scan(&daily, &monthly, &dailyTok, &monthlyTok, &hard, &applies, &billing, microTime{&b.UpdatedAt})
-		if errors.Is(err, sql.ErrNoRows) {
-			return keygate.Errorf(keygate.CodeNotFound, "Tenant %s does not exist.", quote(string(tenant)))
-		}
-		if err != nil {
-			return err
-		}
-		b.Tenant = tenant
-		if !applies.Valid {
-			b = defaultBudget(tenant)
-			return nil
-		}
-		b.DailyUSDMicros, b.MonthlyUSDMicros = nullInt(daily), nullInt(monthly)
-		b.DailyTokens, b.MonthlyTokens = nullInt(dailyTok), nullInt(monthlyTok)
-		b.Hard, b.AppliesTo, b.BYOKBilling = hard.Bool, applies.String, billing.String
-		return nil
-	})
-	return b, err
-}
 
 // PutBudget replaces the tenant's budget with b and appends ev, in one
 // transaction, and returns b as stored: empty AppliesTo and BYOKBilling
@@ -50,7 +15,7 @@ func (db *DB) GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.B
 // unknown AppliesTo or BYOKBilling, and not_found (nothing written) for an
 // unknown tenant.
 func (db *DB) PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditEvent) (keygate.Budget, error) {
-	b, err := normalizeBudget(b)
+	b, err := sqlstore.NormalizeBudget(b)
 	if err != nil {
 		return keygate.Budget{}, err
 	}
@@ -59,16 +24,7 @@ func (db *DB) PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditE
 			return err
 		}
 		b.UpdatedAt = tx.now
-		_, err := tx.ExecContext(ctx, `INSERT INTO budgets
-			(tenant_id, daily_usd_micros, monthly_usd_micros, daily_tokens, monthly_tokens, hard, applies_to, byok_billing, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant_id) DO UPDATE SET daily_usd_micros = excluded.daily_usd_micros,
-			monthly_usd_micros = excluded.monthly_usd_micros, daily_tokens = excluded.daily_tokens,
-			monthly_tokens = excluded.monthly_tokens, hard = excluded.hard, applies_to = excluded.applies_to,
-			byok_billing = excluded.byok_billing, updated_at = excluded.updated_at`,
-			string(b.Tenant), b.DailyUSDMicros, b.MonthlyUSDMicros, b.DailyTokens, b.MonthlyTokens,
-			b.Hard, b.AppliesTo, b.BYOKBilling, micros(b.UpdatedAt))
-		if err != nil {
+		if _, err := tx.ExecStmt(ctx, dialect.PutBudget(b)); err != nil {
 			return fmt.Errorf("upsert budget: %w", err)
 		}
 		return db.appendAudit(ctx, tx, &ev)
@@ -79,51 +35,13 @@ func (db *DB) PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditE
 	return b, nil
 }
 
-// GetRateLimits returns the tenant's rate limits ordered by provider (the
-// all-providers limit, provider "", first); none if it never set any.
-// Returns not_found for an unknown tenant.
-func (db *DB) GetRateLimits(ctx context.Context, tenant keygate.TenantID) ([]keygate.RateLimit, error) {
-	var out []keygate.RateLimit
-	err := db.read(ctx, "get rate limits of "+string(tenant), func(tx *tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT l.provider, l.rpm, l.tpm, l.applies_to
-			FROM tenants t LEFT JOIN rate_limits l ON l.tenant_id = t.id WHERE t.id = ? ORDER BY l.provider`, string(tenant))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		found := false
-		for rows.Next() {
-			found = true
-			var provider, applies sql.NullString
-			var rpm, tpm sql.NullInt64
-			if err := rows.Scan(&provider, &rpm, &tpm, &applies); err != nil {
-				return err
-			}
-			if provider.Valid {
-				out = append(out, keygate.RateLimit{Provider: provider.String, RPM: rpm.Int64, TPM: tpm.Int64, AppliesTo: applies.String})
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if !found {
-			return keygate.Errorf(keygate.CodeNotFound, "Tenant %s does not exist.", quote(string(tenant)))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // PutRateLimits replaces the tenant's rate limits with limits and appends
 // ev, in one transaction, and returns them as stored: ordered by provider,
 // an empty AppliesTo made AppliesToPlatform. Returns invalid_request for a
 // negative cap, an unknown AppliesTo or two limits for one provider, and
 // not_found (nothing written) for an unknown tenant.
 func (db *DB) PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits []keygate.RateLimit, ev keygate.AuditEvent) ([]keygate.RateLimit, error) {
-	limits, err := normalizeLimits(tenant, limits)
+	limits, err := sqlstore.NormalizeLimits(tenant, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +49,8 @@ func (db *DB) PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits
 		if err := mustTenant(ctx, tx, tenant); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE tenant_id = ?`, string(tenant)); err != nil {
-			return fmt.Errorf("delete old rate limits: %w", err)
-		}
-		for _, l := range limits {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (tenant_id, provider, rpm, tpm, applies_to, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, string(tenant), l.Provider, l.RPM, l.TPM, l.AppliesTo, micros(tx.now)); err != nil {
-				return fmt.Errorf("insert rate limit for provider %s: %w", quote(l.Provider), err)
-			}
+		if err := dialect.ReplaceRateLimits(ctx, tx, tenant, limits); err != nil {
+			return err
 		}
 		return db.appendAudit(ctx, tx, &ev)
 	})
@@ -146,104 +58,4 @@ func (db *DB) PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits
 		return nil, err
 	}
 	return limits, nil
-}
-
-// mustTenant returns not_found unless the tenant exists.
-func mustTenant(ctx context.Context, tx *tx, tenant keygate.TenantID) error {
-	ok, err := tenantExists(ctx, tx, tenant)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return keygate.Errorf(keygate.CodeNotFound, "Tenant %s does not exist.", quote(string(tenant)))
-	}
-	return nil
-}
-
-// defaultBudget is the budget of a tenant that never set one.
-func defaultBudget(tenant keygate.TenantID) keygate.Budget {
-	return keygate.Budget{Tenant: tenant, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}
-}
-
-func nullInt(n sql.NullInt64) *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Int64
-	return &v
-}
-
-// normalizeBudget checks b and fills its defaults. The limits are copied,
-// so the stored budget does not change with the caller's pointers.
-func normalizeBudget(b keygate.Budget) (keygate.Budget, error) {
-	if b.Tenant == "" {
-		return keygate.Budget{}, keygate.Errorf(keygate.CodeInvalidRequest, "A budget needs a tenant.")
-	}
-	for _, l := range []struct {
-		name string
-		p    **int64
-	}{
-		{"daily_usd_micros", &b.DailyUSDMicros}, {"monthly_usd_micros", &b.MonthlyUSDMicros},
-		{"daily_tokens", &b.DailyTokens}, {"monthly_tokens", &b.MonthlyTokens},
-	} {
-		if *l.p == nil {
-			continue
-		}
-		if **l.p < 0 {
-			return keygate.Budget{}, keygate.Errorf(keygate.CodeInvalidRequest, "Budget limit %s must not be negative.", l.name)
-		}
-		v := **l.p
-		*l.p = &v
-	}
-	var err error
-	if b.AppliesTo, err = appliesTo(b.AppliesTo); err != nil {
-		return keygate.Budget{}, err
-	}
-	switch b.BYOKBilling {
-	case "":
-		b.BYOKBilling = keygate.BillingSkip
-	case keygate.BillingSkip, keygate.BillingMeter:
-	default:
-		return keygate.Budget{}, keygate.Errorf(keygate.CodeInvalidRequest, "BYOK billing %s is not valid: want %s or %s.",
-			quote(b.BYOKBilling), keygate.BillingSkip, keygate.BillingMeter)
-	}
-	return b, nil
-}
-
-// normalizeLimits checks limits, fills their defaults and sorts them by
-// provider, in a new slice.
-func normalizeLimits(tenant keygate.TenantID, limits []keygate.RateLimit) ([]keygate.RateLimit, error) {
-	if tenant == "" {
-		return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Rate limits need a tenant.")
-	}
-	out := slices.Clone(limits)
-	for i := range out {
-		l := &out[i]
-		if l.RPM < 0 || l.TPM < 0 {
-			return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Rate limit for provider %s must not be negative.", quote(l.Provider))
-		}
-		var err error
-		if l.AppliesTo, err = appliesTo(l.AppliesTo); err != nil {
-			return nil, err
-		}
-	}
-	slices.SortFunc(out, func(a, b keygate.RateLimit) int { return strings.Compare(a.Provider, b.Provider) })
-	for i := 1; i < len(out); i++ {
-		if out[i].Provider == out[i-1].Provider {
-			return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Two rate limits for provider %s.", quote(out[i].Provider))
-		}
-	}
-	return out, nil
-}
-
-// appliesTo checks an applies-to value and fills its default.
-func appliesTo(v string) (string, error) {
-	switch v {
-	case "":
-		return keygate.AppliesToPlatform, nil
-	case keygate.AppliesToPlatform, keygate.AppliesToAll:
-		return v, nil
-	}
-	return "", keygate.Errorf(keygate.CodeInvalidRequest, "Applies-to %s is not valid: want %s or %s.",
-		quote(v), keygate.AppliesToPlatform, keygate.AppliesToAll)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/sqlstore"
 )
 
 // SetKeyStatus records the outcome of a check of one key version: if
@@ -20,45 +21,30 @@ import (
 // Returns invalid_request for an unknown status or a missing owner,
 // provider or key id, not_found if the owner has no key for the provider.
 func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev keygate.AuditEvent) (bool, error) {
-	if err := validateKeyStatus(u); err != nil {
+	if err := sqlstore.CheckKeyStatus(u); err != nil {
 		return false, err
 	}
 	var changed bool
 	err := db.write(ctx, fmt.Sprintf("set status of %s key of %s", u.Provider, u.Owner), func(tx *tx) error {
-		k, err := getKey(ctx, tx, u.Owner, u.Provider)
+		k, err := dialect.ReadKey(ctx, tx, u.Owner, u.Provider)
 		if err != nil {
 			return err
 		}
 		if k.ID != u.KeyID || k.Version != u.Version {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE provider_keys
-			SET status = ?, last_error = ?, last_checked_at = ?, updated_at = ? WHERE id = ?`,
-			string(u.Status), u.LastError, micros(tx.now), micros(tx.now), k.ID); err != nil {
+		if _, err := tx.ExecStmt(ctx, dialect.SetKeyStatus(k.ID, u, tx.now)); err != nil {
 			return fmt.Errorf("update key %s: %w", k.ID, err)
 		}
 		changed = k.Status != u.Status
 		if !changed || ev.Action == "" {
 			return nil
 		}
-		ev.KeyID, ev.Version, ev.Hint, ev.Fingerprint = k.ID, k.Version, k.Hint, k.Fingerprint
-		ev.Tenant, ev.Provider = k.Owner, k.Provider
+		sqlstore.KeyStatusEvent(&ev, u, k.ID, k.Version, k.Hint, k.Fingerprint)
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
 		return false, err
 	}
 	return changed, nil
-}
-
-// validateKeyStatus checks u before a transaction is opened.
-func validateKeyStatus(u keygate.KeyStatusUpdate) error {
-	if u.Owner == "" || u.Provider == "" || u.KeyID == "" {
-		return keygate.Errorf(keygate.CodeInvalidRequest, "A key status update needs an owner, a provider and a key id.")
-	}
-	switch u.Status {
-	case keygate.KeyStatusUnknown, keygate.KeyStatusValid, keygate.KeyStatusInvalid:
-		return nil
-	}
-	return keygate.Errorf(keygate.CodeInvalidRequest, "Key status %s is not valid.", quote(string(u.Status)))
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/migrations"
+	"github.com/keygate/keygate/internal/sqlstore"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -68,10 +69,13 @@ func (o Options) withDefaults() Options {
 
 // DB is a keygate.Store on SQLite. It is safe for concurrent use.
 type DB struct {
+	// Shared answers the reads, and the writes that need no locking of
+	// their own, as postgres does; DB's own methods are the other writes.
+	*sqlstore.Shared
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // read-only connections; == writer for Memory
 	now    keygate.Clock
-	ids    idSource
+	ids    sqlstore.IDs
 	log    *slog.Logger
 }
 
@@ -91,7 +95,8 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		// silently open another file.
 		return nil, fmt.Errorf("open sqlite %q: path must not contain '?' or '#'", path)
 	}
-	db := &DB{now: opt.Now, ids: idSource{r: opt.Rand}, log: opt.Logger}
+	db := &DB{now: opt.Now, ids: sqlstore.IDs{R: opt.Rand}, log: opt.Logger}
+	db.Shared = sqlstore.NewShared(dialect, runner{db})
 	if path == Memory {
 		w, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
@@ -187,49 +192,4 @@ func (db *DB) Close() error {
 		return fmt.Errorf("close sqlite: %w", err)
 	}
 	return nil
-}
-
-// tx is one store transaction and the time it runs at.
-type tx struct {
-	*sql.Tx
-	now time.Time
-}
-
-// write runs fn in one write transaction. A *keygate.Error from fn is
-// returned as is; any other error is wrapped with what.
-func (db *DB) write(ctx context.Context, what string, fn func(*tx) error) error {
-	return db.inTx(ctx, db.writer, what, fn)
-}
-
-// read runs fn in one read transaction (a consistent snapshot).
-func (db *DB) read(ctx context.Context, what string, fn func(*tx) error) error {
-	return db.inTx(ctx, db.reader, what, fn)
-}
-
-func (db *DB) inTx(ctx context.Context, pool *sql.DB, what string, fn func(*tx) error) (err error) {
-	sqlTx, err := pool.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now)}); err != nil {
-		var kerr *keygate.Error
-		if errors.As(err, &kerr) {
-			return kerr
-		}
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
 }

@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/sqlstore"
+)
+
+// tx is one store transaction and the time it runs at.
+type tx struct {
+	*sql.Tx
+	now time.Time
+}
+
+// write runs fn in one write transaction. A *keygate.Error from fn is
+// returned as is; any other error is wrapped with what.
+func (db *DB) write(ctx context.Context, what string, fn func(*tx) error) error {
+	return db.inTx(ctx, db.writer, what, fn)
+}
+
+// read runs fn in one read transaction (a consistent snapshot).
+func (db *DB) read(ctx context.Context, what string, fn func(*tx) error) error {
+	return db.inTx(ctx, db.reader, what, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, pool *sql.DB, what string, fn func(*tx) error) (err error) {
+	sqlTx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now)}); err != nil {
+		var kerr *keygate.Error
+		if errors.As(err, &kerr) {
+			return kerr
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// dialect renders the statements this backend shares with postgres.
+const dialect = sqlstore.SQLite
+
+// ExecStmt runs s and returns how many rows it changed (sqlstore.Tx).
+func (tx *tx) ExecStmt(ctx context.Context, s sqlstore.Stmt) (int64, error) {
+	res, err := tx.ExecContext(ctx, s.SQL, s.Args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// QueryRowStmt runs s, which selects at most one row (sqlstore.Tx).
+func (tx *tx) QueryRowStmt(ctx context.Context, s sqlstore.Stmt) sqlstore.Row {
+	return tx.QueryRowContext(ctx, s.SQL, s.Args...)
+}
+
+// QueryStmt runs s and calls read with its rows (sqlstore.Tx).
+func (tx *tx) QueryStmt(ctx context.Context, s sqlstore.Stmt, read func(sqlstore.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, s.SQL, s.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := read(rows); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+// NoRows reports whether err is database/sql's "no rows" (sqlstore.Tx).
+func (*tx) NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Now is the transaction's time (sqlstore.Tx).
+func (tx *tx) Now() time.Time { return tx.now }
+
+// runner gives sqlstore.Shared this backend's transactions.
+type runner struct{ db *DB }
+
+// Read runs fn as db.read does (sqlstore.Runner).
+func (r runner) Read(ctx context.Context, what string, fn func(sqlstore.Tx) error) error {
+	return r.db.read(ctx, what, func(tx *tx) error { return fn(tx) })
+}
+
+// Write runs fn as db.write does (sqlstore.Runner).
+func (r runner) Write(ctx context.Context, what string, fn func(sqlstore.Tx) error) error {
+	return r.db.write(ctx, what, func(tx *tx) error { return fn(tx) })
+}

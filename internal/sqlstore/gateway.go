@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+const gatewayTokenColumns = `id, name, tenant_id, hash, prefix, created_by, created_at, revoked_at`
+
+// CheckGatewayToken checks t for CreateGatewayToken: invalid_request
+// without an id, hash or tenant.
+func CheckGatewayToken(t keygate.GatewayToken) error {
+	if t.ID == "" || len(t.Hash) == 0 || t.Tenant == "" {
+		return keygate.Errorf(keygate.CodeInvalidRequest, "A gateway token needs an id, a hash and a tenant.")
+	}
+	return nil
+}
+
+// InsertGatewayToken inserts t, not revoked.
+func (d Dialect) InsertGatewayToken(t keygate.GatewayToken) Stmt {
+	return Stmt{d.render(`INSERT INTO gateway_tokens (` + gatewayTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`),
+		[]any{t.ID, t.Name, string(t.Tenant), t.Hash, t.Prefix, t.CreatedBy, d.timeArg(t.CreatedAt)}}
+}
+
+// gatewayTokenByHash selects the gateway token with that hash, revoked or
+// not (scanGatewayToken reads it).
+func (d Dialect) gatewayTokenByHash(hash []byte) Stmt {
+	return Stmt{d.render(`SELECT ` + gatewayTokenColumns + ` FROM gateway_tokens WHERE hash = ?`), []any{hash}}
+}
+
+// listGatewayTokens selects the tenant's gateway tokens, revoked ones
+// included, newest first.
+func (d Dialect) listGatewayTokens(tenant keygate.TenantID) Stmt {
+	return Stmt{d.render(`SELECT ` + gatewayTokenColumns + ` FROM gateway_tokens
+		WHERE tenant_id = ? ORDER BY created_at DESC, ` + d.bytewise("id") + ` DESC`), []any{string(tenant)}}
+}
+
+// RevokeGatewayToken marks the tenant's token id revoked at now, unless it
+// already is; no row affected means there was nothing to revoke (a token
+// of another tenant included, so that its existence does not leak).
+func (d Dialect) RevokeGatewayToken(tenant keygate.TenantID, id string, now time.Time) Stmt {
+	return Stmt{d.render(`UPDATE gateway_tokens SET revoked_at = ?
+		WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL`), []any{d.timeArg(now), id, string(tenant)}}
+}
+
+// scanGatewayToken reads a row of the gateway token statements.
+func scanGatewayToken(row Row) (keygate.GatewayToken, error) {
+	var t keygate.GatewayToken
+	var tenant string
+	err := row.Scan(&t.ID, &t.Name, &tenant, &t.Hash, &t.Prefix, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt})
+	t.Tenant = keygate.TenantID(tenant)
+	return t, err
+}
+
+// NotRevokedGatewayToken is the not_found error of revoking a gateway
+// token that the tenant does not have or that is already revoked.
+func NotRevokedGatewayToken(id string) error {
+	return keygate.Errorf(keygate.CodeNotFound, "Gateway token %s does not exist or is already revoked.", Quote(id))
+}

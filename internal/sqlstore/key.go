@@ -1,0 +1,187 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// keyColumns selects a key's current version: provider_keys k joined with
+// provider_key_versions v (keyFrom). keyMetaColumns are the same without
+// the sealed material.
+const (
+	keyMetaColumns = `k.id, k.owner, k.provider, k.current_version, v.hint, v.fingerprint, k.status,
+	k.last_checked_at, k.last_error, v.created_by, v.created_at, k.updated_at`
+	keyColumns = keyMetaColumns + `, v.ciphertext, v.wrapped_dek, v.kek_id`
+	keyFrom    = ` FROM provider_keys k
+	JOIN provider_key_versions v ON v.key_id = k.id AND v.version = k.current_version `
+)
+
+// NoKey is the not_found error of a missing key.
+func NoKey(owner keygate.TenantID, provider string) error {
+	if owner.IsPlatform() {
+		return keygate.Errorf(keygate.CodeNotFound, "No %s key is stored for the platform.", Bare(provider))
+	}
+	return keygate.Errorf(keygate.CodeNotFound, "No %s key is stored for tenant %s.", Bare(provider), Bare(string(owner)))
+}
+
+// ownerName names a key's owner in a message.
+func ownerName(owner keygate.TenantID) string {
+	if owner.IsPlatform() {
+		return "the platform"
+	}
+	return "tenant " + Bare(string(owner))
+}
+
+// CheckPutKey checks p for PutKey and fills its defaults (Status unknown).
+// Returns invalid_request without an owner or provider, and an error
+// without a Seal function.
+func CheckPutKey(p keygate.PutKeyParams) (keygate.PutKeyParams, error) {
+	if p.Owner == "" || p.Provider == "" {
+		return p, keygate.Errorf(keygate.CodeInvalidRequest, "A key needs an owner and a provider.")
+	}
+	if p.Seal == nil {
+		return p, errors.New("put key: no Seal function")
+	}
+	if p.Status == "" {
+		p.Status = keygate.KeyStatusUnknown
+	}
+	return p, nil
+}
+
+// InsertKeyRow inserts the provider_keys row keyID of p's owner and
+// provider, with no version yet (current_version 0).
+func (d Dialect) InsertKeyRow(keyID string, p keygate.PutKeyParams, now time.Time) Stmt {
+	return Stmt{d.render(`INSERT INTO provider_keys (id, owner, provider, current_version, status, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?, ?)`), []any{keyID, string(p.Owner), p.Provider, string(p.Status), d.timeArg(now), d.timeArg(now)}}
+}
+
+// PutVersion seals version of key keyID (p.Seal) and stores it in tx: it
+// inserts the version, marks current (the version that was current; 0 for
+// none) superseded, and makes the new one current with p.Status, its
+// health unchecked. It returns the version as stored, or Seal's error
+// before it writes anything.
+func (d Dialect) PutVersion(ctx context.Context, tx Tx, p keygate.PutKeyParams, keyID string, current, version int) (keygate.ProviderKey, error) {
+	now := tx.Now()
+	sealed, err := p.Seal(keyID, version)
+	if err != nil {
+		return keygate.ProviderKey{}, fmt.Errorf("seal key %s version %d: %w", keyID, version, err)
+	}
+	if _, err := tx.ExecStmt(ctx, Stmt{d.render(`INSERT INTO provider_key_versions
+		(key_id, version, ciphertext, wrapped_dek, kek_id, hint, fingerprint, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		[]any{keyID, version, sealed.Ciphertext, sealed.WrappedDEK, sealed.KEKID, p.Hint, p.Fingerprint, p.CreatedBy, d.timeArg(now)}}); err != nil {
+		return keygate.ProviderKey{}, fmt.Errorf("insert key %s version %d: %w", keyID, version, err)
+	}
+	if err := d.supersede(ctx, tx, keyID, current); err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	if err := d.setCurrent(ctx, tx, keyID, version, p.Status); err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	return keygate.ProviderKey{
+		ID: keyID, Owner: p.Owner, Provider: p.Provider, Version: version,
+		Hint: p.Hint, Fingerprint: p.Fingerprint, Status: p.Status,
+		CreatedBy: p.CreatedBy, CreatedAt: now, UpdatedAt: now, Sealed: sealed,
+	}, nil
+}
+
+// supersede marks version of keyID superseded at tx's time. Version 0 (a
+// key row just created, with no version yet) is a no-op.
+func (d Dialect) supersede(ctx context.Context, tx Tx, keyID string, version int) error {
+	if version == 0 {
+		return nil
+	}
+	if _, err := tx.ExecStmt(ctx, Stmt{d.render(`UPDATE provider_key_versions SET superseded_at = ? WHERE key_id = ? AND version = ?`),
+		[]any{d.timeArg(tx.Now()), keyID, version}}); err != nil {
+		return fmt.Errorf("supersede key %s version %d: %w", keyID, version, err)
+	}
+	return nil
+}
+
+// setCurrent makes version the current one of key keyID, with status and
+// its health unchecked.
+func (d Dialect) setCurrent(ctx context.Context, tx Tx, keyID string, version int, status keygate.KeyStatus) error {
+	if _, err := tx.ExecStmt(ctx, Stmt{d.render(`UPDATE provider_keys
+		SET current_version = ?, status = ?, last_checked_at = NULL, last_error = '', updated_at = ? WHERE id = ?`),
+		[]any{version, string(status), d.timeArg(tx.Now()), keyID}}); err != nil {
+		return fmt.Errorf("update key %s: %w", keyID, err)
+	}
+	return nil
+}
+
+// PutKeyEvent fills ev for version of key keyID stored by PutKey: action
+// key.set for version 1, key.rotated after.
+func PutKeyEvent(ev *keygate.AuditEvent, keyID string, version int, p keygate.PutKeyParams) {
+	ev.Action = keygate.ActionKeyRotated
+	if version == 1 {
+		ev.Action = keygate.ActionKeySet
+	}
+	ev.KeyID, ev.Version, ev.Hint, ev.Fingerprint = keyID, version, p.Hint, p.Fingerprint
+}
+
+// KeyEvent fills ev's key fields (KeyID, Version, Hint, Fingerprint) from k.
+func KeyEvent(ev *keygate.AuditEvent, k keygate.ProviderKey) {
+	ev.KeyID, ev.Version, ev.Hint, ev.Fingerprint = k.ID, k.Version, k.Hint, k.Fingerprint
+}
+
+// currentKey selects the current version of the owner's key for provider,
+// sealed material included (scanKey reads it).
+func (d Dialect) currentKey(owner keygate.TenantID, provider string) Stmt {
+	return Stmt{d.render(`SELECT ` + keyColumns + keyFrom + `WHERE k.owner = ? AND k.provider = ?`),
+		[]any{string(owner), provider}}
+}
+
+// ReadKey reads the current version of the owner's key for provider in
+// tx, sealed material included; not_found if there is none.
+func (d Dialect) ReadKey(ctx context.Context, tx Tx, owner keygate.TenantID, provider string) (keygate.ProviderKey, error) {
+	k, err := scanKey(tx.QueryRowStmt(ctx, d.currentKey(owner, provider)))
+	if tx.NoRows(err) {
+		return keygate.ProviderKey{}, NoKey(owner, provider)
+	}
+	return k, err
+}
+
+// listKeys selects the current version of each of the owner's keys,
+// ordered by provider bytewise.
+func (d Dialect) listKeys(owner keygate.TenantID) Stmt {
+	return Stmt{d.render(`SELECT ` + keyColumns + keyFrom + `WHERE k.owner = ? ORDER BY ` + d.bytewise("k.provider")),
+		[]any{string(owner)}}
+}
+
+// listAllKeys selects the current version of every key of every owner,
+// ordered by owner and provider bytewise, without sealed material: two
+// NULLs and an empty KEK id in its place keep scanKey's shape without
+// reading every ciphertext.
+func (d Dialect) listAllKeys() Stmt {
+	null := d.cast("NULL", "bytea")
+	return Stmt{SQL: `SELECT ` + keyMetaColumns + `, ` + null + `, ` + null + `, ''` + keyFrom +
+		`ORDER BY ` + d.bytewise("k.owner") + `, ` + d.bytewise("k.provider")}
+}
+
+// DeleteKey deletes, in tx, every version of key keyID, then its row.
+func (d Dialect) DeleteKey(ctx context.Context, tx Tx, keyID string) error {
+	for _, q := range []string{
+		`DELETE FROM provider_key_versions WHERE key_id = ?`,
+		`DELETE FROM provider_keys WHERE id = ?`,
+	} {
+		if _, err := tx.ExecStmt(ctx, Stmt{d.render(q), []any{keyID}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanKey reads a row of the key statements.
+func scanKey(row Row) (keygate.ProviderKey, error) {
+	var k keygate.ProviderKey
+	var owner, status string
+	err := row.Scan(&k.ID, &owner, &k.Provider, &k.Version, &k.Hint, &k.Fingerprint, &status,
+		timeDest{&k.LastCheckedAt}, &k.LastError, &k.CreatedBy, timeDest{&k.CreatedAt}, timeDest{&k.UpdatedAt},
+		&k.Sealed.Ciphertext, &k.Sealed.WrappedDEK, &k.Sealed.KEKID)
+	k.Owner, k.Status = keygate.TenantID(owner), keygate.KeyStatus(status)
+	return k, err
+}

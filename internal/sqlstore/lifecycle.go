@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// listKeyVersions selects every version of the owner's key for provider,
+// destroyed ones included, newest first, without key material
+// (scanKeyVersion reads it).
+func (d Dialect) listKeyVersions(owner keygate.TenantID, provider string) Stmt {
+	return Stmt{d.render(`SELECT v.key_id, v.version, v.hint, v.fingerprint, v.created_by, v.created_at,
+			v.version = k.current_version, v.superseded_at, v.destroyed_at
+		FROM provider_keys k JOIN provider_key_versions v ON v.key_id = k.id
+		WHERE k.owner = ? AND k.provider = ? ORDER BY v.version DESC`), []any{string(owner), provider}}
+}
+
+// scanKeyVersion reads a row of ListKeyVersions.
+func scanKeyVersion(row Row) (keygate.KeyVersion, error) {
+	var v keygate.KeyVersion
+	err := row.Scan(&v.KeyID, &v.Version, &v.Hint, &v.Fingerprint, &v.CreatedBy, timeDest{&v.CreatedAt},
+		&v.Current, timeDest{&v.SupersededAt}, timeDest{&v.DestroyedAt})
+	return v, err
+}
+
+// RollbackTarget selects the version RollbackKey restores in place of cur:
+// the newest older one that is not destroyed and was superseded at or
+// after notBefore (any superseded one, for a zero notBefore). No row means
+// there is none. A backend may lock it (With).
+func (d Dialect) RollbackTarget(cur keygate.ProviderKey, notBefore time.Time) Stmt {
+	q := `SELECT version FROM provider_key_versions
+		WHERE key_id = ? AND version < ? AND destroyed_at IS NULL AND ciphertext IS NOT NULL
+			AND wrapped_dek IS NOT NULL AND superseded_at IS NOT NULL`
+	args := []any{cur.ID, cur.Version}
+	if !notBefore.IsZero() {
+		q += ` AND superseded_at >= ?`
+		args = append(args, d.bound(notBefore))
+	}
+	return Stmt{d.render(q + ` ORDER BY version DESC LIMIT 1`), args}
+}
+
+// NoRollback is the conflict error of a rollback of cur that found nothing
+// to restore, saying why (it counts cur's older versions in tx).
+func (d Dialect) NoRollback(ctx context.Context, tx Tx, cur keygate.ProviderKey) error {
+	var older int
+	if err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT count(*) FROM provider_key_versions WHERE key_id = ? AND version < ?`),
+		[]any{cur.ID, cur.Version}}).Scan(&older); err != nil {
+		return fmt.Errorf("count older versions: %w", err)
+	}
+	if older == 0 {
+		return keygate.Errorf(keygate.CodeConflict, "The %s key of %s has no earlier version to roll back to.",
+			Bare(cur.Provider), ownerName(cur.Owner))
+	}
+	return keygate.Errorf(keygate.CodeConflict,
+		"No earlier version of the %s key of %s can be restored: each was destroyed or replaced before the rollback window.",
+		Bare(cur.Provider), ownerName(cur.Owner))
+}
+
+// Restore makes version target of cur's key current again in tx, in place
+// of cur, which becomes superseded: target is no longer superseded, and
+// the key's status is unknown (the restored version's health is not
+// known). It returns the restored version as ReadKey reads it.
+func (d Dialect) Restore(ctx context.Context, tx Tx, cur keygate.ProviderKey, target int) (keygate.ProviderKey, error) {
+	if err := d.supersede(ctx, tx, cur.ID, cur.Version); err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	if _, err := tx.ExecStmt(ctx, Stmt{d.render(`UPDATE provider_key_versions SET superseded_at = NULL WHERE key_id = ? AND version = ?`),
+		[]any{cur.ID, target}}); err != nil {
+		return keygate.ProviderKey{}, fmt.Errorf("restore key %s version %d: %w", cur.ID, target, err)
+	}
+	if err := d.setCurrent(ctx, tx, cur.ID, target, keygate.KeyStatusUnknown); err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	return d.ReadKey(ctx, tx, cur.Owner, cur.Provider)
+}
+
+// RollbackEvent fills ev for k, the version RollbackKey restored.
+func RollbackEvent(ev *keygate.AuditEvent, k keygate.ProviderKey) {
+	ev.Action = keygate.ActionKeyRolledBack
+	KeyEvent(ev, k)
+	ev.Tenant, ev.Provider = k.Owner, k.Provider
+}
+
+// DestroySuperseded erases, at now, the ciphertext and wrapped data key of
+// every version that is not current, not yet destroyed, and was
+// superseded before olderThan.
+func (d Dialect) DestroySuperseded(olderThan, now time.Time) Stmt {
+	return Stmt{d.render(`UPDATE provider_key_versions
+		SET ciphertext = NULL, wrapped_dek = NULL, destroyed_at = ?
+		WHERE destroyed_at IS NULL AND superseded_at IS NOT NULL AND superseded_at < ?
+			AND NOT EXISTS (SELECT 1 FROM provider_keys k
+				WHERE k.id = provider_key_versions.key_id AND k.current_version = provider_key_versions.version)`),
+		[]any{d.timeArg(now), d.bound(olderThan)}}
+}

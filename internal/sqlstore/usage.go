@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate"
+)
+
+// UsageEventColumns are the usage_events columns InsertUsage writes, in
+// the order both backends pass them.
+const UsageEventColumns = `request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
+	input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable`
+
+// RollupColumns are the columns of a rollup table (usage_hourly,
+// usage_daily): the primary key, then the sums, in the order of RollupKey
+// and Rollup.
+const RollupColumns = `tenant_id, provider, model, key_source, bucket_start,
+	requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros`
+
+// RollupConflict ends an "INSERT INTO <rollup table> AS r" so that a row
+// whose key exists adds its sums to the stored ones.
+const RollupConflict = `
+	ON CONFLICT (tenant_id, provider, model, key_source, bucket_start) DO UPDATE SET
+	requests = r.requests + excluded.requests,
+	input_tokens = r.input_tokens + excluded.input_tokens,
+	output_tokens = r.output_tokens + excluded.output_tokens,
+	cached_tokens = r.cached_tokens + excluded.cached_tokens,
+	cost_micros = r.cost_micros + excluded.cost_micros,
+	billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`
+
+// UsageTime is the time an event is recorded at: its own, in UTC at
+// microsecond precision, or now when it has none.
+func UsageTime(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// UTCDay returns the UTC midnight that starts t's day.
+func UTCDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// RollupKey is the primary key of a rollup row.
+type RollupKey struct {
+	Tenant, Provider, Model, Source string
+	Bucket                          time.Time
+}
+
+// Rollup is what a batch adds to one rollup row.
+type Rollup struct {
+	Requests, Input, Output, Cached, Cost, Billable int64
+}
+
+// Rollups is what a batch of usage events adds to one rollup table, by
+// row: summed in Go first, so that a batch writes each row once.
+type Rollups map[RollupKey]*Rollup
+
+// Add adds ev to the row of its tenant, provider, model, key source and
+// bucket.
+func (m Rollups) Add(ev keygate.UsageEvent, bucket time.Time) {
+	k := RollupKey{string(ev.Tenant), ev.Provider, ev.Model, string(ev.Source), bucket}
+	r := m[k]
+	if r == nil {
+		r = &Rollup{}
+		m[k] = r
+	}
+	r.Requests++
+	r.Input += ev.InputTokens
+	r.Output += ev.OutputTokens
+	r.Cached += ev.CachedTokens
+	r.Cost += ev.CostMicros
+	if ev.Billable {
+		r.Billable += ev.CostMicros
+	}
+}
+
+// Keys returns the keys of m in primary-key order, so that every writer
+// touches rollup rows in the same order (which PostgreSQL needs to avoid
+// deadlocks, and which keeps SQLite's writes deterministic).
+func (m Rollups) Keys() []RollupKey {
+	return slices.SortedFunc(maps.Keys(m), func(a, b RollupKey) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Provider, b.Provider),
+			strings.Compare(a.Model, b.Model), strings.Compare(a.Source, b.Source), a.Bucket.Compare(b.Bucket))
+	})
+}
