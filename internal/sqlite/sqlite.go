@@ -77,6 +77,8 @@ type DB struct {
 	now    keygate.Clock
 	ids    sqlstore.IDs
 	log    *slog.Logger
+	// inserts are the prepared INSERTs of the usage ledger, on writer.
+	inserts eventInserts
 }
 
 var _ keygate.Store = (*DB)(nil)
@@ -181,7 +183,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools. The DB must not be used afterwards.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.inserts.close()}
 	if db.reader != db.writer && db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

@@ -2,9 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -18,8 +22,11 @@ import (
 // tenants table: usage is billing history and is kept for tenants deleted
 // meanwhile. An empty batch writes nothing.
 //
-// Events are written with multi-row INSERTs of up to maxRows rows, and the
-// rollups get one upsert row per distinct (tenant, provider, model, key
+// Events are written with multi-row INSERTs of a power-of-two number of
+// rows (a batch of 100 is 64 + 32 + 4), each prepared once and kept, so
+// SQLite parses none of them again: parsing a fresh statement of a few
+// thousand parameters for every batch cost as much as writing its rows.
+// The rollups get one upsert row per distinct (tenant, provider, model, key
 // source, bucket), summed in Go first, so a batch costs a few statements
 // rather than a few per event. They are INSERT OR FAIL: a multi-row
 // INSERT OR ABORT needs a statement journal (a temporary file, which
@@ -29,10 +36,22 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	// Prepare before the transaction: the writer pool has one connection,
+	// which the transaction holds.
+	stmts := map[int]*sql.Stmt{}
+	for rest := len(evs); rest > 0; rest -= chunkRows(rest) {
+		s, err := db.inserts.get(ctx, db.writer, chunkRows(rest))
+		if err != nil {
+			return err
+		}
+		stmts[chunkRows(rest)] = s
+	}
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
 		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}
-		args := make([]any, 0, min(len(evs), maxRows(eventCols))*eventCols)
-		for chunk := range slices.Chunk(evs, maxRows(eventCols)) {
+		args := make([]any, 0, min(len(evs), maxEventRows)*eventCols)
+		for rest := evs; len(rest) > 0; {
+			chunk := rest[:chunkRows(len(rest))]
+			rest = rest[len(chunk):]
 			args = args[:0]
 			for _, ev := range chunk {
 				at := sqlstore.UsageTime(ev.Time, tx.now)
@@ -42,7 +61,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 				hourly.Add(ev, at.Truncate(time.Hour))
 				daily.Add(ev, sqlstore.UTCDay(at))
 			}
-			if _, err := tx.ExecContext(ctx, insertEventsSQL+valuesList(len(chunk), eventCols), args...); err != nil {
+			if _, err := tx.StmtContext(ctx, stmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("insert usage events %s to %s: %w",
 					sqlstore.Quote(chunk[0].RequestID), sqlstore.Quote(chunk[len(chunk)-1].RequestID), err)
 			}
@@ -62,9 +81,58 @@ const (
 	// and of a rollup table takes.
 	eventCols  = 18
 	rollupCols = 11
+	// maxEventRows is the most rows one prepared INSERT of events takes
+	// (a power of two, well under maxVars/eventCols).
+	maxEventRows = 256
 
 	insertEventsSQL = `INSERT OR FAIL INTO usage_events (` + sqlstore.UsageEventColumns + `) VALUES `
 )
+
+// chunkRows returns how many of n events the next INSERT takes: the
+// largest power of two up to n and maxEventRows.
+func chunkRows(n int) int {
+	if n >= maxEventRows {
+		return maxEventRows
+	}
+	return 1 << (bits.Len(uint(n)) - 1)
+}
+
+// eventInserts keeps the prepared INSERTs of usage events, by row count.
+type eventInserts struct {
+	mu    sync.Mutex
+	stmts map[int]*sql.Stmt
+}
+
+// get returns the INSERT of rows events, preparing it on pool the first
+// time.
+func (e *eventInserts) get(ctx context.Context, pool *sql.DB, rows int) (*sql.Stmt, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.stmts[rows]; ok {
+		return s, nil
+	}
+	s, err := pool.PrepareContext(ctx, insertEventsSQL+valuesList(rows, eventCols))
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert of %d usage events: %w", rows, err)
+	}
+	if e.stmts == nil {
+		e.stmts = map[int]*sql.Stmt{}
+	}
+	e.stmts[rows] = s
+	return s, nil
+}
+
+// close releases the prepared statements.
+func (e *eventInserts) close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for _, s := range e.stmts {
+		errs = append(errs, s.Close())
+	}
+	e.stmts = nil
+	return errors.Join(errs...)
+}
 
 // maxRows returns how many rows of cols parameters fit in one statement.
 func maxRows(cols int) int { return maxVars / cols }
