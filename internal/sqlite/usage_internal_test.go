@@ -4,7 +4,7 @@ import "testing"
 
 func TestChunkRows(t *testing.T) {
 	tests := []struct{ n, want int }{
-		{1, 1}, {2, 2}, {3, 2}, {4, 4}, {7, 4}, {100, 64}, {255, 128}, {256, 256}, {257, 256}, {5000, 256},
+		{1, 1}, {2, 2}, {3, 2}, {4, 4}, {7, 4}, {31, 16}, {32, 32}, {33, 32}, {100, 32}, {5000, 32},
 	}
 	for _, tc := range tests {
 		if got := chunkRows(tc.n); got != tc.want {
@@ -18,7 +18,7 @@ func TestChunkRows(t *testing.T) {
 			c := chunkRows(rest)
 			sum, rest = sum+c, rest-c
 		}
-		if sum != n || parts > 9+n/maxEventRows {
+		if sum != n || parts > 6+n/maxEventRows {
 			t.Fatalf("batch of %d: %d rows in %d statements", n, sum, parts)
 		}
 	}
