@@ -74,6 +74,23 @@ func (c *dekCache) put(k cacheKey, aead cipher.AEAD) {
 	}
 }
 
+// len returns the number of entries.
+func (c *dekCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// remove drops the entry of k, if any.
+func (c *dekCache) remove(k cacheKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.ll.Remove(el)
+		delete(c.items, k)
+	}
+}
+
 // purge drops every entry.
 func (c *dekCache) purge() {
 	c.mu.Lock()

@@ -78,6 +78,18 @@ func TestOpenWarmMakesNoKEKCall(t *testing.T) {
 	if n := kek.unwraps.Load(); n != 2 {
 		t.Errorf("open after PurgeCache: %d unwraps, want 2", n)
 	}
+	reader.Forget(s)
+	MustOpen(t, reader, s, keyAD())
+	if n := kek.unwraps.Load(); n != 3 {
+		t.Errorf("open after Forget: %d unwraps, want 3", n)
+	}
+	other := MustSeal(t, writer, canary, keyAD())
+	MustOpen(t, reader, other, keyAD())
+	reader.Forget(other) // forgets that one only
+	MustOpen(t, reader, s, keyAD())
+	if n := kek.unwraps.Load(); n != 4 {
+		t.Errorf("open of a record whose neighbour was forgotten: %d unwraps, want 4", n)
+	}
 }
 
 func TestCacheBounded(t *testing.T) {

@@ -255,3 +255,14 @@ func (k *Keyring) Rewrap(ctx context.Context, wrapped []byte, kekID string) (new
 // PurgeCache forgets every cached data key; the next Open of each record
 // calls its KEK again. Use it after retiring a master key.
 func (k *Keyring) PurgeCache() { k.cache.purge() }
+
+// CachedDataKeys returns how many unwrapped data keys the cache holds.
+func (k *Keyring) CachedDataKeys() int { return k.cache.len() }
+
+// Forget drops the cached data key of s, if any: its record was superseded
+// and is read, if ever, only for a rollback, which may unwrap it again.
+// Without it the cache would fill with one entry per key version ever
+// read, each pinning its memory until it is evicted.
+func (k *Keyring) Forget(s keygate.Sealed) {
+	k.cache.remove(cacheKey{kekID: s.KEKID, wrapped: string(s.WrappedDEK)})
+}

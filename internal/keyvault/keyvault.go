@@ -100,6 +100,9 @@ type cached struct {
 	absent bool // no key is stored
 	key    keygate.Secret
 	meta   keygate.ProviderKey // without sealed material
+	// dek names the version's data key (wrapped, no ciphertext), so that
+	// the keyring's cache can forget it when this entry is superseded.
+	dek    keygate.Sealed
 	loaded time.Time
 }
 

@@ -369,3 +369,50 @@ func TestInvalidateAllStopsLoadsInFlight(t *testing.T) {
 		t.Fatal("after InvalidateAll the replica still uses version 1: a stale load was cached")
 	}
 }
+
+// TestRotationsDoNotFillTheDataKeyCache: the keyring caches the data key of
+// every version read; a superseded version's must go when its key is
+// rotated, or a busy rotation schedule fills the cache with entries that
+// are never read again (each holding a few KiB until evicted).
+func TestRotationsDoNotFillTheDataKeyCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	set, err := keeper.Open(ctx, "", keeper.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	kr, err := envelope.NewKeyring(set.Primary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "keygate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat, err := provider.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := keyvault.New(db, kr, cat, keyvault.Options{})
+	if err := v.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tn := MustTenant(t, db, "acme")
+	base := kr.CachedDataKeys()
+	const rotations = 50
+	for i := range rotations {
+		if _, err := v.Put(ctx, change, tn, "openai", key(i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := v.Lookup(ctx, tn, "openai"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := kr.CachedDataKeys() - base
+	t.Logf("after %d rotations, each read once: %d data keys cached besides the server's own", rotations, got)
+	if got > 2 {
+		t.Errorf("%d data keys cached after %d rotations of one key, want at most 2", got, rotations)
+	}
+}

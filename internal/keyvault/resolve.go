@@ -1,6 +1,7 @@
 package keyvault
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -48,8 +49,9 @@ func (s *Service) Lookup(ctx context.Context, owner keygate.TenantID, provider s
 	if err != nil {
 		return keygate.Secret{}, keygate.ProviderKey{}, false, fmt.Errorf("open %s key %s v%d: %w", provider, k.ID, k.Version, err)
 	}
+	dek := keygate.Sealed{WrappedDEK: k.Sealed.WrappedDEK, KEKID: k.Sealed.KEKID}
 	k.Sealed = keygate.Sealed{}
-	s.fill(ck, gen, cached{key: key, meta: k, loaded: now})
+	s.fill(ck, gen, cached{key: key, meta: k, dek: dek, loaded: now})
 	return key, k, true, nil
 }
 
@@ -64,9 +66,19 @@ type fillGen struct{ key, all uint64 }
 func (s *Service) fill(ck cacheKey, gen fillGen, c cached) {
 	s.mu.Lock()
 	if s.gen[ck] == gen.key && s.epoch == gen.all {
+		if old, ok := s.cache[ck]; ok && !bytes.Equal(old.dek.WrappedDEK, c.dek.WrappedDEK) {
+			s.forget(old) // a newer version, seen after the cache expired
+		}
 		s.cache[ck] = c
 	}
 	s.mu.Unlock()
+}
+
+// forget drops the keyring's cached data key of an entry that is gone.
+func (s *Service) forget(c cached) {
+	if len(c.dek.WrappedDEK) > 0 {
+		s.keyring.Forget(c.dek)
+	}
 }
 
 // Invalidate drops the cached key of owner for provider. Other replicas are
@@ -74,7 +86,10 @@ func (s *Service) fill(ck cacheKey, gen fillGen, c cached) {
 func (s *Service) Invalidate(owner keygate.TenantID, provider string) {
 	ck := cacheKey{owner, provider}
 	s.mu.Lock()
-	delete(s.cache, ck)
+	if c, ok := s.cache[ck]; ok {
+		s.forget(c)
+		delete(s.cache, ck)
+	}
 	s.gen[ck]++
 	s.mu.Unlock()
 }
@@ -82,8 +97,9 @@ func (s *Service) Invalidate(owner keygate.TenantID, provider string) {
 // InvalidateOwner drops every cached key of owner (a deleted tenant).
 func (s *Service) InvalidateOwner(owner keygate.TenantID) {
 	s.mu.Lock()
-	for ck := range s.cache {
+	for ck, c := range s.cache {
 		if ck.owner == owner {
+			s.forget(c)
 			delete(s.cache, ck)
 		}
 	}
@@ -95,6 +111,9 @@ func (s *Service) InvalidateOwner(owner keygate.TenantID) {
 // when changes may have been missed).
 func (s *Service) InvalidateAll() {
 	s.mu.Lock()
+	for _, c := range s.cache {
+		s.forget(c)
+	}
 	clear(s.cache)
 	s.epoch++ // also stops loads in flight of keys not cached yet
 	s.mu.Unlock()
