@@ -69,12 +69,16 @@ type Service struct {
 	mu      sync.RWMutex
 	tokens  map[string]tokenEntry // by SHA-256 of the token
 	tenants map[keygate.TenantID]tenantEntry
-	// gen is bumped by every invalidation. A load remembers it before it
-	// reads the store and caches its answer only if it has not moved: a
-	// token revoked (or a tenant changed) while it was being read is not
-	// cached in its old state. Invalidations are rare, so one counter for
-	// all entries costs at most a few extra reads.
-	gen uint64
+	// seq numbers invalidations. A load remembers seq before it reads the
+	// store and caches its answer only if nothing that concerns it was
+	// invalidated since: a token revoked (or a tenant changed) while it
+	// was being read is not cached in its old state, and a change to
+	// another token or tenant does not stop the fill (a gateway that could
+	// not cache would fail every call while its storage is down).
+	seq        uint64
+	tokenInv   map[string]uint64           // token id → seq of its last invalidation
+	tenantInv  map[keygate.TenantID]uint64 // tenant id → seq of its last invalidation
+	allInvalid uint64                      // seq of the last InvalidateAll
 }
 
 type tokenEntry struct {
@@ -94,12 +98,20 @@ type tenantEntry struct {
 // New returns a Service.
 func New(store Store, keys Keys, opt Options) *Service {
 	return &Service{
-		store:   store,
-		keys:    keys,
-		opt:     opt.withDefaults(),
-		tokens:  map[string]tokenEntry{},
-		tenants: map[keygate.TenantID]tenantEntry{},
+		store:     store,
+		keys:      keys,
+		opt:       opt.withDefaults(),
+		tokens:    map[string]tokenEntry{},
+		tenants:   map[keygate.TenantID]tenantEntry{},
+		tokenInv:  map[string]uint64{},
+		tenantInv: map[keygate.TenantID]uint64{},
 	}
+}
+
+// staleSince reports whether the token id (if any) or the tenant was
+// invalidated after seq. The caller holds mu.
+func (s *Service) staleSince(seq uint64, tokenID string, tenant keygate.TenantID) bool {
+	return s.allInvalid > seq || s.tenantInv[tenant] > seq || (tokenID != "" && s.tokenInv[tokenID] > seq)
 }
 
 // Caller is an authenticated gateway caller.
@@ -128,10 +140,10 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 		// not escape to the heap.
 		hash := append([]byte(nil), h[:]...)
 		s.mu.RLock()
-		gen := s.gen
+		seq := s.seq
 		s.mu.RUnlock()
 		var err error
-		if e, err = s.loadToken(ctx, hash, now, gen); err != nil {
+		if e, err = s.loadToken(ctx, hash, now, seq); err != nil {
 			return Caller{}, err
 		}
 	}
@@ -141,7 +153,7 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	return e.caller, nil
 }
 
-func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time, gen uint64) (tokenEntry, error) {
+func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time, seq uint64) (tokenEntry, error) {
 	t, err := s.store.GatewayTokenByHash(ctx, h)
 	e := tokenEntry{expires: now.Add(s.opt.TokenTTL)}
 	switch {
@@ -156,7 +168,7 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time, gen ui
 		e.caller = Caller{TokenID: t.ID, Tenant: t.Tenant}
 	}
 	s.mu.Lock()
-	if s.gen == gen {
+	if !s.staleSince(seq, e.caller.TokenID, e.caller.Tenant) {
 		s.tokens[string(h)] = e
 	}
 	s.mu.Unlock()
@@ -171,7 +183,8 @@ func (s *Service) InvalidateToken(id string) {
 			delete(s.tokens, k)
 		}
 	}
-	s.gen++
+	s.seq++
+	s.tokenInv[id] = s.seq
 	s.mu.Unlock()
 }
 
@@ -185,7 +198,8 @@ func (s *Service) InvalidateTenant(id keygate.TenantID) {
 			delete(s.tokens, k)
 		}
 	}
-	s.gen++
+	s.seq++
+	s.tenantInv[id] = s.seq
 	s.mu.Unlock()
 }
 
@@ -208,7 +222,7 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 	now := s.opt.Now()
 	s.mu.RLock()
 	e, ok := s.tenants[id]
-	gen := s.gen
+	seq := s.seq
 	s.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		return e, nil
@@ -231,7 +245,7 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 		return tenantEntry{}, fmt.Errorf("load rate limits of %s: %w", id, err)
 	}
 	s.mu.Lock()
-	if s.gen == gen {
+	if !s.staleSince(seq, "", id) {
 		s.tenants[id] = e
 	}
 	s.mu.Unlock()
@@ -304,6 +318,11 @@ func (s *Service) InvalidateAll() {
 	s.mu.Lock()
 	clear(s.tokens)
 	clear(s.tenants)
-	s.gen++
+	// Every load that started before now is stale by allInvalid alone,
+	// so the per-id records can go (they would only grow).
+	clear(s.tokenInv)
+	clear(s.tenantInv)
+	s.seq++
+	s.allInvalid = s.seq
 	s.mu.Unlock()
 }

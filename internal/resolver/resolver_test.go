@@ -130,3 +130,46 @@ func TestTenantChangedWhileReadingIsNotCached(t *testing.T) {
 		t.Fatal("BYOK still on after it was switched off: a stale read was cached")
 	}
 }
+
+// TestUnrelatedChangesDoNotStopCaching: a change to another token or
+// tenant while a token and its tenant are being read must not keep them out
+// of the cache: cached answers are what keeps calls working while the
+// store is down.
+func TestUnrelatedChangesDoNotStopCaching(t *testing.T) {
+	ctx := context.Background()
+	st, tenant, tok, _ := mustStore(t)
+	res := resolver.New(st, noKeys{}, resolver.Options{})
+	st.hold = make(chan chan struct{})
+	done := make(chan error)
+	go func() {
+		_, err := res.Authenticate(ctx, tok)
+		done <- err
+	}()
+	release := <-st.hold // the token has been read
+	res.InvalidateToken("gt_other")
+	res.InvalidateTenant("tn_other")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, _, err := res.Tenant(ctx, tenant)
+		done <- err
+	}()
+	release = <-st.hold // the tenant has been read
+	res.InvalidateTenant("tn_other")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st.hold = nil
+	if err := st.DB.Close(); err != nil { // the store is gone from here on
+		t.Fatal(err)
+	}
+	if _, err := res.Authenticate(ctx, tok); err != nil {
+		t.Errorf("token not cached: %v", err)
+	}
+	if _, _, err := res.Tenant(ctx, tenant); err != nil {
+		t.Errorf("tenant not cached: %v", err)
+	}
+}
