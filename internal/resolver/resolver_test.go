@@ -40,6 +40,20 @@ func (p *pausingStore) GetTenant(ctx context.Context, ref string) (keygate.Tenan
 	return t, err
 }
 
+// duringRead runs read in the background and, while read's store call is
+// held open between reading its row and returning it, runs change; then it
+// lets the read finish and returns its error.
+func (p *pausingStore) duringRead(read func() error, change func()) error {
+	p.hold = make(chan chan struct{})
+	defer func() { p.hold = nil }()
+	done := make(chan error)
+	go func() { done <- read() }()
+	release := <-p.hold
+	change()
+	close(release)
+	return <-done
+}
+
 // noKeys answers every key lookup with "none stored".
 type noKeys struct{}
 
@@ -78,22 +92,18 @@ func TestRevokedWhileReadingIsNotCached(t *testing.T) {
 	ctx := context.Background()
 	st, tenant, tok, gid := mustStore(t)
 	res := resolver.New(st, noKeys{}, resolver.Options{})
-	st.hold = make(chan chan struct{})
-	done := make(chan error)
-	go func() {
+	err := st.duringRead(func() error {
 		_, err := res.Authenticate(ctx, tok)
-		done <- err
-	}()
-	release := <-st.hold // the token row (not yet revoked) has been read
-	if err := st.DB.RevokeGatewayToken(ctx, tenant, gid, keygate.AuditEvent{Action: keygate.ActionTokenRevoked, Tenant: tenant}); err != nil {
-		t.Fatal(err)
-	}
-	res.InvalidateToken(gid)
-	close(release)
-	if err := <-done; err != nil {
+		return err
+	}, func() { // the token row (not yet revoked) has been read
+		if err := st.DB.RevokeGatewayToken(ctx, tenant, gid, keygate.AuditEvent{Action: keygate.ActionTokenRevoked, Tenant: tenant}); err != nil {
+			t.Error(err)
+		}
+		res.InvalidateToken(gid)
+	})
+	if err != nil {
 		t.Fatalf("the call in flight: %v", err)
 	}
-	st.hold = nil
 	if _, err := res.Authenticate(ctx, tok); !keygate.IsCode(err, keygate.CodeUnauthorized) {
 		t.Fatalf("after revocation: err = %v, want unauthorized (a stale read was cached)", err)
 	}
@@ -105,23 +115,19 @@ func TestTenantChangedWhileReadingIsNotCached(t *testing.T) {
 	ctx := context.Background()
 	st, tenant, _, _ := mustStore(t)
 	res := resolver.New(st, noKeys{}, resolver.Options{})
-	st.hold = make(chan chan struct{})
-	done := make(chan error)
-	go func() {
+	err := st.duringRead(func() error {
 		_, _, err := res.Tenant(ctx, tenant)
-		done <- err
-	}()
-	release := <-st.hold
-	off := false
-	if _, err := st.DB.UpdateTenant(ctx, tenant, keygate.TenantUpdate{BYOKEnabled: &off}, keygate.AuditEvent{Action: keygate.ActionTenantUpdated, Tenant: tenant}); err != nil {
+		return err
+	}, func() {
+		off := false
+		if _, err := st.DB.UpdateTenant(ctx, tenant, keygate.TenantUpdate{BYOKEnabled: &off}, keygate.AuditEvent{Action: keygate.ActionTenantUpdated, Tenant: tenant}); err != nil {
+			t.Error(err)
+		}
+		res.InvalidateTenant(tenant)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	res.InvalidateTenant(tenant)
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	st.hold = nil
 	got, _, err := res.Tenant(ctx, tenant)
 	if err != nil {
 		t.Fatal(err)
@@ -139,30 +145,16 @@ func TestUnrelatedChangesDoNotStopCaching(t *testing.T) {
 	ctx := context.Background()
 	st, tenant, tok, _ := mustStore(t)
 	res := resolver.New(st, noKeys{}, resolver.Options{})
-	st.hold = make(chan chan struct{})
-	done := make(chan error)
-	go func() {
-		_, err := res.Authenticate(ctx, tok)
-		done <- err
-	}()
-	release := <-st.hold // the token has been read
-	res.InvalidateToken("gt_other")
-	res.InvalidateTenant("tn_other")
-	close(release)
-	if err := <-done; err != nil {
+	others := func() {
+		res.InvalidateToken("gt_other")
+		res.InvalidateTenant("tn_other")
+	}
+	if err := st.duringRead(func() error { _, err := res.Authenticate(ctx, tok); return err }, others); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_, _, err := res.Tenant(ctx, tenant)
-		done <- err
-	}()
-	release = <-st.hold // the tenant has been read
-	res.InvalidateTenant("tn_other")
-	close(release)
-	if err := <-done; err != nil {
+	if err := st.duringRead(func() error { _, _, err := res.Tenant(ctx, tenant); return err }, others); err != nil {
 		t.Fatal(err)
 	}
-	st.hold = nil
 	if err := st.DB.Close(); err != nil { // the store is gone from here on
 		t.Fatal(err)
 	}
