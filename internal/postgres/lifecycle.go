@@ -80,6 +80,15 @@ func (db *DB) DestroySuperseded(ctx context.Context, olderThan time.Time) (int, 
 	}
 	var n int64
 	err := db.write(ctx, "destroy superseded key versions", func(tx *tx) (err error) {
+		for _, lock := range dialect.LockSuperseded(olderThan) {
+			if err := tx.QueryStmt(ctx, lock, func(rows sqlstore.Rows) error {
+				for rows.Next() {
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("lock superseded versions: %w", err)
+			}
+		}
 		n, err = tx.ExecStmt(ctx, dialect.DestroySuperseded(olderThan, tx.now))
 		return err
 	})

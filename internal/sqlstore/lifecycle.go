@@ -84,14 +84,35 @@ func RollbackEvent(ev *keygate.AuditEvent, k keygate.ProviderKey) {
 	ev.Tenant, ev.Provider = k.Owner, k.Provider
 }
 
+// supersededWhere is the condition on provider_key_versions of the
+// versions DestroySuperseded erases: not current, not yet destroyed, and
+// superseded before a bound (the one parameter).
+const supersededWhere = `provider_key_versions.destroyed_at IS NULL AND provider_key_versions.superseded_at IS NOT NULL
+	AND provider_key_versions.superseded_at < ?
+	AND NOT EXISTS (SELECT 1 FROM provider_keys k
+		WHERE k.id = provider_key_versions.key_id AND k.current_version = provider_key_versions.version)`
+
+// LockSuperseded locks, for a backend with row locks, what
+// DestroySuperseded(olderThan) will change, in the order every other writer
+// takes them: the key rows first, by id, then their version rows, by key
+// and version. Without it two concurrent erasures (or an erasure and a
+// rollback) could lock the same rows in different orders and deadlock.
+func (d Dialect) LockSuperseded(olderThan time.Time) []Stmt {
+	b := d.bound(olderThan)
+	return []Stmt{
+		{d.render(`SELECT id FROM provider_keys WHERE id IN (SELECT key_id FROM provider_key_versions WHERE ` +
+			supersededWhere + `) ORDER BY id FOR UPDATE`), []any{b}},
+		{d.render(`SELECT key_id, version FROM provider_key_versions WHERE ` + supersededWhere +
+			` ORDER BY key_id, version FOR UPDATE`), []any{b}},
+	}
+}
+
 // DestroySuperseded erases, at now, the ciphertext and wrapped data key of
 // every version that is not current, not yet destroyed, and was
 // superseded before olderThan.
 func (d Dialect) DestroySuperseded(olderThan, now time.Time) Stmt {
 	return Stmt{d.render(`UPDATE provider_key_versions
 		SET ciphertext = NULL, wrapped_dek = NULL, destroyed_at = ?
-		WHERE destroyed_at IS NULL AND superseded_at IS NOT NULL AND superseded_at < ?
-			AND NOT EXISTS (SELECT 1 FROM provider_keys k
-				WHERE k.id = provider_key_versions.key_id AND k.current_version = provider_key_versions.version)`),
+		WHERE ` + supersededWhere),
 		[]any{d.timeArg(now), d.bound(olderThan)}}
 }
