@@ -2,9 +2,9 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/keygate/keygate/internal/jsonreply"
 	"io"
 	"net/http"
 	"strconv"
@@ -147,7 +147,7 @@ func (a *API) adapt(rt route) http.Handler {
 			w.WriteHeader(status)
 			return
 		}
-		writeJSON(w, status, body)
+		jsonreply.Write(w, status, body)
 	})
 }
 
@@ -206,19 +206,4 @@ func bearer(r *http.Request) keygate.Secret {
 		return keygate.Secret{}
 	}
 	return keygate.NewSecret(strings.TrimSpace(r.Header.Get("X-Admin-Key")))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"internal","message":"Internal error."}}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }

@@ -18,9 +18,8 @@
 package compat
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"github.com/keygate/keygate/internal/jsonreply"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -178,7 +177,7 @@ func (h *Handler) adapt(rt route) http.Handler {
 			h.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, status, body)
+		jsonreply.Write(w, status, body)
 	})
 }
 
@@ -243,22 +242,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if code == keygate.CodeInternal {
 		h.d.Logger.ErrorContext(r.Context(), "compat api error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, keygate.HTTPStatus(code), errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"internal","message":"Internal error."}}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	jsonreply.Write(w, keygate.HTTPStatus(code), errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
 }
 
 // optTime is t, or nil (JSON null) when t is zero.

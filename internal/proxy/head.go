@@ -88,49 +88,7 @@ func (s *headScanner) skipSpace() {
 }
 
 // object reads the top-level object into h.
-func (s *headScanner) object(h *head) error {
-	s.i++ // '{'
-	s.skipSpace()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for {
-		s.skipSpace()
-		keyStart := s.i
-		escaped, err := s.str()
-		if err != nil {
-			return err
-		}
-		rawKey := s.b[keyStart:s.i]
-		s.skipSpace()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return errNotJSON
-		}
-		s.i++
-		s.skipSpace()
-		valStart := s.i
-		if err := s.value(1); err != nil { // the object itself is depth 1
-			return err
-		}
-		if err := s.field(h, rawKey, escaped, s.b[valStart:s.i]); err != nil {
-			return err
-		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return errNotJSON
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return errNotJSON
-		}
-	}
-}
+func (s *headScanner) object(h *head) error { return s.members(h, 1) }
 
 // field applies one top-level member: rawKey is the key with its quotes,
 // val the value as it appears.
@@ -307,7 +265,11 @@ func (s *headScanner) value(depth int) error {
 	return errNotJSON
 }
 
-func (s *headScanner) skipObject(depth int) error {
+func (s *headScanner) skipObject(depth int) error { return s.members(nil, depth) }
+
+// members reads an object at depth (the top-level one is depth 1); with h
+// set, each member's key and raw value also go to field.
+func (s *headScanner) members(h *head, depth int) error {
 	s.i++ // '{'
 	s.skipSpace()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
@@ -316,17 +278,26 @@ func (s *headScanner) skipObject(depth int) error {
 	}
 	for {
 		s.skipSpace()
-		if _, err := s.str(); err != nil {
+		keyStart := s.i
+		escaped, err := s.str()
+		if err != nil {
 			return err
 		}
+		rawKey := s.b[keyStart:s.i]
 		s.skipSpace()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return errNotJSON
 		}
 		s.i++
 		s.skipSpace()
+		valStart := s.i
 		if err := s.value(depth); err != nil {
 			return err
+		}
+		if h != nil {
+			if err := s.field(h, rawKey, escaped, s.b[valStart:s.i]); err != nil {
+				return err
+			}
 		}
 		s.skipSpace()
 		if s.i >= len(s.b) {

@@ -79,13 +79,14 @@ func withAccessLog(d Deps, next http.Handler) http.Handler {
 			case status == 0:
 				status = http.StatusOK
 			}
+			elapsed := now().Sub(start)
 			attrs := []slog.Attr{
 				slog.String("request_id", reqid.From(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", status),
 				slog.Int64("bytes", sw.bytes),
-				slog.Duration("duration", now().Sub(start)),
+				slog.Duration("duration", elapsed),
 			}
 			if info.Provider != "" {
 				attrs = append(attrs,
@@ -96,7 +97,7 @@ func withAccessLog(d Deps, next http.Handler) http.Handler {
 			}
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 			if d.ObserveAPI != nil && strings.HasPrefix(r.URL.Path, "/api/v1/") {
-				d.ObserveAPI(r.Pattern, r.Method, status, now().Sub(start))
+				d.ObserveAPI(r.Pattern, r.Method, status, elapsed)
 			}
 		}()
 		next.ServeHTTP(sw, r)
