@@ -112,6 +112,13 @@ func TestServeStorageOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The change feed announces the setup's changes to this replica too,
+	// and each notice drops the cached entry it names: a notice heard
+	// after the warm-up would empty the cache it filled. The token's
+	// notice is the last of the setup (the feed delivers in commit order).
+	waitFor(t, "the change feed to deliver the setup's changes", func() bool {
+		return metricValue(t, s, "keygate_change_feed_changes_total", map[string]string{"kind": "token"}) >= 1
+	})
 	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
 	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
 		t.Fatalf("warm-up call: %d %s", st, b)
@@ -127,10 +134,14 @@ func TestServeStorageOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	misses := metricValue(t, s, "keygate_cache_lookups_total", map[string]string{"result": "miss"})
 	cut.Cut()
 	outage := time.Now()
 	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
 		t.Fatalf("a call with cached credentials right after the outage began: %d %s", st, b)
+	}
+	if m := metricValue(t, s, "keygate_cache_lookups_total", map[string]string{"result": "miss"}); m != misses {
+		t.Errorf("the call during the outage missed a cache %v times", m-misses)
 	}
 	var e struct{ Error struct{ Code string } }
 	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"sk-outageTestKeyRotated0000000000"}`, &e); st != 503 || e.Error.Code != "unavailable" {

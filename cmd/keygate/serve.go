@@ -105,7 +105,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer store.Close()
 
-	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration})
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mtr, err := metrics.NewWithOptions(registry, metrics.Options{Providers: catalog.Names()})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration, CacheObserver: mtr.CacheObserver})
 	if err := vault.Init(ctx); err != nil {
 		return fmt.Errorf("initialize key vault: %w", err)
 	}
@@ -120,12 +126,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		jobs.start("rewrap", func(ctx context.Context) error { _, err := vault.Rewrap(ctx); return err })
 	}
 
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mtr, err := metrics.NewWithOptions(registry, metrics.Options{Providers: catalog.Names()})
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
 	tp, stopTracing, err := metrics.NewTracer(ctx, metrics.TraceConfig{Endpoint: cfg.OTLPEndpoint, ServiceName: "keygate", SampleRatio: cfg.TraceSampleRatio, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	tracer := tp.Tracer(metrics.TracerName)
 
-	res := resolver.New(store, vault, resolver.Options{Logger: logger})
+	res := resolver.New(store, vault, resolver.Options{Logger: logger, CacheObserver: mtr.CacheObserver})
 	prices, err := pricing.Load(cfg.PricesFile)
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)
@@ -198,6 +198,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if feed, ok := store.(keygate.ChangeFeed); ok {
 		jobs.start("change-feed", func(ctx context.Context) error {
 			return feed.Listen(ctx, func(c keygate.Change) {
+				mtr.ObserveChange(string(c.Kind))
 				switch c.Kind {
 				case keygate.ChangeKey:
 					vault.Invalidate(c.Owner, c.Provider)
@@ -207,6 +208,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 					res.InvalidateToken(c.ID)
 				}
 			}, func() {
+				mtr.ObserveResync()
 				vault.InvalidateAll()
 				res.InvalidateAll()
 			})

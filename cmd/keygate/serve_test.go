@@ -598,10 +598,56 @@ func TestServeGateway(t *testing.T) {
 	if !sources["tenant"] || !sources["platform"] {
 		t.Errorf("keygate_requests_total by key_source: %v", sources)
 	}
+	// Every cache on the gateway's path counts its lookups; the repeated
+	// token is served from the cache.
+	for _, cache := range []string{"token", "tenant", "key"} {
+		if n := metricValue(t, s, "keygate_cache_lookups_total", map[string]string{"cache": cache}); n == 0 {
+			t.Errorf("keygate_cache_lookups_total{cache=%q} counted nothing", cache)
+		}
+	}
+	if n := metricValue(t, s, "keygate_cache_lookups_total", map[string]string{"cache": "token", "result": "hit"}); n == 0 {
+		t.Error(`keygate_cache_lookups_total{cache="token",result="hit"} counted nothing`)
+	}
 	testkit.AssertNoCanary(t, "/metrics", raw)
 	s.Stop(t)
 	testkit.AssertNoCanary(t, "server logs", s.Logs.Bytes())
 	testkit.AssertNoCanary(t, "CLI output", out.Bytes())
+}
+
+// metricValue scrapes s's /metrics and returns the sum of family's series
+// whose labels include every pair of labels (0 if none).
+func metricValue(tb testing.TB, s *testServer, family string, labels map[string]string) float64 {
+	tb.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		tb.Fatalf("/metrics does not parse: %v", err)
+	}
+	var sum float64
+series:
+	for _, m := range families[family].GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range labels {
+			if have[k] != v {
+				continue series
+			}
+		}
+		switch {
+		case m.GetCounter() != nil:
+			sum += m.GetCounter().GetValue()
+		case m.GetGauge() != nil:
+			sum += m.GetGauge().GetValue()
+		}
+	}
+	return sum
 }
 
 // jsonCall sends a JSON request with the admin token and decodes the

@@ -144,11 +144,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.record(rec)
 
 	// The server cancels the request context when the handler returns, so
-	// a cancellation counts only if it comes first.
-	stop := context.AfterFunc(r.Context(), func() { f.markCanceled(rec) })
+	// a cancellation counts only if it comes first. A context closes its
+	// Done channel before it runs its AfterFuncs: a handler that saw Done
+	// and returned may stop the AfterFunc before it ran, so the deferred
+	// check counts that cancellation itself.
+	ctx := r.Context()
+	stop := context.AfterFunc(ctx, func() { f.markCanceled(rec) })
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
-		stop()
+		if stop() && ctx.Err() != nil {
+			f.markCanceled(rec)
+		}
 		f.setStatus(rec, sw.status)
 	}()
 

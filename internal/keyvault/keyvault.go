@@ -55,6 +55,10 @@ type Options struct {
 	// Grace is how long a superseded key version stays restorable by
 	// Rollback before DestroyExpired erases it. Default 24h.
 	Grace time.Duration
+	// CacheObserver returns what the key cache ("key") calls on each
+	// lookup, hit or miss (metrics.Metrics.CacheObserver). Default:
+	// nothing is counted.
+	CacheObserver func(cache string) func(hit bool)
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +77,9 @@ func (o Options) withDefaults() Options {
 	if o.Grace <= 0 {
 		o.Grace = 24 * time.Hour
 	}
+	if o.CacheObserver == nil {
+		o.CacheObserver = func(string) func(bool) { return func(bool) {} }
+	}
 	return o
 }
 
@@ -84,6 +91,8 @@ type Service struct {
 	opt     Options
 
 	fpKey keygate.Secret // fingerprint HMAC key, loaded by Init
+
+	lookup func(hit bool) // counts key cache lookups
 
 	mu    sync.RWMutex
 	cache map[cacheKey]cached
@@ -112,11 +121,13 @@ const settingFingerprintKey = "fingerprint_key"
 
 // New returns a vault. Call Init before use.
 func New(store Store, keyring *envelope.Keyring, catalog Catalog, opt Options) *Service {
+	opt = opt.withDefaults()
 	return &Service{
 		store:   store,
 		keyring: keyring,
 		catalog: catalog,
-		opt:     opt.withDefaults(),
+		opt:     opt,
+		lookup:  opt.CacheObserver("key"),
 		cache:   map[cacheKey]cached{},
 		gen:     map[cacheKey]uint64{},
 	}

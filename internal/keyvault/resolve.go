@@ -34,7 +34,9 @@ func (s *Service) Lookup(ctx context.Context, owner keygate.TenantID, provider s
 	c, ok := s.cache[ck]
 	gen := fillGen{key: s.gen[ck], all: s.epoch}
 	s.mu.RUnlock()
-	if ok && now.Sub(c.loaded) < s.opt.CacheTTL {
+	hit := ok && now.Sub(c.loaded) < s.opt.CacheTTL
+	s.lookup(hit)
+	if hit {
 		return c.key, c.meta, !c.absent, nil
 	}
 	k, err := s.store.GetKey(ctx, owner, provider)

@@ -27,15 +27,37 @@ func (m *Metrics) ObserveGatewayError(route, code string) {
 	m.gatewayErrors.WithLabelValues(m.routes.value(route), m.codes.value(code)).Inc()
 }
 
-// ObserveCache counts one lookup in the named cache ("token", "key", ...:
-// a fixed name chosen by the code, never data).
-func (m *Metrics) ObserveCache(hit bool, cache string) {
-	result := "miss"
-	if hit {
-		result = "hit"
+// CacheObserver returns what the named cache ("token", "tenant", "key":
+// a fixed name chosen by the code, never data) calls on every lookup. Its
+// counters are bound once, so that a lookup on the hot path costs one
+// atomic add and no allocation.
+func (m *Metrics) CacheObserver(cache string) func(hit bool) {
+	name := m.caches.value(cache)
+	hit, miss := m.cacheLookups.WithLabelValues(name, "hit"), m.cacheLookups.WithLabelValues(name, "miss")
+	return func(h bool) {
+		if h {
+			hit.Inc()
+		} else {
+			miss.Inc()
+		}
 	}
-	m.cacheLookups.WithLabelValues(m.caches.value(cache), result).Inc()
 }
+
+// ObserveChange counts a change another replica (or this one) announced on
+// the change feed: kind is keygate.ChangeKind ("key", "tenant", "token";
+// anything else counts as "other").
+func (m *Metrics) ObserveChange(kind string) {
+	switch kind {
+	case "key", "tenant", "token":
+	default:
+		kind = other
+	}
+	m.changes.WithLabelValues(kind).Inc()
+}
+
+// ObserveResync counts a (re)connection of the change feed, after which
+// every cache is dropped since changes may have been missed meanwhile.
+func (m *Metrics) ObserveResync() { m.resyncs.Inc() }
 
 // SetKeyHealth publishes the number of stored keys per health status
 // (keygate.KeyStatus values). A status published before and absent from

@@ -89,6 +89,8 @@ type Metrics struct {
 	rejections    *prometheus.CounterVec
 	gatewayErrors *prometheus.CounterVec
 	cacheLookups  *prometheus.CounterVec
+	changes       *prometheus.CounterVec
+	resyncs       prometheus.Counter
 	keyHealth     *prometheus.GaugeVec
 	apiRequests   *prometheus.CounterVec
 	apiLatency    *prometheus.HistogramVec
@@ -175,6 +177,14 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		Namespace: namespace, Name: "cache_lookups_total",
 		Help: "Cache lookups, by cache and result (hit, miss).",
 	}, []string{"cache", "result"})
+	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "change_feed_changes_total",
+		Help: "Changes heard on the change feed (PostgreSQL LISTEN/NOTIFY between replicas), each dropping a cached entry, by kind (key, tenant, token).",
+	}, []string{"kind"})
+	m.resyncs = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Name: "change_feed_resyncs_total",
+		Help: "(Re)connections of the change feed, each dropping every cached entry since changes may have been missed.",
+	})
 	m.keyHealth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "key_health",
 		Help: "Stored provider keys, by health status (valid, invalid, unknown).",
@@ -190,7 +200,7 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	}, []string{"route", "method"})
 	for _, c := range []prometheus.Collector{
 		m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
-		m.rejections, m.gatewayErrors, m.cacheLookups, m.keyHealth, m.apiRequests, m.apiLatency,
+		m.rejections, m.gatewayErrors, m.cacheLookups, m.changes, m.resyncs, m.keyHealth, m.apiRequests, m.apiLatency,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)

@@ -3,6 +3,8 @@ package metrics_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,9 +49,15 @@ func TestExposition(t *testing.T) {
 	m.ObserveRejection("budget", "openai")
 	m.ObserveRejection("rate", "anthropic")
 	m.ObserveGatewayError("chat", keygate.CodeProviderKeyMissing)
-	m.ObserveCache(true, "token")
-	m.ObserveCache(false, "token")
-	m.ObserveCache(true, "key")
+	token := m.CacheObserver("token")
+	token(true)
+	token(false)
+	m.CacheObserver("key")(true)
+	m.ObserveChange("key")
+	m.ObserveChange("token")
+	m.ObserveChange("token")
+	m.ObserveChange("nonsense")
+	m.ObserveResync()
 	m.SetKeyHealth(map[string]int{"valid": 3, "invalid": 1, "unknown": 2})
 	m.ObserveAPI("PUT /api/v1/tenants/{tenant}/keys/{provider}", "PUT", 200, 30*time.Millisecond)
 	if err := m.RegisterQueue(func() float64 { return 7 }, func() float64 { return 2 }); err != nil {
@@ -96,6 +104,11 @@ func TestExposition(t *testing.T) {
 		`keygate_cache_lookups_total{cache="token",result="hit"}`:                                                1,
 		`keygate_cache_lookups_total{cache="token",result="miss"}`:                                               1,
 		`keygate_cache_lookups_total{cache="key",result="hit"}`:                                                  1,
+		`keygate_cache_lookups_total{cache="key",result="miss"}`:                                                 0,
+		`keygate_change_feed_changes_total{kind="key"}`:                                                          1,
+		`keygate_change_feed_changes_total{kind="token"}`:                                                        2,
+		`keygate_change_feed_changes_total{kind="other"}`:                                                        1,
+		`keygate_change_feed_resyncs_total{}`:                                                                    1,
 		`keygate_key_health{status="valid"}`:                                                                     3,
 		`keygate_key_health{status="invalid"}`:                                                                   1,
 		`keygate_key_health{status="unknown"}`:                                                                   2,
@@ -204,7 +217,8 @@ func TestCanary(t *testing.T) {
 				m.ObserveCall(ev, time.Second)
 				m.ObserveRejection(key, key)
 				m.ObserveGatewayError(key, key)
-				m.ObserveCache(true, key)
+				m.CacheObserver(key)(true)
+				m.ObserveChange(key)
 				m.SetKeyHealth(map[string]int{key: 1})
 				m.ObserveAPI("/api/v1/tenants/"+key, key, 200, time.Millisecond)
 				m.ObserveAPI(key, "GET", 200, time.Millisecond)
@@ -226,6 +240,7 @@ func TestSetKeyHealth(t *testing.T) {
 	m.SetKeyHealth(map[string]int{"valid": 5, "invalid": 2})
 	m.SetKeyHealth(map[string]int{"valid": 6, "unknown": 1})
 	got := MustParse(t, MustScrape(t, m, reg))
+	maps.DeleteFunc(got, func(series string, _ float64) bool { return !strings.HasPrefix(series, "keygate_key_health") })
 	want := map[string]float64{
 		`keygate_key_health{status="valid"}`:   6,
 		`keygate_key_health{status="invalid"}`: 0, // gone from the counts: dropped to 0, not stale
@@ -297,7 +312,7 @@ func TestConcurrent(t *testing.T) {
 			for i := range each {
 				src := []keygate.KeySource{keygate.SourceTenant, keygate.SourcePlatform}[i%2]
 				m.ObserveCall(call(fmt.Sprintf("p%d", w%4), "chat", src, 200+i%3), time.Millisecond)
-				m.ObserveCache(i%2 == 0, "token")
+				m.CacheObserver("token")(i%2 == 0)
 				m.ObserveRejection("rate", "p0")
 				m.SetKeyHealth(map[string]int{"valid": i})
 				m.ObserveAPI("/api/v1/tenants", "GET", 200, time.Millisecond)

@@ -40,8 +40,12 @@ type Options struct {
 	// TenantTTL bounds how long a tenant's entitlement and policy are
 	// cached. Default 5s.
 	TenantTTL time.Duration
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// CacheObserver returns what a cache ("token", "tenant") calls on
+	// each lookup, hit or miss (metrics.Metrics.CacheObserver). Default:
+	// nothing is counted.
+	CacheObserver func(cache string) func(hit bool)
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -57,6 +61,9 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.CacheObserver == nil {
+		o.CacheObserver = func(string) func(bool) { return func(bool) {} }
+	}
 	return o
 }
 
@@ -65,6 +72,8 @@ type Service struct {
 	store Store
 	keys  Keys
 	opt   Options
+
+	tokenLookup, tenantLookup func(hit bool)
 
 	mu      sync.RWMutex
 	tokens  map[string]tokenEntry // by SHA-256 of the token
@@ -97,14 +106,17 @@ type tenantEntry struct {
 
 // New returns a Service.
 func New(store Store, keys Keys, opt Options) *Service {
+	opt = opt.withDefaults()
 	return &Service{
-		store:     store,
-		keys:      keys,
-		opt:       opt.withDefaults(),
-		tokens:    map[string]tokenEntry{},
-		tenants:   map[keygate.TenantID]tenantEntry{},
-		tokenInv:  map[string]uint64{},
-		tenantInv: map[keygate.TenantID]uint64{},
+		store:        store,
+		keys:         keys,
+		opt:          opt,
+		tokenLookup:  opt.CacheObserver("token"),
+		tenantLookup: opt.CacheObserver("tenant"),
+		tokens:       map[string]tokenEntry{},
+		tenants:      map[keygate.TenantID]tenantEntry{},
+		tokenInv:     map[string]uint64{},
+		tenantInv:    map[keygate.TenantID]uint64{},
 	}
 }
 
@@ -135,7 +147,9 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	s.mu.RLock()
 	e, ok := s.tokens[string(h[:])]
 	s.mu.RUnlock()
-	if !ok || now.After(e.expires) {
+	hit := ok && !now.After(e.expires)
+	s.tokenLookup(hit)
+	if !hit {
 		// A copy, so that only this cold path allocates: h itself must
 		// not escape to the heap.
 		hash := append([]byte(nil), h[:]...)
@@ -224,7 +238,9 @@ func (s *Service) tenant(ctx context.Context, id keygate.TenantID) (tenantEntry,
 	e, ok := s.tenants[id]
 	seq := s.seq
 	s.mu.RUnlock()
-	if ok && now.Before(e.expires) {
+	hit := ok && now.Before(e.expires)
+	s.tenantLookup(hit)
+	if hit {
 		return e, nil
 	}
 	t, err := s.store.GetTenant(ctx, string(id))
