@@ -130,7 +130,7 @@ func TestRequestKeys(t *testing.T) {
 	if status, _, body := do(t, "POST", g.URL+"/v1/chat/completions", chatBody, h); status != 422 || !strings.Contains(string(body), "invalid_key_format") {
 		t.Fatalf("malformed request key: %d %s", status, body)
 	}
-	evs := g.usage.Events()
+	evs := MustEvents(t, g, 1)
 	if last := evs[len(evs)-1]; last.Source != keygate.SourceRequest || last.KeyID != "" {
 		t.Errorf("usage of a request key: %+v", last)
 	}
@@ -351,6 +351,24 @@ func waitFor(tb testing.TB, cond func() bool) {
 	for !cond() {
 		if time.Now().After(deadline) {
 			tb.Fatal("condition not met in time")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// MustEvents waits until the ledger holds at least n usage events and
+// returns them all. A call's event is recorded after its last byte is
+// written (off the critical path), so a client can finish first.
+func MustEvents(tb testing.TB, g *gw, n int) []keygate.UsageEvent {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs := g.usage.Events()
+		if len(evs) >= n {
+			return evs
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("usage events: %d after 10 s, want at least %d: %+v", len(evs), n, evs)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -115,10 +115,7 @@ func TestOpenAISDK(t *testing.T) {
 		}
 	})
 
-	evs := g.usage.Events()
-	if len(evs) < 4 {
-		t.Fatalf("usage events: %d", len(evs))
-	}
+	evs := MustEvents(t, g, 4)
 	for _, ev := range evs {
 		if ev.Tenant != tn || ev.Source != keygate.SourceTenant || ev.Status != 200 {
 			t.Errorf("usage event %+v", ev)
@@ -169,7 +166,7 @@ func TestAnthropicSDK(t *testing.T) {
 	if k := g.lastKey(t); k != tenantAnthropic {
 		t.Errorf("provider saw %q, want the tenant key after it was set", k)
 	}
-	evs := g.usage.Events()
+	evs := MustEvents(t, g, 2)
 	if len(evs) != 2 || evs[0].Source != keygate.SourcePlatform || evs[1].Source != keygate.SourceTenant || !evs[1].Streamed || evs[1].OutputTokens == 0 {
 		t.Errorf("usage events %+v", evs)
 	}
@@ -200,7 +197,7 @@ func TestStreamUsageWithoutClientAsking(t *testing.T) {
 	if acc.Usage.TotalTokens != 0 {
 		t.Errorf("usage reached the caller: %+v", acc.Usage)
 	}
-	evs := g.usage.Events()
+	evs := MustEvents(t, g, 1)
 	if len(evs) != 1 || evs[0].InputTokens == 0 || evs[0].OutputTokens == 0 {
 		t.Errorf("the stream was not metered: %+v", evs)
 	}
