@@ -197,8 +197,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// remain the safety net.
 	if feed, ok := store.(keygate.ChangeFeed); ok {
 		jobs.start("change-feed", func(ctx context.Context) error {
+			// Each change is counted once its entry is dropped, so that
+			// the count never runs ahead of the caches (a reader of
+			// /metrics may rely on what it says having happened).
 			return feed.Listen(ctx, func(c keygate.Change) {
-				mtr.ObserveChange(string(c.Kind))
 				switch c.Kind {
 				case keygate.ChangeKey:
 					vault.Invalidate(c.Owner, c.Provider)
@@ -207,10 +209,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 				case keygate.ChangeToken:
 					res.InvalidateToken(c.ID)
 				}
+				mtr.ObserveChange(string(c.Kind))
 			}, func() {
-				mtr.ObserveResync()
 				vault.InvalidateAll()
 				res.InvalidateAll()
+				mtr.ObserveResync()
 			})
 		})
 	}

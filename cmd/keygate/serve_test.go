@@ -105,7 +105,12 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 			}
 		}
 		if s.URL != "" {
-			tb.Cleanup(func() { s.Stop(tb) })
+			tb.Cleanup(func() {
+				s.Stop(tb)
+				if tb.Failed() {
+					s.logTail(tb)
+				}
+			})
 			return s
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -113,6 +118,20 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 	cancel()
 	tb.Fatalf("keygate serve did not start listening\nlogs:\n%s", s.Logs.Bytes())
 	return nil
+}
+
+// logTail prints the end of the server's log, for a failed test.
+func (s *testServer) logTail(tb testing.TB) {
+	tb.Helper()
+	const most = 16 << 10
+	b := s.Logs.Bytes()
+	if len(b) > most {
+		b = b[len(b)-most:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	tb.Logf("the last %d bytes of the server's log (%s):\n%s", len(b), s.URL, b)
 }
 
 // Stop cancels the server's context (as SIGTERM does) and waits for run to
