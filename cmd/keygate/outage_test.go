@@ -84,7 +84,8 @@ func (c *cutter) Restore() {
 // whose credentials are cached keep working for a bounded time (the tenant
 // cache), then fail closed with 503 unavailable; management calls fail
 // cleanly with 503 and write nothing; /readyz says not ready; when the
-// database returns everything recovers without a restart.
+// database returns everything recovers without a restart, and the usage of
+// every call served during the outage reaches the ledger.
 func TestServeStorageOutage(t *testing.T) {
 	pgURL, schema := testkit.PostgresSchema(t)
 	u, err := url.Parse(pgURL)
@@ -120,9 +121,11 @@ func TestServeStorageOutage(t *testing.T) {
 		return metricValue(t, s, "keygate_change_feed_changes_total", map[string]string{"kind": "token"}) >= 1
 	})
 	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	served := 0 // calls answered 200, each of which the ledger must keep
 	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
 		t.Fatalf("warm-up call: %d %s", st, b)
 	}
+	served++
 	// The warm-up call turns the key's health green in the background;
 	// wait for that audit event before taking the head.
 	waitFor(t, "key health recorded", func() bool {
@@ -140,6 +143,7 @@ func TestServeStorageOutage(t *testing.T) {
 	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), body); st != 200 {
 		t.Fatalf("a call with cached credentials right after the outage began: %d %s", st, b)
 	}
+	served++
 	if m := metricValue(t, s, "keygate_cache_lookups_total", map[string]string{"result": "miss"}); m != misses {
 		t.Errorf("the call during the outage missed a cache %v times", m-misses)
 	}
@@ -155,6 +159,9 @@ func TestServeStorageOutage(t *testing.T) {
 	var b []byte
 	waitFor(t, "calls fail closed", func() bool {
 		st, _, b = gatewayCall(t, s, tok.Token.Reveal(), body)
+		if st == 200 {
+			served++
+		}
 		return st != 200
 	})
 	if st != 503 || !strings.Contains(string(b), `"unavailable"`) {
@@ -165,8 +172,26 @@ func TestServeStorageOutage(t *testing.T) {
 	cut.Restore()
 	waitFor(t, "recovery", func() bool {
 		st, _, _ := gatewayCall(t, s, tok.Token.Reveal(), body)
+		if st == 200 {
+			served++
+		}
 		return st == 200
 	})
+	// The calls served during the outage were metered: the ledger held
+	// their usage until the database came back.
+	var recorded int64
+	waitFor(t, "the usage of every call served", func() bool {
+		r, err := c.Usage(ctx, client.UsageQuery{Tenant: "acme"})
+		recorded = r.TenantPaid.Requests
+		return err == nil && recorded >= int64(served)
+	})
+	if recorded != int64(served) {
+		t.Errorf("usage ledger holds %d calls, want the %d served", recorded, served)
+	}
+	if n := metricValue(t, s, "keygate_usage_dropped_total", map[string]string{"reason": "write_failed"}); n != 0 {
+		t.Errorf("%v usage events dropped by the outage", n)
+	}
+	t.Logf("%d calls served across the outage, all %d in the usage ledger", served, recorded)
 	v, err := c.VerifyAudit(ctx)
 	if err != nil || !v.OK || v.HeadSeq != seqBefore.HeadSeq {
 		t.Fatalf("audit after the outage: %+v %v (before: head %d): the refused change must have written nothing", v, err, seqBefore.HeadSeq)
@@ -177,56 +202,82 @@ func TestServeStorageOutage(t *testing.T) {
 }
 
 // TestServeRedisOutage: the Redis that holds budget and rate-limit counters
-// goes away mid-traffic. Calls that need a budget check fail closed with 503
-// unavailable (a hard budget that cannot be checked is not enforced by
-// guessing); calls no limit covers (the tenant's own key under a
-// platform-only budget) keep working; when Redis returns, budgeted calls
-// work again.
+// goes away mid-traffic. By default calls that need a budget check fail
+// closed with 503 unavailable (a hard budget that cannot be checked is not
+// enforced by guessing); with --quota-fail-open they are admitted and each
+// is logged. Either way calls no limit covers (the tenant's own key under a
+// platform-only budget) keep working, and when Redis returns budgeted calls
+// are checked again.
 func TestServeRedisOutage(t *testing.T) {
-	redisURL := testkit.RedisURL(t)
-	u, err := url.Parse(redisURL)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int // of a budgeted call while Redis is gone
+	}{
+		{"FailClosed", nil, 503},
+		{"FailOpen", []string{"--quota-fail-open"}, 200},
 	}
-	cut := MustCutter(t, u.Host)
-	u.Host = cut.ln.Addr().String()
-	fake := fakeprovider.Start(t)
-	env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai"), "KEYGATE_ANTHROPIC_BASE_URL": fake.BaseURL("anthropic")}
-	s := MustServe(t, t.TempDir(), env, "--redis-url", u.String())
-	ctx := context.Background()
-	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
-	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			redisURL := testkit.RedisURL(t)
+			u, err := url.Parse(redisURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := MustCutter(t, u.Host)
+			u.Host = cut.ln.Addr().String()
+			fake := fakeprovider.Start(t)
+			env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai"), "KEYGATE_ANTHROPIC_BASE_URL": fake.BaseURL("anthropic")}
+			s := MustServe(t, t.TempDir(), env, append([]string{"--redis-url", u.String()}, tc.args...)...)
+			ctx := context.Background()
+			c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
+			if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.PutKey(ctx, "platform", "openai", keygate.NewSecret("sk-redisOutagePlatformKey0000000")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.PutKey(ctx, "acme", "anthropic", keygate.NewSecret("sk-ant-redisOutageTenantKey00000000000000000")); err != nil {
+				t.Fatal(err)
+			}
+			if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"100","hard":true}`, nil); st != 200 {
+				t.Fatalf("budget: %d", st)
+			}
+			tok, err := c.CreateGatewayToken(ctx, "acme", "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			platformCall := `{"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+			ownKeyCall := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+			if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall); st != 200 {
+				t.Fatalf("before the outage: %d %s", st, b)
+			}
+			cut.Cut()
+			st, hdr, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
+			if st != tc.wantCode {
+				t.Fatalf("a budgeted call while Redis is gone: %d %s, want %d", st, b, tc.wantCode)
+			}
+			switch st {
+			case 503:
+				if !strings.Contains(string(b), `"unavailable"`) {
+					t.Errorf("the refusal is not unavailable: %s", b)
+				}
+			case 200:
+				if hdr.Get("X-Keygate-Key-Source") != "platform" {
+					t.Errorf("admitted call paid by %q, want platform", hdr.Get("X-Keygate-Key-Source"))
+				}
+				if !strings.Contains(string(s.Logs.Bytes()), "admitting (fail open)") {
+					t.Error("the admitted call left no log line")
+				}
+			}
+			if st, hdr, b := gatewayCall(t, s, tok.Token.Reveal(), ownKeyCall); st != 200 || hdr.Get("X-Keygate-Key-Source") != "tenant" {
+				t.Fatalf("a call on the tenant's own key while Redis is gone: %d %s", st, b)
+			}
+			cut.Restore()
+			waitFor(t, "budgeted calls recover", func() bool {
+				st, _, _ := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
+				return st == 200
+			})
+		})
 	}
-	if _, err := c.PutKey(ctx, "platform", "openai", keygate.NewSecret("sk-redisOutagePlatformKey0000000")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutKey(ctx, "acme", "anthropic", keygate.NewSecret("sk-ant-redisOutageTenantKey00000000000000000")); err != nil {
-		t.Fatal(err)
-	}
-	if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"100","hard":true}`, nil); st != 200 {
-		t.Fatalf("budget: %d", st)
-	}
-	tok, err := c.CreateGatewayToken(ctx, "acme", "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	platformCall := `{"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
-	ownKeyCall := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
-	if st, _, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall); st != 200 {
-		t.Fatalf("before the outage: %d %s", st, b)
-	}
-	cut.Cut()
-	st, _, b := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
-	if st != 503 || !strings.Contains(string(b), `"unavailable"`) {
-		t.Fatalf("a budgeted call while Redis is gone: %d %s, want 503 unavailable", st, b)
-	}
-	if st, hdr, b := gatewayCall(t, s, tok.Token.Reveal(), ownKeyCall); st != 200 || hdr.Get("X-Keygate-Key-Source") != "tenant" {
-		t.Fatalf("a call on the tenant's own key while Redis is gone: %d %s", st, b)
-	}
-	cut.Restore()
-	waitFor(t, "budgeted calls recover", func() bool {
-		st, _, _ := gatewayCall(t, s, tok.Token.Reveal(), platformCall)
-		return st == 200
-	})
 }

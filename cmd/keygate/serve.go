@@ -151,6 +151,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return b.BYOKBilling
 		},
+		Ping:   store.Ping,
 		Logger: logger,
 	})
 	defer func() {
@@ -160,7 +161,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			logger.Warn("usage ledger did not drain", "err", err)
 		}
 	}()
-	if err := mtr.RegisterQueue(func() float64 { return float64(recorder.QueueDepth()) }, func() float64 { return float64(recorder.Dropped()) }); err != nil {
+	if err := mtr.RegisterQueue(func() float64 { return float64(recorder.QueueDepth()) },
+		func() float64 { return float64(recorder.Dropped()) }, func() float64 { return float64(recorder.Failed()) }); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	var counter quota.Counter = inmem.NewCounter()
@@ -172,7 +174,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer rc.Close()
 		counter = rc
 	}
-	quotas := quota.New(counter, quota.Options{Logger: logger})
+	quotas := quota.New(counter, quota.Options{FailOpen: cfg.QuotaFailOpen, Logger: logger})
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,

@@ -64,6 +64,11 @@ type Config struct {
 	// RedisURL, when set, keeps budget and rate-limit counters in Redis
 	// so they hold across replicas; empty keeps them in memory (one node).
 	RedisURL string `toml:"redis_url"`
+	// QuotaFailOpen admits calls that a budget or rate limit covers when
+	// their counters cannot be reached (Redis down), logging each one;
+	// off (the default) refuses them with 503 unavailable, since a hard
+	// budget that cannot be checked is not enforced by guessing.
+	QuotaFailOpen bool `toml:"quota_fail_open"`
 	// PricesFile overrides or extends the built-in price table (JSON).
 	PricesFile string `toml:"prices_file"`
 	// OTLPEndpoint is the OTLP/HTTP endpoint traces are exported to; empty
@@ -147,6 +152,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		keyGrace    = fs.Duration("key-grace", c.KeyGrace.Duration, "how long a superseded key version can be rolled back to [KEYGATE_KEY_GRACE]")
 		healthEvery = fs.Duration("health-interval", c.HealthInterval.Duration, "how often stored keys are re-tested; 0 disables [KEYGATE_HEALTH_INTERVAL]")
 		redisURL    = fs.String("redis-url", "", "Redis URL for budget and rate-limit counters shared by replicas; empty: in memory [KEYGATE_REDIS_URL]")
+		failOpen    = fs.Bool("quota-fail-open", c.QuotaFailOpen, "admit budgeted calls when the counters cannot be reached, instead of 503 [KEYGATE_QUOTA_FAIL_OPEN]")
 		pricesFile  = fs.String("prices-file", "", "JSON file overriding the built-in price table [KEYGATE_PRICES_FILE]")
 		otlp        = fs.String("otlp-endpoint", "", "OTLP/HTTP endpoint for traces; empty: tracing off [KEYGATE_OTLP_ENDPOINT]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
@@ -214,6 +220,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["redis-url"] {
 		c.RedisURL = *redisURL
 	}
+	if set["quota-fail-open"] {
+		c.QuotaFailOpen = *failOpen
+	}
 	if set["prices-file"] {
 		c.PricesFile = *pricesFile
 	}
@@ -277,12 +286,17 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("KEYGATE_MASTER_KEY_PREVIOUS"); v != "" {
 		c.MasterKeyPrevious = splitList(v)
 	}
-	if v := getenv("KEYGATE_BYOK_DEFAULT"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("KEYGATE_BYOK_DEFAULT: %q is not a boolean", v)
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"KEYGATE_BYOK_DEFAULT", &c.BYOKDefault}, {"KEYGATE_QUOTA_FAIL_OPEN", &c.QuotaFailOpen}} {
+		if v := getenv(b.name); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a boolean", b.name, v)
+			}
+			*b.dst = x
 		}
-		c.BYOKDefault = b
 	}
 	if v := getenv("KEYGATE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

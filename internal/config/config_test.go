@@ -27,6 +27,7 @@ addr = "127.0.0.1:7000"
 data_dir = "/var/lib/keygate"
 log_level = "warn"
 byok_default = false
+quota_fail_open = true
 shutdown_timeout = "5s"
 [providers.openai]
 base_url = "http://127.0.0.1:9999"
@@ -42,12 +43,14 @@ base_url = "http://127.0.0.1:9999"
 		{"Defaults", nil, nil, func(c *config.Config) {}},
 		{"File", nil, map[string]string{"KEYGATE_CONFIG": file}, func(c *config.Config) {
 			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:7000", "/var/lib/keygate", "warn", false
+			c.QuotaFailOpen = true
 			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
 			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
 			c.ConfigFile = file
 		}},
 		{"EnvOverFile", nil, map[string]string{"KEYGATE_CONFIG": file, "KEYGATE_LOG_LEVEL": "debug", "KEYGATE_ADDR": "http://127.0.0.1:8181"}, func(c *config.Config) {
 			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:8181", "/var/lib/keygate", "debug", false
+			c.QuotaFailOpen = true
 			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
 			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
 			c.ConfigFile = file
@@ -61,6 +64,10 @@ base_url = "http://127.0.0.1:9999"
 		{"LogFlushFromEnv", nil, map[string]string{"KEYGATE_LOG_FLUSH_INTERVAL": "1s"}, func(c *config.Config) {
 			c.LogFlushInterval = config.Duration{Duration: time.Second}
 		}},
+		{"QuotaFailOpenFromEnv", nil, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "true"}, func(c *config.Config) {
+			c.QuotaFailOpen = true
+		}},
+		{"QuotaFailOpenFlagOverEnv", []string{"--quota-fail-open=false"}, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "true"}, func(c *config.Config) {}},
 		{"ListenAddrWins", nil, map[string]string{"KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_LISTEN_ADDR": "127.0.0.1:9191"}, func(c *config.Config) {
 			c.Addr = "127.0.0.1:9191"
 		}},
@@ -100,6 +107,7 @@ func TestLoadErrors(t *testing.T) {
 		{"BadLogLevel", []string{"--log-level", "loud"}, nil, "log_level"},
 		{"BadAddr", []string{"--addr", "nope"}, nil, "addr"},
 		{"BadBool", nil, map[string]string{"KEYGATE_BYOK_DEFAULT": "maybe"}, "KEYGATE_BYOK_DEFAULT"},
+		{"BadFailOpen", nil, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "sometimes"}, "KEYGATE_QUOTA_FAIL_OPEN"},
 		{"MissingFile", []string{"--config", filepath.Join(dir, "absent.toml")}, nil, "read config file"},
 		{"StrayArgument", []string{"extra"}, nil, "unexpected argument"},
 		{"LongLogFlush", []string{"--log-flush-interval", "1m"}, nil, "log_flush_interval"},

@@ -7,10 +7,13 @@
 // (and counts the drop) when the queue is full because the store cannot
 // keep up. One goroutine takes events off the queue and writes them with
 // InsertUsage in batches of up to Options.BatchSize events, or whatever has
-// gathered Options.FlushInterval after a batch's first event. A batch the
-// store refuses is retried a few times with exponential backoff and then
-// dropped with a log line that names the events only by request and tenant
-// id. Close drains the queue.
+// gathered Options.FlushInterval after a batch's first event. While the
+// store cannot be reached (Options.Ping fails), a failed batch waits for it
+// and is written when it returns: the calls served from cached credentials
+// during a storage outage are still recorded, as long as the queue holds
+// them. A batch the reachable store refuses is retried a few times with
+// exponential backoff and then dropped with a log line that names the
+// events only by request and tenant id. Close drains the queue.
 package ledger
 
 import (
@@ -42,6 +45,7 @@ const (
 	DefaultFlushInterval = 250 * time.Millisecond
 	DefaultRetries       = 3
 	DefaultRetryBackoff  = 200 * time.Millisecond
+	DefaultMaxBackoff    = 5 * time.Second
 	DefaultWriteTimeout  = 30 * time.Second
 )
 
@@ -68,8 +72,16 @@ type Options struct {
 	// is dropped; default DefaultRetries (negative: never retry).
 	Retries int
 	// RetryBackoff is the wait before the first retry, doubled before each
-	// next one; default DefaultRetryBackoff.
+	// next one up to MaxBackoff; defaults DefaultRetryBackoff and
+	// DefaultMaxBackoff.
 	RetryBackoff time.Duration
+	MaxBackoff   time.Duration
+	// Ping reports whether the store is reachable. A batch that fails
+	// while Ping fails is kept and tried again (at most every MaxBackoff)
+	// until the store is back, without using up its Retries; the queue
+	// keeps taking events meanwhile (and drops what overflows it). Nil:
+	// every failure uses up a retry.
+	Ping func(ctx context.Context) error
 	// WriteTimeout bounds one InsertUsage call; default
 	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
@@ -99,6 +111,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = DefaultRetryBackoff
+	}
+	if o.MaxBackoff < o.RetryBackoff {
+		o.MaxBackoff = max(DefaultMaxBackoff, o.RetryBackoff)
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
@@ -273,16 +288,18 @@ func (w *Writer) run() {
 }
 
 // write stores one batch, retrying with backoff, and drops it with a log
-// line when every try fails or Close gives up.
+// line when every try fails or Close gives up. Tries made while the store
+// is unreachable do not count.
 func (w *Writer) write(batch []keygate.UsageEvent) {
 	backoff := w.opt.RetryBackoff
-	for try := 0; ; try++ {
+	for try := 0; ; {
 		err := w.insert(batch)
 		if err == nil {
 			w.written.Add(int64(len(batch)))
 			return
 		}
-		if try >= w.opt.Retries || w.ctx.Err() != nil {
+		outage := w.ctx.Err() == nil && w.unreachable()
+		if !outage && (try >= w.opt.Retries || w.ctx.Err() != nil) {
 			w.failed.Add(int64(len(batch)))
 			w.opt.Logger.LogAttrs(context.Background(), slog.LevelError, "usage batch dropped",
 				slog.Int("events", len(batch)), slog.Int("tries", try+1), slog.String("error", err.Error()),
@@ -290,15 +307,32 @@ func (w *Writer) write(batch []keygate.UsageEvent) {
 				slog.Any("tenants", ids(batch, func(ev keygate.UsageEvent) string { return string(ev.Tenant) })))
 			return
 		}
+		if !outage {
+			try++
+		}
 		w.opt.Logger.LogAttrs(context.Background(), slog.LevelWarn, "usage batch write failed, retrying",
-			slog.Int("events", len(batch)), slog.Int("try", try+1), slog.Duration("backoff", backoff),
-			slog.String("error", err.Error()))
+			slog.Int("events", len(batch)), slog.Int("try", try), slog.Bool("store_unreachable", outage),
+			slog.Duration("backoff", backoff), slog.String("error", err.Error()))
 		select {
 		case <-w.opt.After(backoff):
 		case <-w.ctx.Done():
 		}
-		backoff *= 2
+		backoff = min(backoff*2, w.opt.MaxBackoff)
 	}
+}
+
+// pingTimeout bounds one Options.Ping.
+const pingTimeout = time.Second
+
+// unreachable reports whether Options.Ping says the store cannot be
+// reached.
+func (w *Writer) unreachable() bool {
+	if w.opt.Ping == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, pingTimeout)
+	defer cancel()
+	return w.opt.Ping(ctx) != nil
 }
 
 func (w *Writer) insert(batch []keygate.UsageEvent) error {

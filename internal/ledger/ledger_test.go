@@ -313,3 +313,87 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	})
 }
+
+// TestStorageOutage: while Ping says the store is unreachable, a failed
+// batch is kept and tried again (backing off up to MaxBackoff) without
+// using up its retries, and is written once the store is back; a Close
+// that gives up during the outage counts the batch as failed.
+func TestStorageOutage(t *testing.T) {
+	tests := []struct {
+		name       string
+		outage     int // failed calls while the store is unreachable
+		giveUp     bool
+		wantFailed int64
+	}{
+		{"WrittenWhenBack", 10, false, 0},
+		{"CloseGivesUp", -1, true, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			down := func() bool { return tc.outage < 0 || calls <= tc.outage }
+			store := &memStore{fail: func(call int) error {
+				mu.Lock()
+				defer mu.Unlock()
+				calls = call
+				if down() {
+					return errStore
+				}
+				return nil
+			}}
+			ping := func(context.Context) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if down() {
+					return errStore
+				}
+				return nil
+			}
+			var backoffs []time.Duration
+			tried := make(chan struct{}, 100)
+			after := func(d time.Duration) <-chan time.Time {
+				if d == time.Hour {
+					return never(d)
+				}
+				mu.Lock()
+				backoffs = append(backoffs, d)
+				mu.Unlock()
+				select {
+				case tried <- struct{}{}:
+				default:
+				}
+				return now(d)
+			}
+			w := ledger.New(store, ledger.Options{BatchSize: 3, Retries: 1, RetryBackoff: time.Second, MaxBackoff: 4 * time.Second,
+				FlushInterval: time.Hour, After: after, Ping: ping})
+			for _, id := range []string{"req_1", "req_2", "req_3"} {
+				w.Record(ev(id))
+			}
+			ctx := context.Background()
+			if tc.giveUp {
+				<-tried
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				ctx = c
+			}
+			err := w.Close(ctx)
+			if tc.giveUp != (err != nil) {
+				t.Fatalf("Close = %v, want an error: %t", err, tc.giveUp)
+			}
+			if w.Failed() != tc.wantFailed || w.Written()+w.Failed() != 3 {
+				t.Errorf("Written, Failed = %d, %d; want %d failed of 3", w.Written(), w.Failed(), tc.wantFailed)
+			}
+			if tc.giveUp {
+				return
+			}
+			want := []time.Duration{time.Second, 2 * time.Second}
+			for len(want) < tc.outage {
+				want = append(want, 4*time.Second)
+			}
+			if diff := cmp.Diff(want, backoffs); diff != "" {
+				t.Errorf("backoffs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -218,29 +218,34 @@ func (m *Metrics) Handler(g prometheus.Gatherer) http.Handler {
 }
 
 // RegisterQueue exposes the usage ledger's queue: depth is the number of
-// events waiting to be written (keygate_usage_queue_depth), dropped the
-// number dropped since start because the queue was full
-// (keygate_usage_dropped_total; it must never decrease). Both are called at
-// every scrape and must be cheap and safe for concurrent use. It fails if
-// called twice on one registry.
-func (m *Metrics) RegisterQueue(depth, dropped func() float64) error {
-	if depth == nil || dropped == nil {
+// events waiting to be written (keygate_usage_queue_depth); queueFull and
+// writeFailed count the events lost since start, because the queue was full
+// or because the store refused their batch on every try
+// (keygate_usage_dropped_total{reason="queue_full"|"write_failed"}; they
+// must never decrease). All are called at every scrape and must be cheap
+// and safe for concurrent use. It fails if called twice on one registry.
+func (m *Metrics) RegisterQueue(depth, queueFull, writeFailed func() float64) error {
+	if depth == nil || queueFull == nil || writeFailed == nil {
 		return errors.New("register usage queue metrics: nil callback")
 	}
-	d := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	cs := []prometheus.Collector{prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "usage_queue_depth",
 		Help: "Usage events waiting in the ledger's queue to be written.",
-	}, depth)
-	if err := m.reg.Register(d); err != nil {
-		return fmt.Errorf("register usage queue depth: %w", err)
+	}, depth)}
+	for reason, f := range map[string]func() float64{"queue_full": queueFull, "write_failed": writeFailed} {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Name: "usage_dropped_total",
+			Help:        "Usage events lost, by reason: the ledger's queue was full, or the store refused their batch on every try.",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, f))
 	}
-	c := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Namespace: namespace, Name: "usage_dropped_total",
-		Help: "Usage events dropped because the ledger's queue was full.",
-	}, dropped)
-	if err := m.reg.Register(c); err != nil {
-		m.reg.Unregister(d)
-		return fmt.Errorf("register usage dropped: %w", err)
+	for i, c := range cs {
+		if err := m.reg.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				m.reg.Unregister(done)
+			}
+			return fmt.Errorf("register usage queue metrics: %w", err)
+		}
 	}
 	return nil
 }

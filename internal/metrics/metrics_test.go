@@ -60,7 +60,7 @@ func TestExposition(t *testing.T) {
 	m.ObserveResync()
 	m.SetKeyHealth(map[string]int{"valid": 3, "invalid": 1, "unknown": 2})
 	m.ObserveAPI("PUT /api/v1/tenants/{tenant}/keys/{provider}", "PUT", 200, 30*time.Millisecond)
-	if err := m.RegisterQueue(func() float64 { return 7 }, func() float64 { return 2 }); err != nil {
+	if err := m.RegisterQueue(func() float64 { return 7 }, func() float64 { return 2 }, func() float64 { return 3 }); err != nil {
 		t.Fatalf("RegisterQueue: %v", err)
 	}
 
@@ -115,7 +115,8 @@ func TestExposition(t *testing.T) {
 		`keygate_api_requests_total{method="PUT",route="/api/v1/tenants/{tenant}/keys/{provider}",status="200"}`: 1,
 		`keygate_api_request_duration_seconds{method="PUT",route="/api/v1/tenants/{tenant}/keys/{provider}"}`:    1,
 		`keygate_usage_queue_depth{}`:                                                                            7,
-		`keygate_usage_dropped_total{}`:                                                                          2,
+		`keygate_usage_dropped_total{reason="queue_full"}`:                                                       2,
+		`keygate_usage_dropped_total{reason="write_failed"}`:                                                     3,
 	}
 	if diff := cmp.Diff(want, got, cmpApprox); diff != "" {
 		t.Errorf("series (-want +got):\n%s", diff)
@@ -261,12 +262,13 @@ func TestRegisterQueue(t *testing.T) {
 		{"ErrNilCallback", nil, func() float64 { return 0 }, false},
 		{"ErrTwice", func() float64 { return 1 }, func() float64 { return 0 }, true},
 	}
+	zero := func() float64 { return 0 }
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _ := MustNew(t, metrics.Options{})
-			err := m.RegisterQueue(tc.depth, tc.dropped)
+			err := m.RegisterQueue(tc.depth, tc.dropped, zero)
 			if tc.again && err == nil {
-				err = m.RegisterQueue(tc.depth, tc.dropped)
+				err = m.RegisterQueue(tc.depth, tc.dropped, zero)
 			}
 			if wantErr := tc.name != "OK"; (err != nil) != wantErr {
 				t.Fatalf("RegisterQueue: err = %v, want error %t", err, wantErr)
