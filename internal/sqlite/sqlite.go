@@ -78,7 +78,7 @@ type DB struct {
 	ids    sqlstore.IDs
 	log    *slog.Logger
 	// inserts are the prepared INSERTs of the usage ledger, on writer.
-	inserts eventInserts
+	inserts usageInserts
 }
 
 var _ keygate.Store = (*DB)(nil)

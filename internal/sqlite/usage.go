@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,33 +23,31 @@ import (
 // meanwhile. An empty batch writes nothing.
 //
 // Events are written with multi-row INSERTs of a power-of-two number of
-// rows, at most maxEventRows (a batch of 100 is 3 × 32 + 4), each prepared
+// rows, at most maxChunkRows (a batch of 100 is 3 × 32 + 4), each prepared
 // once and kept, so SQLite parses none of them again: parsing a fresh
 // statement of a few thousand parameters for every batch cost as much as
 // writing its rows.
 // The rollups get one upsert row per distinct (tenant, provider, model, key
 // source, bucket), summed in Go first, so a batch costs a few statements
-// rather than a few per event. They are INSERT OR FAIL: a multi-row
-// INSERT OR ABORT needs a statement journal (a temporary file, which
-// doubled the writes) to undo its own rows on error, and any error here
-// rolls the whole transaction back anyway.
+// rather than a few per event; they are cut and prepared the same way,
+// since a batch of calls from many tenants has as many rollup rows as
+// events. They are INSERT OR FAIL: a multi-row INSERT OR ABORT needs a
+// statement journal (a temporary file, which doubled the writes) to undo
+// its own rows on error, and any error here rolls the whole transaction
+// back anyway.
 func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	// Prepare before the transaction: the writer pool has one connection,
 	// which the transaction holds.
-	stmts := map[int]*sql.Stmt{}
-	for rest := len(evs); rest > 0; rest -= chunkRows(rest) {
-		s, err := db.inserts.get(ctx, db.writer, chunkRows(rest))
-		if err != nil {
-			return err
-		}
-		stmts[chunkRows(rest)] = s
+	stmts, err := db.inserts.get(ctx, db.writer)
+	if err != nil {
+		return err
 	}
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
 		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}
-		args := make([]any, 0, min(len(evs), maxEventRows)*eventCols)
+		args := make([]any, 0, min(len(evs), maxChunkRows)*eventCols)
 		for rest := evs; len(rest) > 0; {
 			chunk := rest[:chunkRows(len(rest))]
 			rest = rest[len(chunk):]
@@ -64,89 +61,113 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 				daily.Add(ev, sqlstore.UTCDay(at))
 			}
 			if len(rest)+len(chunk) < len(evs) {
-				// Let waiting requests run between chunks: SQLite's work
-				// here is plain Go code that otherwise keeps its P for up
-				// to a 10 ms time slice, and on a server with one or two
-				// CPUs every call queued behind it waits that long (the
-				// load harness's open-loop p50 and p99).
-				runtime.Gosched()
+				yield()
 			}
-			if _, err := tx.StmtContext(ctx, stmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
+			if _, err := tx.StmtContext(ctx, stmts.events[len(chunk)]).ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("insert usage events %s to %s: %w",
 					sqlstore.Quote(chunk[0].RequestID), sqlstore.Quote(chunk[len(chunk)-1].RequestID), err)
 			}
 		}
-		if err := upsertRollups(ctx, tx, "usage_hourly", hourly); err != nil {
+		if err := upsertRollups(ctx, tx, "usage_hourly", stmts.hourly, hourly); err != nil {
 			return err
 		}
-		return upsertRollups(ctx, tx, "usage_daily", daily)
+		return upsertRollups(ctx, tx, "usage_daily", stmts.daily, daily)
 	})
 }
 
+// yield lets waiting requests run between two statements of a batch:
+// SQLite's work here is plain Go code that otherwise keeps its P for up to
+// a 10 ms time slice, and on a server with one or two CPUs every call
+// queued behind it waits that long (the load harness's open-loop p50 and
+// p99).
+func yield() { runtime.Gosched() }
+
 const (
-	// maxVars is the most bound parameters one statement may have: SQLite's
-	// SQLITE_MAX_VARIABLE_NUMBER default (32766 since 3.32) with headroom.
-	maxVars = 32000
 	// eventCols and rollupCols are the parameters one row of usage_events
 	// and of a rollup table takes.
 	eventCols  = 18
 	rollupCols = 11
-	// maxEventRows is the most rows one prepared INSERT of events takes (a
-	// power of two, well under maxVars/eventCols): about half a millisecond
-	// of SQLite's work, after which the ledger yields to requests.
-	maxEventRows = 32
+	// maxChunkRows is the most rows one prepared INSERT takes (a power of
+	// two; 576 parameters, far under SQLite's limit of 32766): about half a
+	// millisecond of SQLite's work, after which the ledger yields to
+	// requests.
+	maxChunkRows = 32
 
 	insertEventsSQL = `INSERT OR FAIL INTO usage_events (` + sqlstore.UsageEventColumns + `) VALUES `
 )
 
-// chunkRows returns how many of n events the next INSERT takes: the
-// largest power of two up to n and maxEventRows.
+// chunkRows returns how many of n rows the next INSERT takes: the largest
+// power of two up to n and maxChunkRows.
 func chunkRows(n int) int {
-	if n >= maxEventRows {
-		return maxEventRows
+	if n >= maxChunkRows {
+		return maxChunkRows
 	}
 	return 1 << (bits.Len(uint(n)) - 1)
 }
 
-// eventInserts keeps the prepared INSERTs of usage events, by row count.
-type eventInserts struct {
-	mu    sync.Mutex
-	stmts map[int]*sql.Stmt
+// usageStatements are the prepared INSERTs of the usage ledger, by row
+// count: 1, 2, 4, ... maxChunkRows.
+type usageStatements struct {
+	events, hourly, daily map[int]*sql.Stmt
 }
 
-// get returns the INSERT of rows events, preparing it on pool the first
-// time.
-func (e *eventInserts) get(ctx context.Context, pool *sql.DB, rows int) (*sql.Stmt, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if s, ok := e.stmts[rows]; ok {
-		return s, nil
+// usageInserts prepares the usage ledger's statements once and keeps them.
+type usageInserts struct {
+	mu    sync.Mutex
+	stmts *usageStatements
+}
+
+// get returns the prepared statements, preparing them on pool the first
+// time (and again after a failed first time).
+func (u *usageInserts) get(ctx context.Context, pool *sql.DB) (*usageStatements, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.stmts != nil {
+		return u.stmts, nil
 	}
-	s, err := pool.PrepareContext(ctx, insertEventsSQL+valuesList(rows, eventCols))
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert of %d usage events: %w", rows, err)
+	st := &usageStatements{events: map[int]*sql.Stmt{}, hourly: map[int]*sql.Stmt{}, daily: map[int]*sql.Stmt{}}
+	for rows := 1; rows <= maxChunkRows; rows *= 2 {
+		for _, q := range []struct {
+			into map[int]*sql.Stmt
+			what string
+			text string
+		}{
+			{st.events, "usage events", insertEventsSQL + valuesList(rows, eventCols)},
+			{st.hourly, "usage_hourly rows", rollupUpsertSQL("usage_hourly", rows)},
+			{st.daily, "usage_daily rows", rollupUpsertSQL("usage_daily", rows)},
+		} {
+			s, err := pool.PrepareContext(ctx, q.text)
+			if err != nil {
+				return nil, errors.Join(fmt.Errorf("prepare insert of %d %s: %w", rows, q.what, err), st.close())
+			}
+			q.into[rows] = s
+		}
 	}
-	if e.stmts == nil {
-		e.stmts = map[int]*sql.Stmt{}
-	}
-	e.stmts[rows] = s
-	return s, nil
+	u.stmts = st
+	return st, nil
 }
 
 // close releases the prepared statements.
-func (e *eventInserts) close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var errs []error
-	for _, s := range e.stmts {
-		errs = append(errs, s.Close())
+func (u *usageInserts) close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.stmts == nil {
+		return nil
 	}
-	e.stmts = nil
-	return errors.Join(errs...)
+	err := u.stmts.close()
+	u.stmts = nil
+	return err
 }
 
-// maxRows returns how many rows of cols parameters fit in one statement.
-func maxRows(cols int) int { return maxVars / cols }
+func (st *usageStatements) close() error {
+	var errs []error
+	for _, m := range []map[int]*sql.Stmt{st.events, st.hourly, st.daily} {
+		for _, s := range m {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // valuesList returns the VALUES list of rows rows of cols parameters each:
 // "(?, ?), (?, ?)".
@@ -163,20 +184,30 @@ func valuesList(rows, cols int) string {
 	return b.String()
 }
 
-// upsertRollups adds m to the rollup table with multi-row upserts, one row
-// per key of m, in primary-key order.
-func upsertRollups(ctx context.Context, tx *tx, table string, m sqlstore.Rollups) error {
+// rollupUpsertSQL is the upsert of rows rows into a rollup table.
+func rollupUpsertSQL(table string, rows int) string {
+	return `INSERT OR FAIL INTO ` + table + ` AS r (` + sqlstore.RollupColumns + `)
+			VALUES ` + valuesList(rows, rollupCols) + sqlstore.RollupConflict
+}
+
+// upsertRollups adds m to the rollup table with the prepared multi-row
+// upserts stmts, one row per key of m, in primary-key order.
+func upsertRollups(ctx context.Context, tx *tx, table string, stmts map[int]*sql.Stmt, m sqlstore.Rollups) error {
 	keys := m.Keys()
-	args := make([]any, 0, min(len(keys), maxRows(rollupCols))*rollupCols)
-	for chunk := range slices.Chunk(keys, maxRows(rollupCols)) {
+	args := make([]any, 0, min(len(keys), maxChunkRows)*rollupCols)
+	for rest := keys; len(rest) > 0; {
+		chunk := rest[:chunkRows(len(rest))]
+		rest = rest[len(chunk):]
 		args = args[:0]
 		for _, k := range chunk {
 			r := m[k]
 			args = append(args, k.Tenant, k.Provider, k.Model, k.Source, k.Bucket.UnixMicro(),
 				r.Requests, r.Input, r.Output, r.Cached, r.Cost, r.Billable)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR FAIL INTO `+table+` AS r (`+sqlstore.RollupColumns+`)
-			VALUES `+valuesList(len(chunk), rollupCols)+sqlstore.RollupConflict, args...); err != nil {
+		if len(rest) > 0 {
+			yield()
+		}
+		if _, err := tx.StmtContext(ctx, stmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("upsert %d %s rows: %w", len(chunk), table, err)
 		}
 	}

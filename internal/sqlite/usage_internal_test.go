@@ -18,7 +18,7 @@ func TestChunkRows(t *testing.T) {
 			c := chunkRows(rest)
 			sum, rest = sum+c, rest-c
 		}
-		if sum != n || parts > 6+n/maxEventRows {
+		if sum != n || parts > 6+n/maxChunkRows {
 			t.Fatalf("batch of %d: %d rows in %d statements", n, sum, parts)
 		}
 	}

@@ -78,6 +78,24 @@ func BenchmarkInsertUsage(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
 
+// BenchmarkInsertUsageManyTenants measures a batch of 256 events of 256
+// tenants, as the ledger writes them when calls come from many tenants:
+// every event has rollup rows of its own.
+func BenchmarkInsertUsageManyTenants(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "keygate.db"), nil)
+	evs := usageEvents(time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 256)
+	for i := range evs {
+		evs[i].Tenant = keygate.TenantID(fmt.Sprintf("tn_%d", i))
+		evs[i].Time = evs[0].Time
+	}
+	for b.Loop() {
+		if err := db.InsertUsage(b.Context(), evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
+
 // BenchmarkQueryUsage measures a month of daily rows of one tenant, over
 // 30 days × 1440 events.
 func BenchmarkQueryUsage(b *testing.B) {
