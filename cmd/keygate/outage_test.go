@@ -81,8 +81,8 @@ func (c *cutter) Restore() {
 }
 
 // TestServeStorageOutage: PostgreSQL becomes unreachable mid-traffic. Calls
-// whose credentials are cached keep working for a bounded time (the tenant
-// cache), then fail closed with 503 unavailable; management calls fail
+// whose credentials are cached keep working for a bounded time (the cache
+// lifetime, --cache-ttl), then fail closed with 503 unavailable; management calls fail
 // cleanly with 503 and write nothing; /readyz says not ready; when the
 // database returns everything recovers without a restart, and the usage of
 // every call served during the outage reaches the ledger.
@@ -100,7 +100,9 @@ func TestServeStorageOutage(t *testing.T) {
 	u.RawQuery = q.Encode()
 	fake := fakeprovider.Start(t)
 	env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai")}
-	s := MustServe(t, t.TempDir(), env, "--database-url", u.String())
+	// A short cache lifetime, so that the outage outlasts it within the
+	// test's patience.
+	s := MustServe(t, t.TempDir(), env, "--database-url", u.String(), "--cache-ttl", "5s")
 	ctx := context.Background()
 	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
 	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
@@ -154,7 +156,8 @@ func TestServeStorageOutage(t *testing.T) {
 	if st := jsonCall(t, s, "GET", "/readyz", "", nil); st != 503 {
 		t.Errorf("/readyz during the outage: %d", st)
 	}
-	// Once the cached tenant settings expire (5 s), calls fail closed.
+	// Once the cached tenant settings expire (--cache-ttl), calls fail
+	// closed.
 	var st int
 	var b []byte
 	waitFor(t, "calls fail closed", func() bool {

@@ -111,7 +111,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration, CacheObserver: mtr.CacheObserver})
+	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration, CacheTTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver})
 	if err := vault.Init(ctx); err != nil {
 		return fmt.Errorf("initialize key vault: %w", err)
 	}
@@ -137,7 +137,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	tracer := tp.Tracer(metrics.TracerName)
 
-	res := resolver.New(store, vault, resolver.Options{Logger: logger, CacheObserver: mtr.CacheObserver})
+	res := resolver.New(store, vault, resolver.Options{
+		TokenTTL: cfg.CacheTTL.Duration, TenantTTL: cfg.CacheTTL.Duration, Logger: logger, CacheObserver: mtr.CacheObserver,
+	})
 	prices, err := pricing.Load(cfg.PricesFile)
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)

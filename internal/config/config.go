@@ -58,6 +58,14 @@ type Config struct {
 	// KeyGrace is how long a superseded key version stays restorable
 	// (rollback) before its ciphertext is destroyed. Default 24h.
 	KeyGrace Duration `toml:"key_grace"`
+	// CacheTTL bounds how long the gateway uses what it cached of storage
+	// (gateway tokens, tenant settings, opened provider keys) before it
+	// reads it again. Changes made through this process apply at once and
+	// other replicas hear of theirs through the change feed, so this is the
+	// safety net behind both, and also how long calls with cached
+	// credentials keep working while storage is unreachable. Default 30s;
+	// between 1s and 1h.
+	CacheTTL Duration `toml:"cache_ttl"`
 	// HealthInterval is how often every stored key is re-tested against
 	// its provider (jittered by ±10%). Default 6h; 0 or less disables.
 	HealthInterval Duration `toml:"health_interval"`
@@ -125,6 +133,7 @@ func Default() Config {
 		KeyGrace:         Duration{24 * time.Hour},
 		TraceSampleRatio: 1,
 		HealthInterval:   Duration{6 * time.Hour},
+		CacheTTL:         Duration{30 * time.Second},
 	}
 }
 
@@ -150,6 +159,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		maxBody     = fs.Int64("max-body-bytes", c.MaxBodyBytes, "limit of management API request bodies [KEYGATE_MAX_BODY_BYTES]")
 		maxRequest  = fs.Int64("max-request-bytes", c.MaxRequestBytes, "limit of gateway request bodies [KEYGATE_MAX_REQUEST_BYTES]")
 		keyGrace    = fs.Duration("key-grace", c.KeyGrace.Duration, "how long a superseded key version can be rolled back to [KEYGATE_KEY_GRACE]")
+		cacheTTL    = fs.Duration("cache-ttl", c.CacheTTL.Duration, "how long cached tokens, tenant settings and keys are used before they are read again [KEYGATE_CACHE_TTL]")
 		healthEvery = fs.Duration("health-interval", c.HealthInterval.Duration, "how often stored keys are re-tested; 0 disables [KEYGATE_HEALTH_INTERVAL]")
 		redisURL    = fs.String("redis-url", "", "Redis URL for budget and rate-limit counters shared by replicas; empty: in memory [KEYGATE_REDIS_URL]")
 		failOpen    = fs.Bool("quota-fail-open", c.QuotaFailOpen, "admit budgeted calls when the counters cannot be reached, instead of 503 [KEYGATE_QUOTA_FAIL_OPEN]")
@@ -213,6 +223,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["key-grace"] {
 		c.KeyGrace = Duration{*keyGrace}
+	}
+	if set["cache-ttl"] {
+		c.CacheTTL = Duration{*cacheTTL}
 	}
 	if set["health-interval"] {
 		c.HealthInterval = Duration{*healthEvery}
@@ -315,7 +328,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	for _, d := range []struct {
 		name string
 		dst  *Duration
-	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}} {
+	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}, {"KEYGATE_CACHE_TTL", &c.CacheTTL}} {
 		if v := getenv(d.name); v != "" {
 			v, err := time.ParseDuration(v)
 			if err != nil {
@@ -383,6 +396,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout.Duration < 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must not be negative"))
+	}
+	if c.CacheTTL.Duration < time.Second || c.CacheTTL.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("cache_ttl: %s is not between 1s and 1h", c.CacheTTL.Duration))
 	}
 	if c.LogFlushInterval.Duration < 0 || c.LogFlushInterval.Duration > 10*time.Second {
 		errs = append(errs, fmt.Errorf("log_flush_interval: %s is not between 0 and 10s", c.LogFlushInterval.Duration))

@@ -64,6 +64,9 @@ base_url = "http://127.0.0.1:9999"
 		{"LogFlushFromEnv", nil, map[string]string{"KEYGATE_LOG_FLUSH_INTERVAL": "1s"}, func(c *config.Config) {
 			c.LogFlushInterval = config.Duration{Duration: time.Second}
 		}},
+		{"CacheTTLFromEnv", nil, map[string]string{"KEYGATE_CACHE_TTL": "5s"}, func(c *config.Config) {
+			c.CacheTTL = config.Duration{Duration: 5 * time.Second}
+		}},
 		{"QuotaFailOpenFromEnv", nil, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "true"}, func(c *config.Config) {
 			c.QuotaFailOpen = true
 		}},
@@ -111,6 +114,7 @@ func TestLoadErrors(t *testing.T) {
 		{"MissingFile", []string{"--config", filepath.Join(dir, "absent.toml")}, nil, "read config file"},
 		{"StrayArgument", []string{"extra"}, nil, "unexpected argument"},
 		{"LongLogFlush", []string{"--log-flush-interval", "1m"}, nil, "log_flush_interval"},
+		{"ShortCacheTTL", []string{"--cache-ttl", "100ms"}, nil, "cache_ttl"},
 		{"SmallBody", []string{"--max-body-bytes", "10"}, nil, "max_body_bytes"},
 	}
 	for _, tc := range tests {

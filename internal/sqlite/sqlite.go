@@ -79,6 +79,9 @@ type DB struct {
 	log    *slog.Logger
 	// inserts are the prepared INSERTs of the usage ledger, on writer.
 	inserts usageInserts
+	// readStmts are the prepared statements of read transactions, on
+	// reader.
+	readStmts *stmtCache
 }
 
 var _ keygate.Store = (*DB)(nil)
@@ -127,6 +130,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		r.SetMaxOpenConns(opt.ReadConns)
 		db.writer, db.reader = w, r
 	}
+	db.readStmts = newStmtCache(db.reader)
 	if _, err := migrations.Run(ctx, db.writer, migrations.SQLite, migrations.Options{Now: opt.Now, Logger: opt.Logger}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
@@ -184,6 +188,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools. The DB must not be used afterwards.
 func (db *DB) Close() error {
 	errs := []error{db.inserts.close()}
+	if db.readStmts != nil {
+		errs = append(errs, db.readStmts.close())
+	}
 	if db.reader != db.writer && db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

@@ -15,20 +15,27 @@ import (
 type tx struct {
 	*sql.Tx
 	now time.Time
+	// stmts are the prepared statements the transaction's queries use;
+	// nil in write transactions.
+	stmts *stmtCache
 }
 
 // write runs fn in one write transaction. A *keygate.Error from fn is
 // returned as is; any other error is wrapped with what.
 func (db *DB) write(ctx context.Context, what string, fn func(*tx) error) error {
-	return db.inTx(ctx, db.writer, what, fn)
+	return db.inTx(ctx, db.writer, nil, what, fn)
 }
 
-// read runs fn in one read transaction (a consistent snapshot).
+// read runs fn in one read transaction (a consistent snapshot), its queries
+// on the reader pool's prepared statements; then it prepares the queries
+// that had none yet.
 func (db *DB) read(ctx context.Context, what string, fn func(*tx) error) error {
-	return db.inTx(ctx, db.reader, what, fn)
+	err := db.inTx(ctx, db.reader, db.readStmts, what, fn)
+	db.readStmts.prepare(ctx)
+	return err
 }
 
-func (db *DB) inTx(ctx context.Context, pool *sql.DB, what string, fn func(*tx) error) (err error) {
+func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what string, fn func(*tx) error) (err error) {
 	sqlTx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
@@ -38,7 +45,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, what string, fn func(*tx) 
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now)}); err != nil {
+	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now), stmts: stmts}); err != nil {
 		var kerr *keygate.Error
 		if errors.As(err, &kerr) {
 			return kerr
@@ -63,14 +70,35 @@ func (tx *tx) ExecStmt(ctx context.Context, s sqlstore.Stmt) (int64, error) {
 	return res.RowsAffected()
 }
 
+// prepared returns the transaction's handle on the prepared statement of
+// q, or nil if there is none.
+func (tx *tx) prepared(ctx context.Context, q string) *sql.Stmt {
+	if tx.stmts == nil {
+		return nil
+	}
+	if s := tx.stmts.get(q); s != nil {
+		return tx.StmtContext(ctx, s)
+	}
+	return nil
+}
+
 // QueryRowStmt runs s, which selects at most one row (sqlstore.Tx).
 func (tx *tx) QueryRowStmt(ctx context.Context, s sqlstore.Stmt) sqlstore.Row {
+	if st := tx.prepared(ctx, s.SQL); st != nil {
+		return st.QueryRowContext(ctx, s.Args...)
+	}
 	return tx.QueryRowContext(ctx, s.SQL, s.Args...)
 }
 
 // QueryStmt runs s and calls read with its rows (sqlstore.Tx).
 func (tx *tx) QueryStmt(ctx context.Context, s sqlstore.Stmt, read func(sqlstore.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, s.SQL, s.Args...)
+	var rows *sql.Rows
+	var err error
+	if st := tx.prepared(ctx, s.SQL); st != nil {
+		rows, err = st.QueryContext(ctx, s.Args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, s.SQL, s.Args...)
+	}
 	if err != nil {
 		return err
 	}
