@@ -104,10 +104,7 @@ func TestServeStorageOutage(t *testing.T) {
 	// test's patience.
 	s := MustServe(t, t.TempDir(), env, "--database-url", u.String(), "--cache-ttl", "5s")
 	ctx := context.Background()
-	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
-	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
-		t.Fatal(err)
-	}
+	c := s.MustTenant(t, "acme")
 	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret("sk-outageTestKey00000000000000")); err != nil {
 		t.Fatal(err)
 	}
@@ -233,10 +230,7 @@ func TestServeRedisOutage(t *testing.T) {
 			env := map[string]string{"KEYGATE_OPENAI_BASE_URL": fake.BaseURL("openai"), "KEYGATE_ANTHROPIC_BASE_URL": fake.BaseURL("anthropic")}
 			s := MustServe(t, t.TempDir(), env, append([]string{"--redis-url", u.String()}, tc.args...)...)
 			ctx := context.Background()
-			c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
-			if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
-				t.Fatal(err)
-			}
+			c := s.MustTenant(t, "acme")
 			if _, err := c.PutKey(ctx, "platform", "openai", keygate.NewSecret("sk-redisOutagePlatformKey0000000")); err != nil {
 				t.Fatal(err)
 			}

@@ -120,6 +120,20 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 	return nil
 }
 
+// MustTenant creates the tenant name through s's management API and
+// returns the platform-admin client it used.
+func (s *testServer) MustTenant(tb testing.TB, name string) *client.Client {
+	tb.Helper()
+	c, err := client.New(s.URL, keygate.NewSecret(s.Token))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := c.CreateTenant(context.Background(), client.CreateTenantParams{Name: name}); err != nil {
+		tb.Fatalf("create tenant %s: %v", name, err)
+	}
+	return c
+}
+
 // logTail prints the end of the server's log, for a failed test.
 func (s *testServer) logTail(tb testing.TB) {
 	tb.Helper()

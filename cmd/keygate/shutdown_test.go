@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/client"
 	"github.com/keygate/keygate/internal/fakeprovider"
 )
 
@@ -25,10 +24,7 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	}
 	s := MustServe(t, t.TempDir(), env, "--shutdown-timeout", "10s")
 	ctx := context.Background()
-	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
-	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
-		t.Fatal(err)
-	}
+	c := s.MustTenant(t, "acme")
 	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret("sk-drainTestKey0000000000000000")); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/client"
 	"github.com/keygate/keygate/internal/fakeprovider"
 )
 
@@ -70,10 +69,7 @@ func TestSoak(t *testing.T) {
 	s := MustServe(t, t.TempDir(), env)
 	s.Logs.Discard()
 	ctx := context.Background()
-	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))
-	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
-		t.Fatal(err)
-	}
+	c := s.MustTenant(t, "acme")
 	if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret("sk-soakKey000000000000000000000")); err != nil {
 		t.Fatal(err)
 	}
