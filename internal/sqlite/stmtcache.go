@@ -37,8 +37,10 @@ func newStmtCache(pool *sql.DB) *stmtCache {
 func (c *stmtCache) get(q string) *sql.Stmt {
 	c.mu.RLock()
 	s, ok := c.stmts[q]
+	// Already noted, full or closed: no need for the write lock.
+	skip := c.stmts == nil || c.pending[q] || len(c.stmts)+len(c.pending) >= maxCachedStmts
 	c.mu.RUnlock()
-	if ok {
+	if ok || skip {
 		return s
 	}
 	c.mu.Lock()
