@@ -72,10 +72,12 @@ type Options struct {
 	// is dropped; default DefaultRetries (negative: never retry).
 	Retries int
 	// RetryBackoff is the wait before the first retry, doubled before each
-	// next one up to MaxBackoff; defaults DefaultRetryBackoff and
-	// DefaultMaxBackoff.
+	// next one up to MaxBackoff; default DefaultRetryBackoff.
 	RetryBackoff time.Duration
-	MaxBackoff   time.Duration
+	// MaxBackoff caps the wait between tries, also while the store is
+	// unreachable; default DefaultMaxBackoff (or RetryBackoff, if that is
+	// longer).
+	MaxBackoff time.Duration
 	// Ping reports whether the store is reachable. A batch that fails
 	// while Ping fails is kept and tried again (at most every MaxBackoff)
 	// until the store is back, without using up its Retries; the queue

@@ -37,18 +37,24 @@ func newStmtCache(pool *sql.DB) *stmtCache {
 func (c *stmtCache) get(q string) *sql.Stmt {
 	c.mu.RLock()
 	s, ok := c.stmts[q]
-	// Already noted, full or closed: no need for the write lock.
-	skip := c.stmts == nil || c.pending[q] || len(c.stmts)+len(c.pending) >= maxCachedStmts
+	noted := !ok && !c.room(q) // noted already, full or closed
 	c.mu.RUnlock()
-	if ok || skip {
+	if ok || noted {
 		return s
 	}
 	c.mu.Lock()
-	if _, ok := c.stmts[q]; !ok && c.stmts != nil && !c.pending[q] && len(c.stmts)+len(c.pending) < maxCachedStmts {
+	if c.room(q) {
 		c.pending[q] = true
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// room reports whether q can be noted for prepare: neither cached nor
+// noted, and the cache open and not full. The caller holds mu.
+func (c *stmtCache) room(q string) bool {
+	_, cached := c.stmts[q]
+	return !cached && c.stmts != nil && !c.pending[q] && len(c.stmts)+len(c.pending) < maxCachedStmts
 }
 
 // prepare prepares the texts noted since the last call. A text that fails
