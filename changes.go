@@ -2,22 +2,53 @@ package keygate
 
 import "context"
 
-// ChangeKind says what changed, for cache invalidation across replicas.
+// ChangeKind says what a committed write changed. The cache of the hot path
+// acts on tenant, key and token changes; the other kinds exist so that
+// every write the Store commits is announced (a listener that cares about
+// audit appends or usage, such as a webhook sender, hears them too).
 type ChangeKind string
 
 // Change kinds.
 const (
-	ChangeTenant ChangeKind = "tenant" // a tenant, its policy, budget or limits
-	ChangeKey    ChangeKind = "key"    // a provider key of Owner for Provider
-	ChangeToken  ChangeKind = "token"  // gateway token ID of Owner
+	// ChangeTenant: a tenant (created, updated, deleted), its policy, budget
+	// or rate limits. Owner is the tenant.
+	ChangeTenant ChangeKind = "tenant"
+	// ChangeKey: a provider key of Owner (a tenant or PlatformScope) for
+	// Provider: a new version, a rollback, a deletion, a status change, a
+	// destroyed superseded version or a re-wrapped data key.
+	ChangeKey ChangeKind = "key"
+	// ChangeToken: gateway token ID of tenant Owner, created or revoked.
+	ChangeToken ChangeKind = "token"
+	// ChangeAdminToken: admin token ID (of tenant Owner, empty for a
+	// platform admin token), created or revoked.
+	ChangeAdminToken ChangeKind = "admin_token"
+	// ChangeSetting: the sealed server setting ID, stored or re-wrapped.
+	ChangeSetting ChangeKind = "setting"
+	// ChangeAudit: an event appended on its own (AppendAudit); events
+	// appended with another change are announced by that change.
+	ChangeAudit ChangeKind = "audit"
+	// ChangeUsage: usage events inserted. Owner is empty: a batch holds
+	// many tenants.
+	ChangeUsage ChangeKind = "usage"
 )
 
-// Change is one committed change that replicas must drop from their caches.
+// Change is one committed change.
 type Change struct {
 	Kind     ChangeKind
 	Owner    TenantID // the tenant (or PlatformScope for platform keys)
 	Provider string   // for ChangeKey
-	ID       string   // for ChangeToken
+	ID       string   // for ChangeToken, ChangeAdminToken, ChangeSetting
+}
+
+// ChangeSubscriber is how a Store announces the changes it commits in this
+// process.
+type ChangeSubscriber interface {
+	// Subscribe registers f. After every committed write, before the
+	// write method returns, the store calls each registered f with each
+	// change the write made, in the writer's goroutine and in order. f
+	// must be quick and must not call back into the store. The returned
+	// function removes f.
+	Subscribe(f func(Change)) (unsubscribe func())
 }
 
 // ChangeFeed delivers committed changes made by any replica. Stores shared

@@ -19,6 +19,7 @@ type Store interface {
 	GatewayStore
 	LifecycleStore
 	GovernanceStore
+	ChangeSubscriber
 
 	// CreateTenant inserts t (ID, Name, BYOKEnabled set by the caller) and
 	// returns it with its timestamps. Returns conflict if the name or id is

@@ -13,6 +13,7 @@ import (
 // the other writes itself, since those are where its locking and its
 // reading of constraint errors differ.
 type Shared struct {
+	Changes
 	d Dialect
 	r Runner
 }
