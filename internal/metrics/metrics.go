@@ -102,16 +102,10 @@ type Metrics struct {
 	healthSeen map[string]bool
 }
 
-// New returns Metrics with default Options, its collectors registered on
-// reg. It fails if reg is nil or refuses a collector (a name already
-// registered: call New once per registry).
-func New(reg prometheus.Registerer) (*Metrics, error) {
-	return NewWithOptions(reg, Options{})
-}
-
-// NewWithOptions is New with explicit Options; cmd/keygate passes the
-// provider catalog's names so that the provider label cannot take any
-// other value.
+// NewWithOptions returns Metrics, its collectors registered on reg;
+// cmd/keygate passes the provider catalog's names so that the provider
+// label cannot take any other value. It fails if reg is nil or refuses a
+// collector (a name already registered: call it once per registry).
 func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	if reg == nil {
 		return nil, errors.New("metrics: nil prometheus.Registerer")

@@ -18,16 +18,16 @@ import (
 
 func TestNew(t *testing.T) {
 	t.Run("ErrNilRegisterer", func(t *testing.T) {
-		if _, err := metrics.New(nil); err == nil {
+		if _, err := metrics.NewWithOptions(nil, metrics.Options{}); err == nil {
 			t.Fatal("New(nil) succeeded")
 		}
 	})
 	t.Run("ErrRegisteredTwice", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		if _, err := metrics.New(reg); err != nil {
+		if _, err := metrics.NewWithOptions(reg, metrics.Options{}); err != nil {
 			t.Fatalf("first New: %v", err)
 		}
-		if _, err := metrics.New(reg); err == nil {
+		if _, err := metrics.NewWithOptions(reg, metrics.Options{}); err == nil {
 			t.Fatal("second New on the same registry succeeded")
 		}
 	})

@@ -3,24 +3,7 @@ package provider_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/keygate/keygate/internal/provider"
 )
-
-func TestBaseURLOverridesFromEnv(t *testing.T) {
-	env := map[string]string{
-		"KEYGATE_OPENAI_BASE_URL":    "http://127.0.0.1:9999/openai",
-		"KEYGATE_ANTHROPIC_BASE_URL": "  ",
-		"KEYGATE_MY_PROV_BASE_URL":   "https://p.test",
-	}
-	got := provider.BaseURLOverridesFromEnv(func(k string) string { return env[k] }, []string{"openai", "anthropic", "my-prov", "groq"})
-	want := map[string]string{"openai": "http://127.0.0.1:9999/openai", "my-prov": "https://p.test"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-}
 
 func TestWithBaseURLs(t *testing.T) {
 	c := MustDefault(t)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +24,6 @@ import (
 	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
-	"github.com/keygate/keygate/internal/usage"
 )
 
 // Keys used by the tests: well-formed, fake.
@@ -45,8 +46,27 @@ type gw struct {
 	vault   *keyvault.Service
 	res     *resolver.Service
 	fake    *fakeprovider.Server
-	usage   *usage.Memory
+	usage   *recorder
 	bgDone  chan struct{}
+}
+
+// recorder keeps every usage event the proxy records, in order.
+type recorder struct {
+	mu     sync.Mutex
+	events []keygate.UsageEvent
+}
+
+func (r *recorder) Record(ev keygate.UsageEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+}
+
+// Events returns a copy of the events recorded so far.
+func (r *recorder) Events() []keygate.UsageEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }
 
 var change = keyvault.Change{Actor: keygate.Actor{ID: "at_test", Name: "test"}}
@@ -88,7 +108,7 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 		tb.Fatal(err)
 	}
 	res := resolver.New(db, v, resolver.Options{})
-	rec := usage.NewMemory(1000)
+	rec := &recorder{}
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
 	p := proxy.New(proxy.Deps{
 		Catalog: cat, Resolver: res, Health: v, Usage: rec,

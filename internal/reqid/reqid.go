@@ -4,7 +4,6 @@ package reqid
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"io"
 )
@@ -32,9 +31,6 @@ func New(random io.Reader) string {
 	}
 	return "req_" + hex.EncodeToString(b[:])
 }
-
-// NewRandom returns a fresh request id from crypto/rand.
-func NewRandom() string { return New(rand.Reader) }
 
 // Info is what the handlers of a request tell the access log about it. The
 // server's middleware puts one in every request's context; handlers fill

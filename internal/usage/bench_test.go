@@ -67,8 +67,9 @@ func BenchmarkMeterSSEFake(b *testing.B) {
 	}
 }
 
-// BenchmarkFromJSON reads a chat completion and a large embeddings answer.
-func BenchmarkFromJSON(b *testing.B) {
+// BenchmarkMeterJSON meters a chat completion and a large embeddings answer
+// as one plain JSON body.
+func BenchmarkMeterJSON(b *testing.B) {
 	chat := []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, how may I assist you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0}}}`)
 	var emb bytes.Buffer
 	emb.WriteString(`{"object":"list","data":[`)
@@ -94,7 +95,9 @@ func BenchmarkFromJSON(b *testing.B) {
 			b.SetBytes(int64(len(tc.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := usage.FromJSON(provider.UsageOpenAI, tc.body); !ok {
+				m := usage.NewMeter(provider.UsageOpenAI, false)
+				_, _ = m.Write(tc.body)
+				if _, ok := m.Counts(); !ok {
 					b.Fatal("no usage")
 				}
 			}

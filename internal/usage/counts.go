@@ -1,7 +1,5 @@
 package usage
 
-import "github.com/keygate/keygate/internal/provider"
-
 // Counts are the tokens of one call, in one meaning whatever the provider's
 // dialect:
 //
@@ -22,29 +20,6 @@ type Counts struct {
 	// Model is the model as the provider reported it ("gpt-4o-2024-08-06"),
 	// or "" when it reported none.
 	Model string
-}
-
-// FromJSON reads the usage of a complete, non-streamed JSON response body
-// in dialect d, and reports whether the body carried any. Every dialect but
-// provider.UsageNone recognises the three usage shapes (OpenAI chat,
-// completions, embeddings and Responses; Anthropic Messages; Gemini
-// usageMetadata, also as the JSON array of a non-SSE streamGenerateContent,
-// where the last element wins), because providers serve an
-// OpenAI-compatible API next to their own: the google provider answers
-// /v1beta/openai/chat/completions in the OpenAI shape. A body that is not
-// JSON, or whose top-level object does not close, reports false; counts the
-// provider did not report are zero.
-func FromJSON(d provider.UsageDialect, body []byte) (Counts, bool) {
-	if d == provider.UsageNone {
-		return Counts{}, false
-	}
-	var s scanner
-	s.write(body)
-	c, ok := s.done.counts()
-	if s.done.hasModel {
-		c.Model = string(s.done.model[:s.done.modelLen])
-	}
-	return c, ok
 }
 
 // counts turns the raw fields into Counts (without the model, which the

@@ -9,8 +9,9 @@ import (
 	"github.com/keygate/keygate/internal/usage"
 )
 
-// TestFromJSON reads the response shapes of the official APIs.
-func TestFromJSON(t *testing.T) {
+// TestJSONBody meters complete JSON bodies in the response shapes of the
+// official APIs.
+func TestJSONBody(t *testing.T) {
 	tests := []struct {
 		name    string
 		dialect provider.UsageDialect
@@ -80,8 +81,8 @@ func TestFromJSON(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, res(usage.FromJSON(tc.dialect, []byte(tc.body)))); diff != "" {
-				t.Errorf("FromJSON (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, res(meterAll(tc.dialect, false, true, []byte(tc.body)))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 			// The JSON meter agrees however the body is split.
 			b := []byte(tc.body)

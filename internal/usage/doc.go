@@ -1,19 +1,17 @@
 // Package usage reads token usage from provider responses as they pass
-// through the proxy, and records usage events.
+// through the proxy (the ledger records it).
 //
-// FromJSON reads a complete JSON body; a Meter observes a body (JSON or a
-// server-sent-events stream) chunk by chunk without holding it, so a stream
-// the client cuts short still reports the tokens its complete events
-// reported. Both understand the usage shapes of the OpenAI API (chat,
-// completions, embeddings, Responses), the Anthropic Messages API and the
-// Gemini API, and give them one meaning (see Counts).
+// A Meter observes a body (JSON or a server-sent-events stream) chunk by
+// chunk without holding it, so a stream the client cuts short still reports
+// the tokens its complete events reported. It understands the usage shapes
+// of the OpenAI API (chat, completions, embeddings, Responses), the
+// Anthropic Messages API and the Gemini API, and gives them one meaning
+// (see Counts).
 //
 // OpenAI chat and completions streams report usage only when asked:
 // IncludeUsage asks on the client's behalf, and an EventFilter with
 // StripUsageChunk removes the extra chunk that answer adds, keeping the
 // stream's framing byte for byte.
-//
-// Memory is an in-memory keygate.UsageRecorder.
 //
 // Hot-path cost: a Meter is one allocation, plus one for the model name
 // when it first appears; metering a stream allocates nothing per chunk.

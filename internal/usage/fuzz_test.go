@@ -33,7 +33,7 @@ func FuzzMeterSSE(f *testing.F) {
 			}
 		}
 		_ = usage.StripUsageChunk(b)
-		_, _ = usage.FromJSON(provider.UsageGemini, b)
+		_, _ = meterAll(provider.UsageGemini, false, true, b)
 	})
 }
 

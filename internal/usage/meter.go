@@ -37,8 +37,14 @@ type Meter struct {
 
 // NewMeter returns a Meter for a response in dialect d; stream says whether
 // the body is an event stream (Content-Type text/event-stream) rather than
-// JSON. A Meter for provider.UsageNone reports nothing. See FromJSON for the
-// shapes every other dialect recognises.
+// JSON. A Meter for provider.UsageNone reports nothing. Every other dialect
+// recognises the three usage shapes (OpenAI chat, completions, embeddings
+// and Responses; Anthropic Messages; Gemini usageMetadata, also as the JSON
+// array of a non-SSE streamGenerateContent, where the last element wins),
+// because providers serve an OpenAI-compatible API next to their own: the
+// google provider answers /v1beta/openai/chat/completions in the OpenAI
+// shape. A JSON body that is not JSON, or whose top-level object does not
+// close, reports false; counts the provider did not report are zero.
 func NewMeter(d provider.UsageDialect, stream bool) *Meter {
 	return &Meter{off: d == provider.UsageNone, stream: stream}
 }

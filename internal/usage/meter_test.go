@@ -44,21 +44,6 @@ func TestMeterFake(t *testing.T) {
 	}
 }
 
-// TestFromJSONFake reads the fake's plain answers with FromJSON.
-func TestFromJSONFake(t *testing.T) {
-	bodies := MustFakeBodies(t)
-	for _, tc := range fakeCalls {
-		if tc.stream {
-			continue
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(res(tc.want, tc.wantOK), res(usage.FromJSON(tc.dialect, bodies[tc.name]))); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 // TestMeterCutStreams cuts every fake stream after every byte: the meter
 // reports what the complete events said (and, once closed, a last event
 // whose data is complete), as encoding/json reads them.

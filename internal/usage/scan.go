@@ -332,18 +332,6 @@ func (s *scanner) write(p []byte) {
 	}
 }
 
-// finish reports whether the input so far is one complete JSON text, as at
-// the end of the input: a top-level number ends there.
-func (s *scanner) finish() bool {
-	switch s.state {
-	case sNumZero, sNumInt, sNumFrac, sNumExp:
-		if s.depth == 0 {
-			s.endNumber()
-		}
-	}
-	return s.started && s.depth == 0 && s.state == sAfter
-}
-
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

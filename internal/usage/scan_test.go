@@ -16,6 +16,18 @@ func scanValid(b []byte, split int) bool {
 	return s.finish()
 }
 
+// finish reports whether the input so far is one complete JSON text, as at
+// the end of the input: a top-level number ends there.
+func (s *scanner) finish() bool {
+	switch s.state {
+	case sNumZero, sNumInt, sNumFrac, sNumExp:
+		if s.depth == 0 {
+			s.endNumber()
+		}
+	}
+	return s.started && s.depth == 0 && s.state == sAfter
+}
+
 // TestScannerValid holds the scanner to encoding/json's verdict.
 func TestScannerValid(t *testing.T) {
 	tests := []string{
