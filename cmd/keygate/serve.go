@@ -24,7 +24,6 @@ import (
 	"github.com/keygate/keygate/internal/envelope"
 	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/keeper"
-	"github.com/keygate/keygate/internal/keycheck"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/ledger"
@@ -221,9 +220,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			})
 		})
 	}
-	checker := keycheck.New(catalog, nil, 10*time.Second)
+	checker := keyhealth.NewChecker(catalog, nil, 10*time.Second)
 	if cfg.HealthInterval.Duration > 0 {
-		hc := keyhealth.New(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
+		hc := keyhealth.NewMonitor(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
 		jobs.start("key-health-checker", hc.Run)
 	}
 	jobs.start("destroy-superseded-keys", func(ctx context.Context) error {
@@ -315,7 +314,7 @@ func newLogger(w io.Writer, level slog.Level, flushEvery time.Duration) (logger 
 
 // lifecycle joins the key checker and the vault for the API.
 type lifecycle struct {
-	*keycheck.Checker
+	*keyhealth.Checker
 	*keyvault.Service
 }
 

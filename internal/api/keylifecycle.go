@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
 // Lifecycle is what the key-lifecycle endpoints drive: testing candidate
 // keys, saving a tested key, versions and rollback.
 type Lifecycle interface {
-	Check(ctx context.Context, provider string, key keygate.Secret) (keycheck.Result, error)
+	Check(ctx context.Context, provider string, key keygate.Secret) (keyhealth.Result, error)
 	PutChecked(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string, key keygate.Secret, status keygate.KeyStatus) (keygate.ProviderKey, error)
 	Rollback(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string) (keygate.ProviderKey, error)
 	Versions(ctx context.Context, owner keygate.TenantID, provider string) ([]keygate.KeyVersion, error)
@@ -32,13 +32,13 @@ func (a *API) lifecycle() (Lifecycle, error) {
 }
 
 type testResultJSON struct {
-	Status     keycheck.Status `json:"status"`
-	Models     []string        `json:"models"`
-	ModelCount int             `json:"model_count"`
-	Error      string          `json:"error"`
+	Status     keyhealth.Status `json:"status"`
+	Models     []string         `json:"models"`
+	ModelCount int              `json:"model_count"`
+	Error      string           `json:"error"`
 }
 
-func toTestResultJSON(r keycheck.Result) testResultJSON {
+func toTestResultJSON(r keyhealth.Result) testResultJSON {
 	out := testResultJSON{Status: r.Status, Models: r.Models, ModelCount: r.ModelCount, Error: r.Error}
 	if out.Models == nil {
 		out.Models = []string{}
@@ -79,7 +79,7 @@ func (a *API) handleKeysTest(c *call) (int, any, error) {
 	}
 	type outcome struct {
 		provider string
-		res      keycheck.Result
+		res      keyhealth.Result
 		hint     string
 	}
 	results := make(chan outcome, len(req.Keys))
@@ -87,7 +87,7 @@ func (a *API) handleKeysTest(c *call) (int, any, error) {
 		go func(p string, key keygate.Secret) {
 			res, err := lc.Check(c.r.Context(), p, key)
 			if err != nil {
-				res = keycheck.Result{Status: keycheck.Rejected, Error: keygate.ErrorMessage(err)}
+				res = keyhealth.Result{Status: keyhealth.Rejected, Error: keygate.ErrorMessage(err)}
 			}
 			results <- outcome{p, res, key.Hint()}
 		}(p, keygate.NewSecret(k))
@@ -121,9 +121,9 @@ func (a *API) putTested(c *call, provider string, key keygate.Secret) (keygate.P
 	}
 	status := keygate.KeyStatusUnknown
 	switch res.Status {
-	case keycheck.Rejected:
+	case keyhealth.Rejected:
 		return keygate.ProviderKey{}, keygate.Errorf(keygate.CodeKeyRejected, "The key was not saved: %s.", res.Error)
-	case keycheck.Valid:
+	case keyhealth.Valid:
 		status = keygate.KeyStatusValid
 	}
 	return lc.PutChecked(c.r.Context(), c.change(), c.owner(), provider, key, status)

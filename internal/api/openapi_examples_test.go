@@ -14,7 +14,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
@@ -283,8 +283,8 @@ type oaStubLifecycle struct{ Lifecycle }
 
 // Check answers at once: keys:test runs it in goroutines, where a panic
 // could not be recovered.
-func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keycheck.Result, error) {
-	return keycheck.Result{Status: keycheck.Unverifiable}, nil
+func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth.Result, error) {
+	return keyhealth.Result{Status: keyhealth.Unverifiable}, nil
 }
 
 // TestOpenAPIExamplesAcceptedByServer sends every request example to the
@@ -513,8 +513,8 @@ func TestOpenAPIResponsesMatchServer(t *testing.T) {
 // well-formed key valid without calling a provider.
 type oaLifecycle struct{ *keyvault.Service }
 
-func (oaLifecycle) Check(context.Context, string, keygate.Secret) (keycheck.Result, error) {
-	return keycheck.Result{Status: keycheck.Valid, Models: []string{"gpt-4o"}, ModelCount: 1}, nil
+func (oaLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth.Result, error) {
+	return keyhealth.Result{Status: keyhealth.Valid, Models: []string{"gpt-4o"}, ModelCount: 1}, nil
 }
 
 // undocumentedFields returns the paths of object members in v that the

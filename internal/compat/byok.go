@@ -10,7 +10,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/reqid"
 )
@@ -20,15 +20,15 @@ import (
 // unverifiable) and model_count are keygate's additions: "not valid" may
 // also mean the provider could not be asked.
 type testResultJSON struct {
-	Valid      bool            `json:"valid"`
-	Models     []string        `json:"models"`
-	ModelCount int             `json:"model_count"`
-	Status     keycheck.Status `json:"status"`
-	Error      *string         `json:"error"`
+	Valid      bool             `json:"valid"`
+	Models     []string         `json:"models"`
+	ModelCount int              `json:"model_count"`
+	Status     keyhealth.Status `json:"status"`
+	Error      *string          `json:"error"`
 }
 
-func toTestResultJSON(r keycheck.Result) testResultJSON {
-	out := testResultJSON{Valid: r.Status == keycheck.Valid, Models: r.Models, ModelCount: r.ModelCount, Status: r.Status}
+func toTestResultJSON(r keyhealth.Result) testResultJSON {
+	out := testResultJSON{Valid: r.Status == keyhealth.Valid, Models: r.Models, ModelCount: r.ModelCount, Status: r.Status}
 	if out.Models == nil {
 		out.Models = []string{}
 	}
@@ -51,17 +51,17 @@ func (c *call) event(action string) keygate.AuditEvent {
 // records each test in the audit trail (key.tested, with the outcome and
 // the hint, never the key), as the native keys:test does. A key with a bad
 // format is reported as rejected with the format problem.
-func (h *Handler) test(c *call, keys []candidate) (map[string]keycheck.Result, error) {
+func (h *Handler) test(c *call, keys []candidate) (map[string]keyhealth.Result, error) {
 	type outcome struct {
 		provider string
-		res      keycheck.Result
+		res      keyhealth.Result
 	}
 	results := make(chan outcome, len(keys))
 	for _, k := range keys {
 		go func(k candidate) {
 			res, err := h.d.Checker.Check(c.ctx(), k.provider, k.key)
 			if err != nil {
-				res = keycheck.Result{Status: keycheck.Rejected, Error: keygate.ErrorMessage(err)}
+				res = keyhealth.Result{Status: keyhealth.Rejected, Error: keygate.ErrorMessage(err)}
 			}
 			results <- outcome{k.provider, res}
 		}(k)
@@ -70,7 +70,7 @@ func (h *Handler) test(c *call, keys []candidate) (map[string]keycheck.Result, e
 	for _, k := range keys {
 		hints[k.provider] = k.key.Hint()
 	}
-	out := map[string]keycheck.Result{}
+	out := map[string]keyhealth.Result{}
 	for range keys {
 		o := <-results
 		out[o.provider] = o.res
@@ -112,14 +112,14 @@ func (h *Handler) handleTestKeys(c *call) (int, any, error) {
 // key_rejected and nothing is written; an unverifiable one (the provider
 // could not be asked) is saved with status unknown, as the native PUT
 // ?test=true does.
-func (h *Handler) testAndSave(c *call, keys []candidate) (map[string]keycheck.Result, []keygate.ProviderKey, error) {
+func (h *Handler) testAndSave(c *call, keys []candidate) (map[string]keyhealth.Result, []keygate.ProviderKey, error) {
 	res, err := h.test(c, keys)
 	if err != nil {
 		return nil, nil, err
 	}
 	var refused []string
 	for _, k := range keys {
-		if r := res[k.provider]; r.Status == keycheck.Rejected {
+		if r := res[k.provider]; r.Status == keyhealth.Rejected {
 			refused = append(refused, fmt.Sprintf("%s: %s", keyField(k.provider), strings.TrimSuffix(r.Error, ".")))
 		}
 	}
@@ -129,7 +129,7 @@ func (h *Handler) testAndSave(c *call, keys []candidate) (map[string]keycheck.Re
 	var saved []keygate.ProviderKey
 	for _, k := range keys {
 		status := keygate.KeyStatusUnknown
-		if res[k.provider].Status == keycheck.Valid {
+		if res[k.provider].Status == keyhealth.Valid {
 			status = keygate.KeyStatusValid
 		}
 		pk, err := h.d.Vault.PutChecked(c.ctx(), c.change(), c.tenant.ID, k.provider, k.key, status)
@@ -275,7 +275,7 @@ func savedProviders(keys []keygate.ProviderKey) []string {
 	return out
 }
 
-func resultsJSON(res map[string]keycheck.Result) map[string]testResultJSON {
+func resultsJSON(res map[string]keyhealth.Result) map[string]testResultJSON {
 	out := map[string]testResultJSON{}
 	for p, r := range res {
 		out[p] = toTestResultJSON(r)

@@ -27,7 +27,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
@@ -49,9 +49,9 @@ type Vault interface {
 	InvalidateOwner(owner keygate.TenantID)
 }
 
-// Checker asks a provider whether it accepts a key (keycheck.Checker).
+// Checker asks a provider whether it accepts a key (keyhealth.Checker).
 type Checker interface {
-	Check(ctx context.Context, provider string, key keygate.Secret) (keycheck.Result, error)
+	Check(ctx context.Context, provider string, key keygate.Secret) (keyhealth.Result, error)
 }
 
 // Authenticator turns an admin token into a principal (auth.Service).

@@ -16,7 +16,7 @@ import (
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/compat"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
@@ -30,7 +30,7 @@ type fakes struct {
 	audit   []keygate.AuditEvent
 	billing string
 	tokens  map[string]auth.Principal
-	checks  map[string]keycheck.Result // by key; absent: valid
+	checks  map[string]keyhealth.Result // by key; absent: valid
 }
 
 func newFakes() *fakes {
@@ -48,8 +48,8 @@ func newFakes() *fakes {
 			"kga_admin":    {TokenID: "at_a", Name: "admin", Role: keygate.RoleAdmin, Tenant: "tn_acme"},
 			"kga_globex":   {TokenID: "at_g", Name: "globex-owner", Role: keygate.RoleOwner, Tenant: "tn_globex"},
 		},
-		checks: map[string]keycheck.Result{
-			"sk-revoked000000000000000000000000": {Status: keycheck.Rejected, Error: "OpenAI rejected the key (HTTP 401)"},
+		checks: map[string]keyhealth.Result{
+			"sk-revoked000000000000000000000000": {Status: keyhealth.Rejected, Error: "OpenAI rejected the key (HTTP 401)"},
 		},
 	}
 }
@@ -157,15 +157,15 @@ func (f *fakes) List(_ context.Context, owner keygate.TenantID) ([]keygate.Provi
 
 func (f *fakes) InvalidateOwner(keygate.TenantID) {}
 
-func (f *fakes) Check(_ context.Context, provider string, key keygate.Secret) (keycheck.Result, error) {
+func (f *fakes) Check(_ context.Context, provider string, key keygate.Secret) (keyhealth.Result, error) {
 	if !strings.HasPrefix(key.Reveal(), map[string]string{"openai": "sk-", "anthropic": "sk-ant-"}[provider]) ||
 		provider == "openai" && strings.HasPrefix(key.Reveal(), "sk-ant-") {
-		return keycheck.Result{}, keygate.Errorf(keygate.CodeInvalidKeyFormat, "An %s key has another prefix.", provider)
+		return keyhealth.Result{}, keygate.Errorf(keygate.CodeInvalidKeyFormat, "An %s key has another prefix.", provider)
 	}
 	if r, ok := f.checks[key.Reveal()]; ok {
 		return r, nil
 	}
-	return keycheck.Result{Status: keycheck.Valid, Models: []string{provider + "-model"}, ModelCount: 1}, nil
+	return keyhealth.Result{Status: keyhealth.Valid, Models: []string{provider + "-model"}, ModelCount: 1}, nil
 }
 
 func (f *fakes) Names() []string { return []string{"anthropic", "google", "openai"} }

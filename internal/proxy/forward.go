@@ -110,13 +110,13 @@ func (p *Proxy) observe(c *call, status int) {
 		return
 	}
 	if k.Status == to {
-		p.health.agree(k.ID)
+		p.health.Agree(k.ID)
 		return
 	}
 	change := keyvault.Change{Actor: keygate.Actor{ID: "gateway", Name: "live traffic"}, RequestID: c.reqID}
-	seq := p.health.observe(k.ID)
+	seq := p.health.Observe(k.ID)
 	p.d.Background(func(ctx context.Context) {
-		p.health.write(k.ID, seq, func() {
+		p.health.Write(k.ID, seq, func() {
 			if _, err := p.d.Health.ReportStatus(ctx, change, k, to, why); err != nil {
 				p.d.Logger.Warn("record key health", "request_id", c.reqID, "key_id", k.ID, "err", err)
 			}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/resolver"
@@ -92,7 +93,7 @@ type Proxy struct {
 	// from requests and responses (auth headers of every provider and more).
 	stripIn, stripOut []string
 	// health orders the background key-health reports of live calls.
-	health *healthOrder
+	health *keyhealth.Order
 }
 
 // New returns the proxy. Mount it at /v1/ and at /{provider}/ for every
@@ -112,7 +113,7 @@ func New(d Deps) *Proxy {
 			go f(context.Background())
 		}
 	}
-	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}, health: newHealthOrder(),
+	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}, health: keyhealth.NewOrder(),
 		providers: map[string]provider.Provider{}, bases: map[string]*url.URL{}}
 	auth := d.Catalog.AuthHeaders()
 	p.stripIn = canonical(append(append([]string{}, auth...), inboundStrip()...))

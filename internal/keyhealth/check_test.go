@@ -1,4 +1,4 @@
-package keycheck_test
+package keyhealth_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/fakeprovider"
-	"github.com/keygate/keygate/internal/keycheck"
+	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/provider"
 )
 
@@ -38,22 +38,22 @@ func TestCheck(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	up := keycheck.New(catalogAt(t, fake.BaseURLs()), nil, 2*time.Second)
-	down := keycheck.New(catalogAt(t, map[string]string{"openai": dead}), nil, 2*time.Second)
+	up := keyhealth.NewChecker(catalogAt(t, fake.BaseURLs()), nil, 2*time.Second)
+	down := keyhealth.NewChecker(catalogAt(t, map[string]string{"openai": dead}), nil, 2*time.Second)
 	tests := []struct {
 		name    string
-		c       *keycheck.Checker
+		c       *keyhealth.Checker
 		key     string
 		fault   *fakeprovider.Fault
-		want    keycheck.Status
+		want    keyhealth.Status
 		models  bool
 		errCode string
 	}{
-		{"Valid", up, goodKey, nil, keycheck.Valid, true, ""},
-		{"Revoked", up, revokedKey, nil, keycheck.Rejected, false, ""},
-		{"Unreachable", down, goodKey, nil, keycheck.Unverifiable, false, ""},
-		{"ServerError", up, goodKey, &fakeprovider.Fault{Status: 500}, keycheck.Unverifiable, false, ""},
-		{"RateLimited", up, goodKey, &fakeprovider.Fault{Status: 429, RetryAfter: "3"}, keycheck.Unverifiable, false, ""},
+		{"Valid", up, goodKey, nil, keyhealth.Valid, true, ""},
+		{"Revoked", up, revokedKey, nil, keyhealth.Rejected, false, ""},
+		{"Unreachable", down, goodKey, nil, keyhealth.Unverifiable, false, ""},
+		{"ServerError", up, goodKey, &fakeprovider.Fault{Status: 500}, keyhealth.Unverifiable, false, ""},
+		{"RateLimited", up, goodKey, &fakeprovider.Fault{Status: 429, RetryAfter: "3"}, keyhealth.Unverifiable, false, ""},
 		{"BadFormat", up, "sk-has space in it 00000000000", nil, "", false, keygate.CodeInvalidKeyFormat},
 	}
 	for _, tc := range tests {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/keycheck"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
@@ -56,7 +55,7 @@ type gatedProber struct {
 	perKey, perKeyMx map[string]int
 }
 
-func (p *gatedProber) Check(_ context.Context, _ string, key keygate.Secret) (keycheck.Result, error) {
+func (p *gatedProber) Check(_ context.Context, _ string, key keygate.Secret) (keyhealth.Result, error) {
 	n := p.running.Add(1)
 	for {
 		old := p.peak.Load()
@@ -79,15 +78,15 @@ func (p *gatedProber) Check(_ context.Context, _ string, key keygate.Secret) (ke
 	var i int
 	fmt.Sscanf(id, "pk_%d", &i)
 	if i%2 == 1 {
-		return keycheck.Result{Status: keycheck.Rejected, Error: "rejected (HTTP 401)"}, nil
+		return keyhealth.Result{Status: keyhealth.Rejected, Error: "rejected (HTTP 401)"}, nil
 	}
-	return keycheck.Result{Status: keycheck.Valid}, nil
+	return keyhealth.Result{Status: keyhealth.Valid}, nil
 }
 
 func TestCheckAllConcurrencyAndOnePerKey(t *testing.T) {
 	v := newVault(20)
 	p := &gatedProber{release: make(chan struct{}), perKey: map[string]int{}, perKeyMx: map[string]int{}}
-	c := keyhealth.New(v, p, keyhealth.Options{Concurrency: 3})
+	c := keyhealth.NewMonitor(v, p, keyhealth.Options{Concurrency: 3})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
@@ -129,14 +128,14 @@ func TestCheckAllConcurrencyAndOnePerKey(t *testing.T) {
 
 func TestNextDelayJitter(t *testing.T) {
 	for _, r := range []float64{0, 0.25, 0.5, 0.999} {
-		c := keyhealth.New(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return r }})
+		c := keyhealth.NewMonitor(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return r }})
 		d := c.NextDelay()
 		if d < 48*time.Minute || d > 72*time.Minute {
 			t.Errorf("rand %v: delay %v outside 1h ± 20%%", r, d)
 		}
 	}
-	lo := keyhealth.New(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return 0 }}).NextDelay()
-	hi := keyhealth.New(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return 0.999 }}).NextDelay()
+	lo := keyhealth.NewMonitor(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return 0 }}).NextDelay()
+	hi := keyhealth.NewMonitor(newVault(0), nil, keyhealth.Options{Interval: time.Hour, Jitter: 0.2, Rand: func() float64 { return 0.999 }}).NextDelay()
 	if lo != 48*time.Minute || hi <= lo {
 		t.Errorf("jitter does not spread: %v .. %v", lo, hi)
 	}
@@ -159,7 +158,7 @@ func TestRunOnFakeClock(t *testing.T) {
 		ticks <- ch
 		return ch
 	}
-	c := keyhealth.New(v, p, keyhealth.Options{Interval: 6 * time.Hour, Jitter: 0.1, After: after, Rand: func() float64 { return 0.5 }})
+	c := keyhealth.NewMonitor(v, p, keyhealth.Options{Interval: 6 * time.Hour, Jitter: 0.1, After: after, Rand: func() float64 { return 0.5 }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- c.Run(ctx) }()

@@ -1,8 +1,4 @@
-// Package keycheck tells whether a provider accepts a key, by making the
-// provider's cheapest authenticated call (its catalog probe, usually "list
-// models") with that key and nothing else: never a fallback key, so a
-// broken key can never look valid.
-package keycheck
+package keyhealth
 
 import (
 	"bytes"
@@ -47,22 +43,25 @@ type Result struct {
 // MaxModels caps the model ids a Result carries.
 const MaxModels = 50
 
-// Catalog is the provider catalog the checker needs.
+// Catalog is the provider catalog a Checker needs.
 type Catalog interface {
 	Lookup(name string) (provider.Provider, bool)
 	CheckKeyFormat(provider string, key keygate.Secret) error
 }
 
-// Checker checks keys. It is safe for concurrent use.
+// Checker tells whether a provider accepts a key, by making the
+// provider's cheapest authenticated call (its catalog probe, usually "list
+// models") with that key and nothing else: never a fallback key, so a
+// broken key can never look valid. It is safe for concurrent use.
 type Checker struct {
 	catalog   Catalog
 	transport http.RoundTripper
 	timeout   time.Duration
 }
 
-// New returns a Checker that sends probes through transport (nil: a new
+// NewChecker returns a Checker that sends probes through transport (nil: a new
 // http.Transport) and gives each up after timeout (0: 10s).
-func New(catalog Catalog, transport http.RoundTripper, timeout time.Duration) *Checker {
+func NewChecker(catalog Catalog, transport http.RoundTripper, timeout time.Duration) *Checker {
 	if transport == nil {
 		transport = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}
 	}

@@ -1,7 +1,3 @@
-// Package keyhealth re-tests every stored provider key in the background,
-// so a key that stopped working turns red even when no traffic uses it:
-// on an interval with jitter, with bounded concurrency, and never more than
-// one check of the same key at a time.
 package keyhealth
 
 import (
@@ -13,7 +9,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/keycheck"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
@@ -24,12 +19,12 @@ type Vault interface {
 	ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error)
 }
 
-// Prober asks a provider whether it accepts a key.
+// Prober asks a provider whether it accepts a key (a Checker does).
 type Prober interface {
-	Check(ctx context.Context, provider string, key keygate.Secret) (keycheck.Result, error)
+	Check(ctx context.Context, provider string, key keygate.Secret) (Result, error)
 }
 
-// Options are the checker's settings.
+// Options are a Monitor's settings.
 type Options struct {
 	// Interval between two rounds. Default 6h.
 	Interval time.Duration
@@ -70,8 +65,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Checker is the background key checker.
-type Checker struct {
+// Monitor re-tests every stored provider key in the background, so a key
+// that stopped working turns red even when no traffic uses it: on an
+// interval with jitter, with bounded concurrency, and never more than one
+// check of the same key at a time.
+type Monitor struct {
 	vault  Vault
 	prober Prober
 	opt    Options
@@ -81,30 +79,31 @@ type Checker struct {
 	inflight map[string]bool // key ids being checked
 }
 
-// New returns a Checker.
-func New(vault Vault, prober Prober, opt Options) *Checker {
+// NewMonitor returns a Monitor that lists and updates keys through vault
+// and tests each with prober.
+func NewMonitor(vault Vault, prober Prober, opt Options) *Monitor {
 	opt = opt.withDefaults()
-	return &Checker{vault: vault, prober: prober, opt: opt, sem: make(chan struct{}, opt.Concurrency), inflight: map[string]bool{}}
+	return &Monitor{vault: vault, prober: prober, opt: opt, sem: make(chan struct{}, opt.Concurrency), inflight: map[string]bool{}}
 }
 
 // NextDelay returns the wait before the next round: Interval ± Jitter.
-func (c *Checker) NextDelay() time.Duration {
-	f := 1 + c.opt.Jitter*(2*c.opt.Rand()-1)
-	return time.Duration(float64(c.opt.Interval) * f)
+func (m *Monitor) NextDelay() time.Duration {
+	f := 1 + m.opt.Jitter*(2*m.opt.Rand()-1)
+	return time.Duration(float64(m.opt.Interval) * f)
 }
 
 // Run checks every key once per round until ctx ends. The first round
 // starts after one delay, not at once, so a restart does not probe every
 // key immediately.
-func (c *Checker) Run(ctx context.Context) error {
+func (m *Monitor) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-c.opt.After(c.NextDelay()):
+		case <-m.opt.After(m.NextDelay()):
 		}
-		if _, err := c.CheckAll(ctx); err != nil && ctx.Err() == nil {
-			c.opt.Logger.Warn("key health round failed", "err", err)
+		if _, err := m.CheckAll(ctx); err != nil && ctx.Err() == nil {
+			m.opt.Logger.Warn("key health round failed", "err", err)
 		}
 	}
 }
@@ -117,23 +116,23 @@ func checkerActor() keygate.Actor {
 // CheckAll checks every stored key, at most Concurrency at once, skipping
 // keys whose previous check is still running, and returns how many it
 // checked.
-func (c *Checker) CheckAll(ctx context.Context) (int, error) {
-	keys, err := c.vault.AllKeys(ctx)
+func (m *Monitor) CheckAll(ctx context.Context) (int, error) {
+	keys, err := m.vault.AllKeys(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list keys to check: %w", err)
 	}
-	sem := c.sem
+	sem := m.sem
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	n := 0
 	for _, k := range keys {
-		if !c.claim(k.ID) {
+		if !m.claim(k.ID) {
 			continue
 		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			c.release(k.ID)
+			m.release(k.ID)
 			wg.Wait()
 			return n, ctx.Err()
 		}
@@ -141,8 +140,8 @@ func (c *Checker) CheckAll(ctx context.Context) (int, error) {
 		go func(k keygate.ProviderKey) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			defer c.release(k.ID)
-			if c.checkOne(ctx, k) {
+			defer m.release(k.ID)
+			if m.checkOne(ctx, k) {
 				mu.Lock()
 				n++
 				mu.Unlock()
@@ -153,48 +152,48 @@ func (c *Checker) CheckAll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (c *Checker) claim(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.inflight[id] {
+func (m *Monitor) claim(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.inflight[id] {
 		return false
 	}
-	c.inflight[id] = true
+	m.inflight[id] = true
 	return true
 }
 
-func (c *Checker) release(id string) {
-	c.mu.Lock()
-	delete(c.inflight, id)
-	c.mu.Unlock()
+func (m *Monitor) release(id string) {
+	m.mu.Lock()
+	delete(m.inflight, id)
+	m.mu.Unlock()
 }
 
 // checkOne tests one key and records the outcome: valid or invalid;
 // unverifiable answers change nothing (the provider could not say).
-func (c *Checker) checkOne(ctx context.Context, k keygate.ProviderKey) bool {
-	key, cur, err := c.vault.Resolve(ctx, k.Owner, k.Provider)
+func (m *Monitor) checkOne(ctx context.Context, k keygate.ProviderKey) bool {
+	key, cur, err := m.vault.Resolve(ctx, k.Owner, k.Provider)
 	if err != nil {
 		if !keygate.IsCode(err, keygate.CodeNotFound) {
-			c.opt.Logger.Warn("open key for health check", "key_id", k.ID, "err", err)
+			m.opt.Logger.Warn("open key for health check", "key_id", k.ID, "err", err)
 		}
 		return false
 	}
-	res, err := c.prober.Check(ctx, cur.Provider, key)
+	res, err := m.prober.Check(ctx, cur.Provider, key)
 	if err != nil {
-		c.opt.Logger.Warn("health check", "key_id", k.ID, "err", err)
+		m.opt.Logger.Warn("health check", "key_id", k.ID, "err", err)
 		return false
 	}
 	var status keygate.KeyStatus
 	switch res.Status {
-	case keycheck.Valid:
+	case Valid:
 		status = keygate.KeyStatusValid
-	case keycheck.Rejected:
+	case Rejected:
 		status = keygate.KeyStatusInvalid
 	default:
 		return true
 	}
-	if _, err := c.vault.ReportStatus(ctx, keyvault.Change{Actor: checkerActor()}, cur, status, res.Error); err != nil {
-		c.opt.Logger.Warn("record key health", "key_id", k.ID, "err", err)
+	if _, err := m.vault.ReportStatus(ctx, keyvault.Change{Actor: checkerActor()}, cur, status, res.Error); err != nil {
+		m.opt.Logger.Warn("record key health", "key_id", k.ID, "err", err)
 	}
 	return true
 }

@@ -1,0 +1,13 @@
+// Package keyhealth is where keygate decides whether a provider key works:
+//
+//   - a Checker asks the provider once, with that key and nothing else (the
+//     API's key test, and every check below);
+//   - a Monitor re-tests every stored key in the background, so a key that
+//     stopped working turns red even when no traffic uses it;
+//   - an Order keeps the reports of live calls (a 401, then a success) in
+//     the order the provider's answers were observed, though they are
+//     written in the background.
+//
+// The status itself is recorded by the key vault (keyvault.ReportStatus),
+// which audits every change.
+package keyhealth
