@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"github.com/keygate/keygate/internal/jsonreply"
 	"io"
 	"net/http"
 	"strconv"
@@ -147,7 +146,7 @@ func (a *API) adapt(rt route) http.Handler {
 			w.WriteHeader(status)
 			return
 		}
-		jsonreply.Write(w, status, body)
+		WriteJSON(w, status, body)
 	})
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/keygate/keygate/internal/jsonreply"
 	"net"
 	"net/http"
 	"time"
@@ -49,5 +48,5 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// The full error stays in the server log; the caller gets the code.
 		a.d.Logger.ErrorContext(r.Context(), "api error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	jsonreply.Write(w, status, errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
+	WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
 }

@@ -19,13 +19,13 @@ package compat
 
 import (
 	"context"
-	"github.com/keygate/keygate/internal/jsonreply"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/api"
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
@@ -177,7 +177,7 @@ func (h *Handler) adapt(rt route) http.Handler {
 			h.writeError(w, r, err)
 			return
 		}
-		jsonreply.Write(w, status, body)
+		api.WriteJSON(w, status, body)
 	})
 }
 
@@ -242,7 +242,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if code == keygate.CodeInternal {
 		h.d.Logger.ErrorContext(r.Context(), "compat api error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	jsonreply.Write(w, keygate.HTTPStatus(code), errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
+	api.WriteJSON(w, keygate.HTTPStatus(code), errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
 }
 
 // optTime is t, or nil (JSON null) when t is zero.

@@ -1,13 +1,13 @@
-package jsonreply_test
+package api_test
 
 import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/keygate/keygate/internal/jsonreply"
+	"github.com/keygate/keygate/internal/api"
 )
 
-func TestWrite(t *testing.T) {
+func TestWriteJSON(t *testing.T) {
 	tests := []struct {
 		name       string
 		v          any
@@ -20,7 +20,7 @@ func TestWrite(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			jsonreply.Write(w, 201, tc.v)
+			api.WriteJSON(w, 201, tc.v)
 			if w.Code != tc.wantStatus || w.Body.String() != tc.wantBody {
 				t.Errorf("got %d %q, want %d %q", w.Code, w.Body.String(), tc.wantStatus, tc.wantBody)
 			}
