@@ -17,7 +17,7 @@ const module = "github.com/keygate/keygate"
 // stricter one, since it is driver-neutral: the root and the standard
 // library only.
 var adapters = map[string]bool{"sqlite": true, "postgres": true, "redis": true, "inmem": true, "keeper": true, "metrics": true, "migrations": true, "sqlstore": true}
-var transports = map[string]bool{"proxy": true, "api": true, "compat": true, "server": true, "ui": true, "client": true}
+var transports = map[string]bool{"proxy": true, "api": true, "byokguide": true, "server": true, "ui": true, "client": true}
 var testSupport = map[string]bool{"storetest": true, "fakeprovider": true, "testkit": true}
 
 // TestImportRules enforces the dependency rules of the layout: the root

@@ -19,7 +19,7 @@ import (
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/api"
 	"github.com/keygate/keygate/internal/auth"
-	"github.com/keygate/keygate/internal/compat"
+	"github.com/keygate/keygate/internal/byokguide"
 	"github.com/keygate/keygate/internal/config"
 	"github.com/keygate/keygate/internal/envelope"
 	"github.com/keygate/keygate/internal/inmem"
@@ -250,12 +250,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Logger:        logger,
 		Background:    jobs.start,
 	})
-	compatAPI := compat.New(compat.Deps{
+	guide := byokguide.New(byokguide.Deps{
 		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
 		Gateway: res, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
 	})
 	handler := server.New(server.Deps{
-		API: a, Compat: compatAPI, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
+		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
 		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
 		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
 	})

@@ -11,8 +11,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	if d.API != nil {
 		mux.Handle("/api/v1/", d.API)
 	}
-	if d.Compat != nil {
-		mux.Handle("/api/tenants/", d.Compat)
+	if d.BYOKGuide != nil {
+		mux.Handle("/api/tenants/", d.BYOKGuide)
 	}
 	if d.Gateway != nil {
 		for _, prefix := range d.GatewayPrefixes {

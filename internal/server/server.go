@@ -16,9 +16,9 @@ import (
 type Deps struct {
 	// API serves /api/v1/.
 	API http.Handler
-	// Compat, if set, serves the tenant-BYOK compatibility routes under
-	// /api/tenants/ (internal/compat).
-	Compat http.Handler
+	// BYOKGuide, if set, serves the tenant-BYOK interface of the "BYOK
+	// Setup Guide" under /api/tenants/ (internal/byokguide).
+	BYOKGuide http.Handler
 	// Gateway serves the proxied provider APIs under GatewayPrefixes
 	// (/v1/ and /{provider}/).
 	Gateway         http.Handler

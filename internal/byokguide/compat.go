@@ -1,4 +1,4 @@
-// Package compat serves the tenant-BYOK REST interface of the "BYOK Setup
+// Package byokguide serves the tenant-BYOK REST interface of the "BYOK Setup
 // Guide" story verbatim, so a platform written against that guide can point
 // at keygate unchanged:
 //
@@ -15,7 +15,7 @@
 // differs is the story's contract: the admin key comes in X-Admin-Key (or
 // Authorization: Bearer), a missing or bad key is 403 (the native API says
 // 401), and bodies are {"openai_key": "...", "anthropic_key": "..."}.
-package compat
+package byokguide
 
 import (
 	"context"
@@ -31,7 +31,7 @@ import (
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
-// Store is the storage compat reads and changes directly (keys go through
+// Store is the storage byokguide reads and changes directly (keys go through
 // the vault).
 type Store interface {
 	GetTenant(ctx context.Context, ref string) (keygate.Tenant, error)
@@ -41,7 +41,7 @@ type Store interface {
 	GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, error)
 }
 
-// Vault is the key lifecycle compat drives (keyvault.Service).
+// Vault is the key lifecycle byokguide drives (keyvault.Service).
 type Vault interface {
 	PutChecked(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string, key keygate.Secret, status keygate.KeyStatus) (keygate.ProviderKey, error)
 	Delete(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string) error

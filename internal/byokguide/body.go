@@ -1,4 +1,4 @@
-package compat
+package byokguide
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package compat_test
+package byokguide_test
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/auth"
-	"github.com/keygate/keygate/internal/compat"
+	"github.com/keygate/keygate/internal/byokguide"
 	"github.com/keygate/keygate/internal/keyhealth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
 
 var t0 = time.Date(2025, 11, 7, 10, 30, 15, 0, time.UTC)
 
-// fakes holds in-memory stand-ins for the services compat drives.
+// fakes holds in-memory stand-ins for the services byokguide drives.
 type fakes struct {
 	mu      sync.Mutex
 	tenants map[keygate.TenantID]keygate.Tenant
@@ -182,10 +182,10 @@ func (f *fakes) actions(tenant keygate.TenantID) []string {
 	return out
 }
 
-// MustHandler returns the compat handler over f.
+// MustHandler returns the byokguide handler over f.
 func MustHandler(tb testing.TB, f *fakes) http.Handler {
 	tb.Helper()
-	return compat.New(compat.Deps{Store: f, Vault: f, Checker: f, Auth: f, Providers: f})
+	return byokguide.New(byokguide.Deps{Store: f, Vault: f, Checker: f, Auth: f, Providers: f})
 }
 
 // do sends one request with the admin key in X-Admin-Key and decodes the
@@ -211,7 +211,7 @@ func errCode(body map[string]any) string {
 	return code
 }
 
-func TestCompatAuthorization(t *testing.T) {
+func TestGuideAuthorization(t *testing.T) {
 	const good = `{"openai_key":"sk-good0000000000000000000000000000"}`
 	tests := []struct {
 		name, key, method, path, body string
@@ -249,11 +249,11 @@ func TestCompatAuthorization(t *testing.T) {
 	}
 }
 
-// TestCompatKeyAdmins: with key_admins owner_only, an admin token of the
+// TestGuideKeyAdmins: with key_admins owner_only, an admin token of the
 // tenant may still read the status but no longer test, enable, rotate or
 // revert keys (rotate and revert are refused before they look for keys to
 // replace); the owner and platform admins still may.
-func TestCompatKeyAdmins(t *testing.T) {
+func TestGuideKeyAdmins(t *testing.T) {
 	const good = `{"openai_key":"sk-good0000000000000000000000000000"}`
 	tests := []struct {
 		name       string
@@ -299,7 +299,7 @@ func TestCompatKeyAdmins(t *testing.T) {
 	}
 }
 
-func TestCompatBearer(t *testing.T) {
+func TestGuideBearer(t *testing.T) {
 	h := MustHandler(t, newFakes())
 	req := httptest.NewRequest("GET", "/api/tenants/acme/byok/status", nil)
 	req.Header.Set("Authorization", "Bearer kga_owner")
@@ -310,7 +310,7 @@ func TestCompatBearer(t *testing.T) {
 	}
 }
 
-func TestCompatTestKeys(t *testing.T) {
+func TestGuideTestKeys(t *testing.T) {
 	type result struct {
 		Valid  bool
 		Models []string
@@ -378,9 +378,9 @@ func TestCompatTestKeys(t *testing.T) {
 	}
 }
 
-// TestCompatUnsafeFieldNotEchoed: a key pasted as a field name never comes
+// TestGuideUnsafeFieldNotEchoed: a key pasted as a field name never comes
 // back in the error.
-func TestCompatUnsafeFieldNotEchoed(t *testing.T) {
+func TestGuideUnsafeFieldNotEchoed(t *testing.T) {
 	h := MustHandler(t, newFakes())
 	req := httptest.NewRequest("POST", "/api/tenants/acme/byok/test-keys", strings.NewReader(`{"sk-Secret123":"x"}`))
 	req.Header.Set("X-Admin-Key", "kga_owner")
@@ -391,9 +391,9 @@ func TestCompatUnsafeFieldNotEchoed(t *testing.T) {
 	}
 }
 
-// TestCompatLifecycle walks the story: enable (platform admin grants BYOK),
+// TestGuideLifecycle walks the story: enable (platform admin grants BYOK),
 // status, rotate one key, a refused rotation, revert, and the audit trail.
-func TestCompatLifecycle(t *testing.T) {
+func TestGuideLifecycle(t *testing.T) {
 	f := newFakes()
 	h := MustHandler(t, f)
 	const both = `{"openai_key":"sk-first000000000000000000000000000","anthropic_key":"sk-ant-first0000000000000000000"}`
@@ -449,9 +449,9 @@ func TestCompatLifecycle(t *testing.T) {
 	}
 }
 
-// TestCompatEnableEntitledTenant: a tenant already entitled to BYOK may
+// TestGuideEnableEntitledTenant: a tenant already entitled to BYOK may
 // enable it with its own owner token; "enabled since" is that moment.
-func TestCompatEnableEntitledTenant(t *testing.T) {
+func TestGuideEnableEntitledTenant(t *testing.T) {
 	f := newFakes()
 	h := MustHandler(t, f)
 	st, body := do(t, h, "kga_globex", "POST", "/api/tenants/globex/byok/enable", `{"anthropic_key":"sk-ant-first0000000000000000000"}`)
