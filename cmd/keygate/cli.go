@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
@@ -26,7 +25,7 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	now    func() time.Time
+	now    keygate.Clock
 
 	addr string // --addr, else KEYGATE_ADDR, else defaultAddr
 	// server is the address client() resolved, for messages.

@@ -95,7 +95,7 @@ type Deps struct {
 	BYOKDefault  bool
 	MaxBodyBytes int64
 	Logger       *slog.Logger
-	Now          func() time.Time
+	Now          keygate.Clock
 	Rand         io.Reader
 	// Background runs a job that outlives its request (the re-wrap after a
 	// master-key rotation). Nil runs it in a new goroutine.

@@ -23,7 +23,7 @@ const maxBody = 16 << 20
 // serves.
 type Fake struct {
 	cat  *provider.Catalog
-	now  func() time.Time
+	now  keygate.Clock
 	hook func(Request)
 
 	mu       sync.Mutex
@@ -42,7 +42,7 @@ type Option func(*Fake)
 
 // WithClock sets the clock that stamps recorded requests (default
 // time.Now).
-func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
+func WithClock(now keygate.Clock) Option { return func(f *Fake) { f.now = now } }
 
 // WithRequestHook calls hook with a copy of each request as soon as it is
 // recorded, before it is answered, so a test can act while the request is

@@ -81,7 +81,7 @@ type Options struct {
 	// read their own credentials from the process environment.
 	Getenv func(string) string
 	// Now stamps created_at in the key file; nil means time.Now.
-	Now func() time.Time
+	Now keygate.Clock
 	// Rand generates file keys, their ids and nonces; nil means crypto/rand.
 	Rand io.Reader
 	// Previous lists the URLs of earlier master keys, opened for

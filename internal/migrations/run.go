@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/keygate/keygate"
 )
 
 // Options are the optional dependencies of Run.
 type Options struct {
 	// Now stamps schema_migrations.applied_at; default time.Now.
-	Now func() time.Time
+	Now keygate.Clock
 	// Logger receives one line per applied migration; default: discard.
 	Logger *slog.Logger
 }

@@ -56,7 +56,7 @@ type Deps struct {
 	Health   Health
 	Usage    keygate.UsageRecorder
 	Logger   *slog.Logger
-	Now      func() time.Time
+	Now      keygate.Clock
 	// MaxBodyBytes caps request bodies that keygate reads (to find the
 	// model). Default 32 MiB.
 	MaxBodyBytes int64

@@ -32,7 +32,7 @@ type Options struct {
 	// OnSoftExceeded is called when an admitted call passes a soft budget
 	// limit. Default: a warning in the log.
 	OnSoftExceeded func(tenant keygate.TenantID, limit string)
-	Now            func() time.Time
+	Now            keygate.Clock
 	Logger         *slog.Logger
 }
 

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/keygate/keygate"
 )
 
 // Deps are the parts the server mounts.
@@ -37,7 +39,7 @@ type Deps struct {
 	// Ready reports whether storage is reachable, for /readyz.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
-	Now    func() time.Time
+	Now    keygate.Clock
 	Rand   io.Reader
 }
 
