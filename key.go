@@ -38,8 +38,9 @@ type ProviderKey struct {
 	Sealed        Sealed
 }
 
-// Sealed is the encrypted form of one key version (DESIGN §4): the key
-// encrypted under a data key, and the data key wrapped by a master key.
+// Sealed is the encrypted form of one key version: the key encrypted under
+// a data key of its own, and the data key wrapped by a master key (envelope
+// encryption, docs/security.md).
 type Sealed struct {
 	// Ciphertext carries its own format version and nonce.
 	Ciphertext []byte

@@ -66,9 +66,10 @@ type Availability struct {
 	PlatformKey bool // the platform has a key for the provider
 }
 
-// Choose applies the policy to a call (DESIGN §2 step 4) and returns the
-// key source to use and, when the policy allows a retry on the platform key
-// after the tenant key fails, the fallback source ("" for none).
+// Choose applies the policy to a call (docs/gateway.md, "Which key pays")
+// and returns the key source to use and, when the policy allows a retry on
+// the platform key after the tenant key fails, the fallback source ("" for
+// none).
 //
 //  1. A request key is used if the tenant has BYOK and the policy allows
 //     request keys; a request key that is not allowed is refused

@@ -43,7 +43,8 @@ func TestChooseMatrix(t *testing.T) {
 	}
 }
 
-// expected states the resolution rules of DESIGN §2 step 4 case by case.
+// expected states the rules of Choose (docs/gateway.md, "Which key pays")
+// case by case.
 func expected(p keygate.Policy, a keygate.Availability) (keygate.KeySource, keygate.KeySource, string) {
 	if a.RequestKey {
 		if a.BYOKEnabled && p.AllowRequestKeys {

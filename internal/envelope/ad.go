@@ -16,8 +16,8 @@ const (
 	labelSetting = "keygate/envelope/v1/setting"
 )
 
-// AD is the associated data every ciphertext is bound to (DESIGN §4). It is
-// a required argument of Seal and Open: a value sealed for one AD opens only
+// AD is the associated data every ciphertext is bound to. It is a
+// required argument of Seal and Open: a value sealed for one AD opens only
 // with an equal AD.
 //
 // For a provider key, fill the exported fields: all are required, and

@@ -1,4 +1,5 @@
-// Package envelope implements keygate's envelope encryption (DESIGN §4).
+// Package envelope implements keygate's envelope encryption
+// (docs/security.md).
 //
 // A master key, the [KEK], wraps data keys (DEKs). Each stored value gets its
 // own random 256-bit DEK and is encrypted with AES-256-GCM, bound to typed

@@ -1,5 +1,6 @@
-// Package keeper opens keygate's master keys (DESIGN §4): the key-encryption
-// keys that wrap the data keys of internal/envelope.
+// Package keeper opens keygate's master keys: the key-encryption keys that
+// wrap the data keys of internal/envelope (docs/security.md, "Master
+// keys").
 //
 // A master key is selected by a URL, the --master-key / KEYGATE_MASTER_KEY
 // setting:

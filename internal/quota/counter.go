@@ -1,5 +1,7 @@
 // Package quota decides whether a call may go ahead under its tenant's
-// budgets and rate limits, and settles it afterwards (DESIGN.md §2 step 5).
+// budgets and rate limits, and settles it afterwards: admission after the
+// key is resolved and before the provider is called, settlement with the
+// call's real usage (docs/governance.md).
 //
 // The Service holds the arithmetic: which limits apply to a call (by key
 // source and provider), the UTC day and month windows, the estimate that is
