@@ -116,11 +116,24 @@ func TestKillDuringRotation(t *testing.T) {
 			}
 		}(i)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "every tenant's key rotated a few times", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := 0; i < 3; i++ {
+			if acked[fmt.Sprintf("t%d", i)] < 5 {
+				return false
+			}
+		}
+		return true
+	})
 	if _, err := c.RotateMasterKey(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond) // the re-wrap is running
+	// The re-wrap runs in the background from here: kill at once, while it
+	// and the writers are at work.
+	if st, err := c.MasterKeyStatus(ctx); err == nil {
+		t.Logf("killing with %d key versions still to re-wrap", st.PendingRewrap)
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	_ = p.cmd.Wait()
 	close(stop)

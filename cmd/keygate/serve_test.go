@@ -31,6 +31,7 @@ type syncBuffer struct {
 	mu      sync.Mutex
 	b       bytes.Buffer
 	discard bool
+	wrote   chan struct{} // if set, signalled (without blocking) after each write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
@@ -39,7 +40,14 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	if s.discard {
 		return len(p), nil
 	}
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	if s.wrote != nil {
+		select {
+		case s.wrote <- struct{}{}:
+		default: // a signal is already pending
+		}
+	}
+	return n, err
 }
 
 // Discard drops everything written from now on (a long test's logs would
@@ -74,7 +82,7 @@ type testServer struct {
 func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...string) *testServer {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{DataDir: dataDir, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	s := &testServer{DataDir: dataDir, Logs: &syncBuffer{wrote: make(chan struct{}, 1)}, stop: cancel, done: make(chan error, 1)}
 	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, args...)
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok || k != "KEYGATE_LOG_FLUSH_INTERVAL" {
@@ -86,13 +94,10 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 		return "0"
 	}
 	go func() { s.done <- run(ctx, argv, getenv, strings.NewReader(""), io.Discard, s.Logs) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			tb.Fatalf("keygate serve exited early: %v\nlogs:\n%s", err, s.Logs.Bytes())
-		default:
-		}
+	// Read the log each time it grows until it says where the server
+	// listens; the timeout only guards against a hang.
+	timeout := time.After(30 * time.Second)
+	for {
 		sc := bufio.NewScanner(bytes.NewReader(s.Logs.Bytes()))
 		for sc.Scan() {
 			line := sc.Text()
@@ -113,11 +118,15 @@ func MustServe(tb testing.TB, dataDir string, env map[string]string, args ...str
 			})
 			return s
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-s.done:
+			tb.Fatalf("keygate serve exited early: %v\nlogs:\n%s", err, s.Logs.Bytes())
+		case <-s.Logs.wrote:
+		case <-timeout:
+			cancel()
+			tb.Fatalf("keygate serve did not start listening\nlogs:\n%s", s.Logs.Bytes())
+		}
 	}
-	cancel()
-	tb.Fatalf("keygate serve did not start listening\nlogs:\n%s", s.Logs.Bytes())
-	return nil
 }
 
 // MustTenant creates the tenant name through s's management API and

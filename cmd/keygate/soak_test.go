@@ -152,12 +152,14 @@ func TestSoak(t *testing.T) {
 		}(w)
 	}
 	rotations := 0
+	pace := time.NewTicker(100 * time.Millisecond) // ten rotations a second
+	defer pace.Stop()
 	for time.Now().Before(stop) {
 		if _, err := c.PutKey(ctx, "acme", "openai", keygate.NewSecret(fmt.Sprintf("sk-soakKey%020d", rotations))); err != nil {
 			t.Errorf("rotation: %v", err)
 		}
 		rotations++
-		time.Sleep(100 * time.Millisecond)
+		<-pace.C
 	}
 	wg.Wait()
 	g1, h1, s1 := settle()

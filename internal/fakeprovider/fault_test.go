@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -261,11 +262,62 @@ func TestDelayCancelObserved(t *testing.T) {
 	}
 }
 
+// TestCloseReleasesStalledStream: closing the fake ends a stream that is
+// stalled mid-way, without the client going away: the handler returns, the
+// response ends cleanly (no more events, no [DONE]), and the fake records
+// an answered, not a cancelled, request. The server's Close then returns.
 func TestCloseReleasesStalledStream(t *testing.T) {
 	s := fakeprovider.NewServer()
 	s.SetFault("", fakeprovider.Fault{StallAfter: 1})
-	openStream(t, s)
-	s.Close() // must return although a handler is stalled
+	body := strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	req, err := http.NewRequest("POST", s.BaseURL("openai")+"/v1/chat/completions", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKeys["openai"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if first, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(first, "data: ") {
+		t.Fatalf("first line %q, %v; want an event", first, err)
+	}
+	type rest struct {
+		b   []byte
+		err error
+	}
+	ended := make(chan rest, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		ended <- rest{b, err}
+	}()
+
+	s.Fake.Close()
+	select {
+	case got := <-ended:
+		if got.err != nil {
+			t.Errorf("the stream ended with %v, want a clean end", got.err)
+		}
+		if strings.Contains(string(got.b), "data: ") {
+			t.Errorf("events after the stall: %q", got.b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the fake did not release the stalled stream")
+	}
+	last, ok := s.LastRequest()
+	if !ok || last.Status != http.StatusOK || !last.CanceledAt.IsZero() {
+		t.Errorf("recorded request: status %d, cancelled at %v; want 200, not cancelled", last.Status, last.CanceledAt)
+	}
+
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's Close did not return")
+	}
 }
 
 func TestEchoAndPrefixes(t *testing.T) {

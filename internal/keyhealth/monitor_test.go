@@ -50,6 +50,7 @@ func (v *fakeVault) ReportStatus(_ context.Context, _ keyvault.Change, k keygate
 // peak number of checks running at once, and per key.
 type gatedProber struct {
 	release          chan struct{}
+	started          chan struct{} // if set, told of every check as it starts
 	running, peak    atomic.Int64
 	mu               sync.Mutex
 	perKey, perKeyMx map[string]int
@@ -70,6 +71,9 @@ func (p *gatedProber) Check(_ context.Context, _ string, key keygate.Secret) (ke
 		p.perKeyMx[id] = p.perKey[id]
 	}
 	p.mu.Unlock()
+	if p.started != nil {
+		p.started <- struct{}{}
+	}
 	<-p.release
 	p.mu.Lock()
 	p.perKey[id]--
@@ -85,7 +89,8 @@ func (p *gatedProber) Check(_ context.Context, _ string, key keygate.Secret) (ke
 
 func TestCheckAllConcurrencyAndOnePerKey(t *testing.T) {
 	v := newVault(20)
-	p := &gatedProber{release: make(chan struct{}), perKey: map[string]int{}, perKeyMx: map[string]int{}}
+	// Room for every check of both rounds, so no check waits on the test.
+	p := &gatedProber{release: make(chan struct{}), started: make(chan struct{}, 40), perKey: map[string]int{}, perKeyMx: map[string]int{}}
 	c := keyhealth.NewMonitor(v, p, keyhealth.Options{Concurrency: 3})
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -97,8 +102,8 @@ func TestCheckAllConcurrencyAndOnePerKey(t *testing.T) {
 			counts[i], _ = c.CheckAll(ctx)
 		}(i)
 	}
-	for p.running.Load() < 3 {
-		time.Sleep(time.Millisecond)
+	for range 3 { // three checks hold the three slots until released
+		<-p.started
 	}
 	close(p.release)
 	wg.Wait()

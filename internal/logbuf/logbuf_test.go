@@ -18,6 +18,7 @@ type countingWriter struct {
 	mu     sync.Mutex
 	writes []string
 	fail   error
+	wrote  chan string // if set, receives each write as it happens
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
@@ -27,6 +28,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		return 0, c.fail
 	}
 	c.writes = append(c.writes, string(p))
+	if c.wrote != nil {
+		c.wrote <- string(p)
+	}
 	return len(p), nil
 }
 
@@ -94,21 +98,19 @@ func TestWriterReportsFailedFlush(t *testing.T) {
 }
 
 func TestRunFlushesOnTimerAndAtEnd(t *testing.T) {
-	out := &countingWriter{}
+	out := &countingWriter{wrote: make(chan string, 2)}
 	w := logbuf.New(out, 1<<10)
+	_, _ = w.Write([]byte("tick\n"))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx, time.Millisecond); close(done) }()
-	_, _ = w.Write([]byte("tick\n"))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if got, _ := out.all(); got == "tick\n" {
-			break
+	select {
+	case got := <-out.wrote:
+		if got != "tick\n" {
+			t.Fatalf("the timer flushed %q", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the timer never flushed")
-		}
-		time.Sleep(time.Millisecond)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the timer never flushed")
 	}
 	_, _ = w.Write([]byte("last\n"))
 	cancel()

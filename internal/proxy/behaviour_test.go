@@ -305,16 +305,17 @@ func TestCancellation(t *testing.T) {
 				done <- err
 			}()
 			// Wait until the provider has the request (and, mid-stream,
-			// the client has read some events), then hang up.
-			waitFor(t, func() bool {
-				return len(g.fake.Requests()) > 0 && g.fake.Requests()[len(g.fake.Requests())-1].Path == "/v1/chat/completions"
+			// the client has read some events), then hang up. Without
+			// events to read, the provider holds the request in its delay
+			// from the moment it has it until it is cancelled.
+			waitFor(t, g, func() bool {
+				last, ok := g.fake.LastRequest()
+				return ok && last.Path == "/v1/chat/completions"
 			})
 			if tc.readEvents > 0 {
 				if err := <-done; err != nil {
 					t.Fatal(err)
 				}
-			} else {
-				time.Sleep(20 * time.Millisecond) // let the request reach the provider's delay
 			}
 			hungUp := time.Now()
 			cancel()
@@ -328,7 +329,7 @@ func TestCancellation(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("the upstream request was not cancelled")
 			}
-			waitFor(t, func() bool {
+			waitFor(t, g, func() bool {
 				evs := g.usage.Events()
 				return len(evs) > 0 && evs[len(evs)-1].Canceled
 			})
@@ -345,14 +346,22 @@ func TestCancellation(t *testing.T) {
 	}
 }
 
-func waitFor(tb testing.TB, cond func() bool) {
+// waitFor waits until cond, which must depend only on the usage events
+// and the requests the fake received, holds. It checks cond again each
+// time one of those changes; the timeout only guards against a hang.
+func waitFor(tb testing.TB, g *gw, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
+	timeout := time.After(10 * time.Second)
+	for {
+		changed := g.changed.next() // before cond, so no change is missed
+		if cond() {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
 			tb.Fatal("condition not met in time")
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -361,17 +370,9 @@ func waitFor(tb testing.TB, cond func() bool) {
 // written (off the critical path), so a client can finish first.
 func MustEvents(tb testing.TB, g *gw, n int) []keygate.UsageEvent {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs := g.usage.Events()
-		if len(evs) >= n {
-			return evs
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("usage events: %d after 10 s, want at least %d: %+v", len(evs), n, evs)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var evs []keygate.UsageEvent
+	waitFor(tb, g, func() bool { evs = g.usage.Events(); return len(evs) >= n })
+	return evs
 }
 
 // TestRotateUnderLoad: 200 concurrent streaming calls while the tenant's

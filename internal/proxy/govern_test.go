@@ -122,7 +122,7 @@ func TestUsageEveryRoute(t *testing.T) {
 			if st, _, b := do(t, "POST", g.URL+tc.path, tc.body, bearer(tok)); st != 200 {
 				t.Fatalf("%d %s", st, b)
 			}
-			waitFor(t, func() bool { return len(g.usage.Events()) > before })
+			waitFor(t, g, func() bool { return len(g.usage.Events()) > before })
 			ev := g.usage.Events()[before]
 			if ev.InputTokens == 0 || (tc.output && ev.OutputTokens == 0) || ev.Streamed != tc.streamed || ev.Source != keygate.SourceTenant {
 				t.Errorf("usage %+v", ev)
@@ -154,7 +154,7 @@ func TestUsageOfCutStream(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	waitFor(t, func() bool { return len(g.usage.Events()) == 1 })
+	waitFor(t, g, func() bool { return len(g.usage.Events()) == 1 })
 	ev := g.usage.Events()[0]
 	if !ev.Canceled || ev.Status != 499 || ev.InputTokens != 4 {
 		t.Errorf("usage of a cut stream: %+v", ev)

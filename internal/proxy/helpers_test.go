@@ -48,18 +48,44 @@ type gw struct {
 	fake    *fakeprovider.Server
 	usage   *recorder
 	bgDone  chan struct{}
+	changed *pulse // fires on every usage event and every request the fake receives
+}
+
+// pulse tells waiters that something they may be waiting for happened: a
+// usage event was recorded, or a request reached the fake provider.
+type pulse struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newPulse() *pulse { return &pulse{ch: make(chan struct{})} }
+
+// next returns a channel closed at the next fire.
+func (p *pulse) next() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ch
+}
+
+func (p *pulse) fire() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.ch)
+	p.ch = make(chan struct{})
 }
 
 // recorder keeps every usage event the proxy records, in order.
 type recorder struct {
-	mu     sync.Mutex
-	events []keygate.UsageEvent
+	mu      sync.Mutex
+	events  []keygate.UsageEvent
+	changed *pulse
 }
 
 func (r *recorder) Record(ev keygate.UsageEvent) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.events = append(r.events, ev)
+	r.mu.Unlock()
+	r.changed.fire()
 }
 
 // Events returns a copy of the events recorded so far.
@@ -95,7 +121,8 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	fake := fakeprovider.Start(tb)
+	changed := newPulse()
+	fake := fakeprovider.Start(tb, fakeprovider.WithRequestHook(func(fakeprovider.Request) { changed.fire() }))
 	cat, err := provider.Default()
 	if err != nil {
 		tb.Fatal(err)
@@ -108,8 +135,8 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 		tb.Fatal(err)
 	}
 	res := resolver.New(db, v, resolver.Options{})
-	rec := &recorder{}
-	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
+	rec := &recorder{changed: changed}
+	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100), changed: changed}
 	p := proxy.New(proxy.Deps{
 		Catalog: cat, Resolver: res, Health: v, Usage: rec,
 		Quota: quota.New(counter, quota.Options{}),
