@@ -73,9 +73,6 @@ func wrap(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// dialect renders the statements this backend shares with sqlite.
-const dialect = sqlstore.Postgres
-
 // ExecStmt runs s and returns how many rows it changed (sqlstore.Tx).
 func (tx *tx) ExecStmt(ctx context.Context, s sqlstore.Stmt) (int64, error) {
 	tag, err := tx.Exec(ctx, s.SQL, s.Args...)
@@ -103,13 +100,20 @@ func (tx *tx) QueryStmt(ctx context.Context, s sqlstore.Stmt, read func(sqlstore
 // NoRows reports whether err is pgx's "no rows" (sqlstore.Tx).
 func (*tx) NoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
+// Unique reports whether err violates the unique constraint (or primary
+// key) the migrations named name (sqlstore.Tx).
+func (*tx) Unique(err error, name string) bool { return isUnique(err, name) }
+
+// ForeignKey reports whether err violates a foreign key (sqlstore.Tx).
+func (*tx) ForeignKey(err error) bool { return isForeignKey(err) }
+
 // Now is the transaction's time (sqlstore.Tx).
 func (tx *tx) Now() time.Time { return tx.now }
 
 // Announce records c for publication after commit (sqlstore.Tx).
 func (tx *tx) Announce(c keygate.Change) { tx.changes = append(tx.changes, c) }
 
-// runner gives sqlstore.Shared this backend's transactions: its reads are
+// runner gives sqlstore.Store this backend's transactions: its reads are
 // single statements on the pool (see read).
 type runner struct{ db *DB }
 

@@ -63,9 +63,6 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what str
 	return nil
 }
 
-// dialect renders the statements this backend shares with postgres.
-const dialect = sqlstore.SQLite
-
 // ExecStmt runs s and returns how many rows it changed (sqlstore.Tx).
 func (tx *tx) ExecStmt(ctx context.Context, s sqlstore.Stmt) (int64, error) {
 	res, err := tx.ExecContext(ctx, s.SQL, s.Args...)
@@ -117,13 +114,20 @@ func (tx *tx) QueryStmt(ctx context.Context, s sqlstore.Stmt, read func(sqlstore
 // NoRows reports whether err is database/sql's "no rows" (sqlstore.Tx).
 func (*tx) NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
+// Unique reports whether err violates the UNIQUE constraint or primary key
+// on name, "table.column" as SQLite's message names it (sqlstore.Tx).
+func (*tx) Unique(err error, name string) bool { return isUnique(err, name) }
+
+// ForeignKey reports whether err violates a foreign key (sqlstore.Tx).
+func (*tx) ForeignKey(err error) bool { return isForeignKey(err) }
+
 // Now is the transaction's time (sqlstore.Tx).
 func (tx *tx) Now() time.Time { return tx.now }
 
 // Announce records c for publication after commit (sqlstore.Tx).
 func (tx *tx) Announce(c keygate.Change) { tx.changes = append(tx.changes, c) }
 
-// runner gives sqlstore.Shared this backend's transactions.
+// runner gives sqlstore.Store this backend's transactions.
 type runner struct{ db *DB }
 
 // Read runs fn as db.read does (sqlstore.Runner).
