@@ -210,20 +210,22 @@ func (s *Store) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.A
 				return err
 			}
 		}
-		keyID, current, err := s.lockKeyRow(ctx, tx, p)
+		keyID, current, newest, err := s.lockKeyRow(ctx, tx, p)
 		if err != nil {
 			return err
 		}
 		// The new version follows the newest one, not the current one:
 		// after a rollback the current version is not the newest, and
 		// version numbers are never reused. The key row lock makes the
-		// maximum stable until commit; it is read by a statement of its
-		// own, after the lock, since a subquery of the locking SELECT
-		// would read the snapshot taken before it waited for the lock.
-		var newest int
-		if err := tx.QueryRowStmt(ctx, Stmt{s.d.render(`SELECT coalesce(max(version), 0) FROM provider_key_versions WHERE key_id = ?`),
-			[]any{keyID}}).Scan(&newest); err != nil {
-			return fmt.Errorf("read newest version of key %s: %w", keyID, err)
+		// maximum stable until commit; with row locks it is read by a
+		// statement of its own, after the lock, since a subquery of the
+		// locking SELECT reads the snapshot taken before it waited for the
+		// lock. SQLite's locking SELECT reads it at once (see lockKeyRow).
+		if newest < 0 {
+			if err := tx.QueryRowStmt(ctx, Stmt{s.d.render(`SELECT coalesce(max(version), 0) FROM provider_key_versions WHERE key_id = ?`),
+				[]any{keyID}}).Scan(&newest); err != nil {
+				return fmt.Errorf("read newest version of key %s: %w", keyID, err)
+			}
 		}
 		k, err = s.d.PutVersion(ctx, tx, p, keyID, current, newest+1)
 		if err != nil {
@@ -240,31 +242,42 @@ func (s *Store) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.A
 }
 
 // lockKeyRow locks the provider_keys row of p's owner and provider,
-// creating it first if there is none, and returns its id and current
-// version (0 for a row just created). An INSERT ... ON CONFLICT DO NOTHING
-// waits for a concurrent creator to commit and then leaves its row alone;
-// the row can still vanish (a concurrent DeleteKey) before the SELECT ...
-// FOR UPDATE that follows, hence the retries.
-func (s *Store) lockKeyRow(ctx context.Context, tx Tx, p keygate.PutKeyParams) (keyID string, current int, err error) {
-	lock := Stmt{s.d.render(`SELECT id, current_version FROM provider_keys WHERE owner = ? AND provider = ?` + s.d.lock(ForUpdate)),
-		[]any{string(p.Owner), p.Provider}}
+// creating it first if there is none, and returns its id, its current
+// version (0 for a row just created) and, on a dialect without row locks,
+// its newest version (-1 elsewhere: see PutKey). An INSERT ... ON CONFLICT
+// DO NOTHING waits for a concurrent creator to commit and then leaves its
+// row alone; the row can still vanish (a concurrent DeleteKey) before the
+// SELECT ... FOR UPDATE that follows, hence the retries.
+//
+// Without row locks the write lock has been held since the transaction
+// began, so what the SELECT reads cannot change before commit, and one
+// statement can read the newest version too: a rotation on SQLite is one
+// statement here, as it was before the engines shared this code.
+func (s *Store) lockKeyRow(ctx context.Context, tx Tx, p keygate.PutKeyParams) (keyID string, current, newest int, err error) {
+	q := `SELECT id, current_version, -1 FROM provider_keys WHERE owner = ? AND provider = ?` + s.d.lock(ForUpdate)
+	if !s.d.rowLocks() {
+		q = `SELECT id, current_version,
+			coalesce((SELECT max(v.version) FROM provider_key_versions v WHERE v.key_id = provider_keys.id), 0)
+			FROM provider_keys WHERE owner = ? AND provider = ?`
+	}
+	lock := Stmt{s.d.render(q), []any{string(p.Owner), p.Provider}}
 	for attempt := 0; ; attempt++ {
-		err := tx.QueryRowStmt(ctx, lock).Scan(&keyID, &current)
+		err := tx.QueryRowStmt(ctx, lock).Scan(&keyID, &current, &newest)
 		if err == nil {
-			return keyID, current, nil
+			return keyID, current, newest, nil
 		}
 		if !tx.NoRows(err) {
-			return "", 0, fmt.Errorf("lock key row: %w", err)
+			return "", 0, 0, fmt.Errorf("lock key row: %w", err)
 		}
 		if attempt == 3 {
-			return "", 0, keygate.Errorf(keygate.CodeConflict, "The %s key changed concurrently; try again.", Bare(p.Provider))
+			return "", 0, 0, keygate.Errorf(keygate.CodeConflict, "The %s key changed concurrently; try again.", Bare(p.Provider))
 		}
 		newID, err := s.ids.New("pk_")
 		if err != nil {
-			return "", 0, err
+			return "", 0, 0, err
 		}
 		if _, err := tx.ExecStmt(ctx, s.d.InsertKeyRow(newID, p, tx.Now()).With(" ON CONFLICT (owner, provider) DO NOTHING")); err != nil {
-			return "", 0, fmt.Errorf("create key row: %w", err)
+			return "", 0, 0, fmt.Errorf("create key row: %w", err)
 		}
 	}
 }
