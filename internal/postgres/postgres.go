@@ -2,9 +2,9 @@
 // deployments that run several keygate replicas on one database.
 //
 // Concurrency: every method is one READ COMMITTED transaction that takes the
-// row locks it needs, always in the same order (tenant row, then key row,
-// then the audit head), so concurrent writers serialize where they must
-// (two rotations of one key, any two audit appends) and never deadlock.
+// row locks it needs (sqlstore.Store says which, and in what order), so
+// concurrent writers, on this replica or another, serialize where they
+// must and never deadlock.
 //
 // Options.Schema puts every table in its own schema (through search_path),
 // created if missing, so tests and several keygate installations can share
@@ -32,7 +32,7 @@ import (
 type Options struct {
 	// Now is the store's clock; every timestamp it writes comes from it,
 	// read once per transaction. Default time.Now.
-	Now func() time.Time
+	Now keygate.Clock
 	// Logger receives migration messages; default: discard.
 	Logger *slog.Logger
 	// Schema, if set, is the schema that holds keygate's tables: Open
@@ -59,12 +59,12 @@ func (o Options) withDefaults() Options {
 
 // DB is a keygate.Store on PostgreSQL. It is safe for concurrent use.
 type DB struct {
-	// Shared answers the reads, and the writes that need no locking of
-	// their own, as sqlite does; DB's own methods are the other writes.
-	*sqlstore.Shared
+	// Store is every method of keygate.Store, as sqlite has them too;
+	// DB adds what is PostgreSQL's own: the usage writer, the change feed
+	// (Listen), Ping and Close.
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	now  keygate.Clock
-	ids  sqlstore.IDs
 	log  *slog.Logger
 }
 
@@ -92,8 +92,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool, now: opt.Now, ids: sqlstore.IDs{R: opt.Rand}, log: opt.Logger}
-	db.Shared = sqlstore.NewShared(dialect, runner{db})
+	db := &DB{pool: pool, now: opt.Now, log: opt.Logger}
+	db.Store = sqlstore.New(sqlstore.Postgres, runner{db}, sqlstore.IDs{R: opt.Rand})
 	if opt.Schema != "" {
 		if err := db.createSchema(ctx, opt.Schema); err != nil {
 			pool.Close()

@@ -11,33 +11,24 @@ import (
 )
 
 // InsertUsage appends evs to usage_events and adds them to the usage_hourly
-// and usage_daily rollups, in one transaction and one round trip: either
-// every event and its rollup increments are written, or nothing is. An
-// event with a zero Time is stamped with the store's clock. Events are not
-// checked against the tenants table: usage is billing history and is kept
-// for tenants deleted meanwhile. An empty batch writes nothing.
+// and usage_daily rollups, in one transaction (sqlstore.Store.WriteUsage
+// says what is written) and one round trip.
 //
 // The batch is three statements whatever its size: one INSERT of all the
 // events and one upsert per rollup table, each passing its rows as arrays
-// to unnest (so the statement text, and its cached plan, never change), with
-// one rollup row per distinct (tenant, provider, model, key source, bucket),
-// summed in Go first.
+// to unnest (so the statement text, and its cached plan, never change),
+// sent together as one pgx batch. SQLite's multi-row VALUES lists would
+// cost PostgreSQL a plan per batch size and a round trip per statement.
 //
 // Concurrent batches touching the same rollup rows serialize on those rows
 // and, since every batch upserts in primary-key order, never deadlock.
 func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
+	return db.WriteUsage(ctx, evs, func(ctx context.Context, stx sqlstore.Tx, ub *sqlstore.UsageBatch) error {
+		tx := stx.(*tx) // the runner hands fn its own transaction
 		var c eventColumns
 		c.grow(len(evs))
-		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}
-		for _, ev := range evs {
-			at := sqlstore.UsageTime(ev.Time, tx.now)
-			c.add(ev, at)
-			hourly.Add(ev, at.Truncate(time.Hour))
-			daily.Add(ev, sqlstore.UTCDay(at))
+		for i, ev := range evs {
+			c.add(ev, ub.At(i))
 		}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO usage_events (`+sqlstore.UsageEventColumns+`)
@@ -46,8 +37,8 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 			$14::bigint[], $15::boolean[], $16::boolean[], $17::bigint[], $18::boolean[])`,
 			c.requestID, c.time, c.tenant, c.provider, c.model, c.route, c.source, c.keyID, c.keyVersion,
 			c.input, c.output, c.cached, c.status, c.latency, c.streamed, c.canceled, c.cost, c.billable)
-		queueRollups(b, "usage_hourly", hourly)
-		queueRollups(b, "usage_daily", daily)
+		queueRollups(b, "usage_hourly", ub.Hourly)
+		queueRollups(b, "usage_daily", ub.Daily)
 		br := tx.SendBatch(ctx, b)
 		for i := range b.Len() {
 			if _, err := br.Exec(); err != nil {

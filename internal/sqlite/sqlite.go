@@ -44,7 +44,7 @@ const busyTimeout = 10 * time.Second
 type Options struct {
 	// Now is the store's clock; every timestamp it writes comes from it,
 	// read once per transaction. Default time.Now.
-	Now func() time.Time
+	Now keygate.Clock
 	// Logger receives migration and maintenance messages; default: discard.
 	Logger *slog.Logger
 	// Rand is the source of random ids ("pk_...", "ev_..."); default
@@ -69,13 +69,13 @@ func (o Options) withDefaults() Options {
 
 // DB is a keygate.Store on SQLite. It is safe for concurrent use.
 type DB struct {
-	// Shared answers the reads, and the writes that need no locking of
-	// their own, as postgres does; DB's own methods are the other writes.
-	*sqlstore.Shared
+	// Store is every method of keygate.Store, as postgres has them too;
+	// DB adds what is SQLite's own: the usage writer, the checkpoint after
+	// DestroySuperseded, Ping and Close.
+	*sqlstore.Store
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // read-only connections; == writer for Memory
 	now    keygate.Clock
-	ids    sqlstore.IDs
 	log    *slog.Logger
 	// inserts are the prepared INSERTs of the usage ledger, on writer.
 	inserts usageInserts
@@ -100,8 +100,8 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		// silently open another file.
 		return nil, fmt.Errorf("open sqlite %q: path must not contain '?' or '#'", path)
 	}
-	db := &DB{now: opt.Now, ids: sqlstore.IDs{R: opt.Rand}, log: opt.Logger}
-	db.Shared = sqlstore.NewShared(dialect, runner{db})
+	db := &DB{now: opt.Now, log: opt.Logger}
+	db.Store = sqlstore.New(sqlstore.SQLite, runner{db}, sqlstore.IDs{R: opt.Rand})
 	if path == Memory {
 		w, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {

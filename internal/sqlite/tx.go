@@ -18,6 +18,9 @@ type tx struct {
 	// stmts are the prepared statements the transaction's queries use;
 	// nil in write transactions.
 	stmts *stmtCache
+	// changes are what the transaction announced, published once it
+	// commits.
+	changes []keygate.Change
 }
 
 // write runs fn in one write transaction. A *keygate.Error from fn is
@@ -45,7 +48,8 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what str
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now), stmts: stmts}); err != nil {
+	t := &tx{Tx: sqlTx, now: keygate.Now(db.now), stmts: stmts}
+	if err := fn(t); err != nil {
 		var kerr *keygate.Error
 		if errors.As(err, &kerr) {
 			return kerr
@@ -55,11 +59,9 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what str
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", what, err)
 	}
+	db.Publish(t.changes...)
 	return nil
 }
-
-// dialect renders the statements this backend shares with postgres.
-const dialect = sqlstore.SQLite
 
 // ExecStmt runs s and returns how many rows it changed (sqlstore.Tx).
 func (tx *tx) ExecStmt(ctx context.Context, s sqlstore.Stmt) (int64, error) {
@@ -112,10 +114,20 @@ func (tx *tx) QueryStmt(ctx context.Context, s sqlstore.Stmt, read func(sqlstore
 // NoRows reports whether err is database/sql's "no rows" (sqlstore.Tx).
 func (*tx) NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
+// Unique reports whether err violates the UNIQUE constraint or primary key
+// on name, "table.column" as SQLite's message names it (sqlstore.Tx).
+func (*tx) Unique(err error, name string) bool { return isUnique(err, name) }
+
+// ForeignKey reports whether err violates a foreign key (sqlstore.Tx).
+func (*tx) ForeignKey(err error) bool { return isForeignKey(err) }
+
 // Now is the transaction's time (sqlstore.Tx).
 func (tx *tx) Now() time.Time { return tx.now }
 
-// runner gives sqlstore.Shared this backend's transactions.
+// Announce records c for publication after commit (sqlstore.Tx).
+func (tx *tx) Announce(c keygate.Change) { tx.changes = append(tx.changes, c) }
+
+// runner gives sqlstore.Store this backend's transactions.
 type runner struct{ db *DB }
 
 // Read runs fn as db.read does (sqlstore.Runner).

@@ -122,3 +122,34 @@ func scanAuditEvent(row Row) (keygate.AuditEvent, error) {
 	ev.Tenant = keygate.TenantID(tenant)
 	return ev, err
 }
+
+// appendAudit appends ev inside tx: it locks the audit head row (so appends
+// serialize, across replicas too; on SQLite the write lock already does),
+// fills ev's Seq, Time (the transaction's time), ID (if empty), PrevHash
+// and Hash, inserts the row and moves the head.
+func (s *Store) appendAudit(ctx context.Context, tx Tx, ev *keygate.AuditEvent) error {
+	var seq int64
+	var prev string
+	if err := tx.QueryRowStmt(ctx, s.d.AuditHead().With(s.d.lock(ForUpdate))).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("lock audit head: %w", err)
+	}
+	if err := ChainAudit(ev, seq, prev, tx.Now(), s.ids); err != nil {
+		return err
+	}
+	return s.d.WriteAudit(ctx, tx, *ev, func(err error) bool { return tx.Unique(err, s.d.constraint(auditEventsID)) })
+}
+
+// AppendAudit appends ev on its own and returns it as stored.
+func (s *Store) AppendAudit(ctx context.Context, ev keygate.AuditEvent) (keygate.AuditEvent, error) {
+	err := s.r.Write(ctx, "append audit event", func(tx Tx) error {
+		if err := s.appendAudit(ctx, tx, &ev); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeAudit, Owner: ev.Tenant, ID: ev.ID})
+		return nil
+	})
+	if err != nil {
+		return keygate.AuditEvent{}, err
+	}
+	return ev, nil
+}

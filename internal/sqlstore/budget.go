@@ -180,3 +180,59 @@ func appliesTo(v string) (string, error) {
 	return "", keygate.Errorf(keygate.CodeInvalidRequest, "Applies-to %s is not valid: want %s or %s.",
 		Quote(v), keygate.AppliesToPlatform, keygate.AppliesToAll)
 }
+
+// PutBudget replaces the tenant's budget with b and appends ev, in one
+// transaction, and returns b as stored: empty AppliesTo and BYOKBilling
+// become their defaults, UpdatedAt is the store's clock (the caller's is
+// ignored). Returns invalid_request for no tenant, a negative limit or an
+// unknown AppliesTo or BYOKBilling, and not_found (nothing written) for an
+// unknown tenant. Concurrent calls for one tenant serialize on the tenant
+// row; the last to commit wins whole.
+func (s *Store) PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditEvent) (keygate.Budget, error) {
+	b, err := NormalizeBudget(b)
+	if err != nil {
+		return keygate.Budget{}, err
+	}
+	err = s.r.Write(ctx, "put budget of "+string(b.Tenant), func(tx Tx) error {
+		if err := s.d.lockTenant(ctx, tx, b.Tenant, ForNoKeyUpdate); err != nil {
+			return err
+		}
+		b.UpdatedAt = tx.Now()
+		if _, err := tx.ExecStmt(ctx, s.d.PutBudget(b)); err != nil {
+			return fmt.Errorf("upsert budget: %w", err)
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: b.Tenant})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.Budget{}, err
+	}
+	return b, nil
+}
+
+// PutRateLimits replaces the tenant's rate limits with limits and appends
+// ev, in one transaction, and returns them as stored: ordered by provider,
+// an empty AppliesTo made AppliesToPlatform. Returns invalid_request for a
+// negative cap, an unknown AppliesTo or two limits for one provider, and
+// not_found (nothing written) for an unknown tenant. Concurrent calls for
+// one tenant serialize on the tenant row; the last to commit wins whole.
+func (s *Store) PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits []keygate.RateLimit, ev keygate.AuditEvent) ([]keygate.RateLimit, error) {
+	limits, err := NormalizeLimits(tenant, limits)
+	if err != nil {
+		return nil, err
+	}
+	err = s.r.Write(ctx, "put rate limits of "+string(tenant), func(tx Tx) error {
+		if err := s.d.lockTenant(ctx, tx, tenant, ForNoKeyUpdate); err != nil {
+			return err
+		}
+		if err := s.d.ReplaceRateLimits(ctx, tx, tenant, limits); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: tenant})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return limits, nil
+}

@@ -138,3 +138,95 @@ func (t timeDest) Scan(v any) error {
 	}
 	return nil
 }
+
+// Lock is a row lock a SELECT takes in a write transaction, on a dialect
+// with row locks.
+type Lock uint8
+
+const (
+	// ForUpdate: the transaction will change or delete the row, or must
+	// be the only one working on what hangs off it (a key's versions, the
+	// audit chain).
+	ForUpdate Lock = iota + 1
+	// ForNoKeyUpdate: the transaction will replace rows that refer to this
+	// one (a tenant's policy, budget or limits). Two such transactions
+	// serialize, a deleter of the row waits, but foreign key checks (FOR
+	// KEY SHARE) of inserts that refer to the row need not wait.
+	ForNoKeyUpdate
+	// ForShare: the transaction will add a row that refers to this one
+	// without a foreign key to do the locking (a tenant's key); others
+	// adding may go on, a deleter of the row waits.
+	ForShare
+)
+
+// lock returns the clause, with a leading space, that takes l on the rows
+// a SELECT reads. It is empty on SQLite: a write transaction there holds
+// the database's only write lock from its first statement (BEGIN
+// IMMEDIATE), so no other writer can change what it read until it commits,
+// and the algorithms written for PostgreSQL's row locks hold as they are.
+func (d Dialect) lock(l Lock) string {
+	if d != Postgres {
+		return ""
+	}
+	switch l {
+	case ForUpdate:
+		return " FOR UPDATE"
+	case ForNoKeyUpdate:
+		return " FOR NO KEY UPDATE"
+	case ForShare:
+		return " FOR SHARE"
+	}
+	panic(fmt.Sprintf("sqlstore: unknown lock %d", l))
+}
+
+// rowLocks reports whether d locks rows: whether a statement that only
+// takes locks is worth running.
+func (d Dialect) rowLocks() bool { return d == Postgres }
+
+// unique is a UNIQUE constraint (or primary key) whose violation the store
+// reports as conflict.
+type unique uint8
+
+const (
+	tenantsPkey unique = iota
+	tenantsName
+	adminTokensPkey
+	adminTokensHash
+	gatewayTokensPkey
+	gatewayTokensHash
+	auditEventsID
+)
+
+// constraint returns the name under which the engine reports a violation
+// of u (Tx.Unique): PostgreSQL's names of the migrations' constraints
+// ("tenants_pkey", "tenants_name_key"), SQLite's "table.column" of its
+// messages ("UNIQUE constraint failed: tenants.name").
+func (d Dialect) constraint(u unique) string {
+	var table, column string
+	pkey := false
+	switch u {
+	case tenantsPkey:
+		table, column, pkey = "tenants", "id", true
+	case tenantsName:
+		table, column = "tenants", "name"
+	case adminTokensPkey:
+		table, column, pkey = "admin_tokens", "id", true
+	case adminTokensHash:
+		table, column = "admin_tokens", "hash"
+	case gatewayTokensPkey:
+		table, column, pkey = "gateway_tokens", "id", true
+	case gatewayTokensHash:
+		table, column = "gateway_tokens", "hash"
+	case auditEventsID:
+		table, column = "audit_events", "id"
+	default:
+		panic(fmt.Sprintf("sqlstore: unknown constraint %d", u))
+	}
+	switch {
+	case d != Postgres:
+		return table + "." + column
+	case pkey:
+		return table + "_pkey"
+	}
+	return table + "_" + column + "_key"
+}

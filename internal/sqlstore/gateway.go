@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -57,4 +58,56 @@ func scanGatewayToken(row Row) (keygate.GatewayToken, error) {
 // token that the tenant does not have or that is already revoked.
 func NotRevokedGatewayToken(id string) error {
 	return keygate.Errorf(keygate.CodeNotFound, "Gateway token %s does not exist or is already revoked.", Quote(id))
+}
+
+// CreateGatewayToken inserts t (ID, Hash and Prefix set by the caller) with
+// ev and returns it with CreatedAt. Returns invalid_request without an id,
+// hash or tenant, not_found if t.Tenant does not exist, conflict if the id or
+// hash is taken.
+func (s *Store) CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, ev keygate.AuditEvent) (keygate.GatewayToken, error) {
+	if err := CheckGatewayToken(t); err != nil {
+		return keygate.GatewayToken{}, err
+	}
+	err := s.r.Write(ctx, "create gateway token "+t.ID, func(tx Tx) error {
+		t.CreatedAt, t.RevokedAt = tx.Now(), time.Time{}
+		// On PostgreSQL the foreign key check takes a share lock on the
+		// tenant row, so a concurrent DeleteTenant either waits for this
+		// token (and deletes it) or has already won (and this insert fails
+		// as not_found).
+		_, err := tx.ExecStmt(ctx, s.d.InsertGatewayToken(t))
+		switch {
+		case tx.ForeignKey(err):
+			return NoTenant(string(t.Tenant))
+		case tx.Unique(err, s.d.constraint(gatewayTokensPkey)):
+			return keygate.Errorf(keygate.CodeConflict, "Gateway token %s already exists.", Quote(t.ID))
+		case tx.Unique(err, s.d.constraint(gatewayTokensHash)):
+			return keygate.Errorf(keygate.CodeConflict, "A gateway token with this hash already exists.")
+		case err != nil:
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: t.Tenant, ID: t.ID})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.GatewayToken{}, err
+	}
+	return t, nil
+}
+
+// RevokeGatewayToken marks the tenant's token id revoked and appends ev;
+// not_found if the tenant has no such token or it is already revoked (a
+// token of another tenant is "no such token", so its existence does not
+// leak).
+func (s *Store) RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, id string, ev keygate.AuditEvent) error {
+	return s.r.Write(ctx, "revoke gateway token "+id, func(tx Tx) error {
+		n, err := tx.ExecStmt(ctx, s.d.RevokeGatewayToken(tenant, id, tx.Now()))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return NotRevokedGatewayToken(id)
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: tenant, ID: id})
+		return s.appendAudit(ctx, tx, &ev)
+	})
 }

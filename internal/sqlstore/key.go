@@ -185,3 +185,139 @@ func scanKey(row Row) (keygate.ProviderKey, error) {
 	k.Owner, k.Status = keygate.TenantID(owner), keygate.KeyStatus(status)
 	return k, err
 }
+
+// PutKey stores a new version of the owner's key for p.Provider (one above
+// the newest version, which after a rollback is not the current one), sealed
+// by p.Seal inside the transaction, makes it current, marks the version that
+// was current superseded now, and appends ev (Action key.set for version 1
+// of a key id, key.rotated after; KeyID, Version, Hint and Fingerprint
+// filled in). Concurrent calls for one owner and provider serialize on the
+// provider_keys row lock (on SQLite, on the write lock), so versions
+// strictly increase. Returns invalid_request without an owner or provider,
+// not_found for an unknown tenant owner, and Seal's error (with nothing
+// written) if sealing fails.
+func (s *Store) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.AuditEvent) (keygate.ProviderKey, error) {
+	p, err := CheckPutKey(p)
+	if err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	var k keygate.ProviderKey
+	err = s.r.Write(ctx, fmt.Sprintf("put %s key of %s", p.Provider, p.Owner), func(tx Tx) error {
+		if !p.Owner.IsPlatform() {
+			// FOR SHARE: a concurrent DeleteTenant (FOR UPDATE) waits for
+			// this key to be written, then deletes it too.
+			if err := s.d.lockTenant(ctx, tx, p.Owner, ForShare); err != nil {
+				return err
+			}
+		}
+		keyID, current, newest, err := s.lockKeyRow(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		// The new version follows the newest one, not the current one:
+		// after a rollback the current version is not the newest, and
+		// version numbers are never reused. The key row lock makes the
+		// maximum stable until commit; with row locks it is read by a
+		// statement of its own, after the lock, since a subquery of the
+		// locking SELECT reads the snapshot taken before it waited for the
+		// lock. SQLite's locking SELECT reads it at once (see lockKeyRow).
+		if newest < 0 {
+			if err := tx.QueryRowStmt(ctx, Stmt{s.d.render(`SELECT coalesce(max(version), 0) FROM provider_key_versions WHERE key_id = ?`),
+				[]any{keyID}}).Scan(&newest); err != nil {
+				return fmt.Errorf("read newest version of key %s: %w", keyID, err)
+			}
+		}
+		k, err = s.d.PutVersion(ctx, tx, p, keyID, current, newest+1)
+		if err != nil {
+			return err
+		}
+		PutKeyEvent(&ev, keyID, k.Version, p)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: p.Owner, Provider: p.Provider})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.ProviderKey{}, err
+	}
+	return k, nil
+}
+
+// lockKeyRow locks the provider_keys row of p's owner and provider,
+// creating it first if there is none, and returns its id, its current
+// version (0 for a row just created) and, on a dialect without row locks,
+// its newest version (-1 elsewhere: see PutKey). An INSERT ... ON CONFLICT
+// DO NOTHING waits for a concurrent creator to commit and then leaves its
+// row alone; the row can still vanish (a concurrent DeleteKey) before the
+// SELECT ... FOR UPDATE that follows, hence the retries.
+//
+// Without row locks the write lock has been held since the transaction
+// began, so what the SELECT reads cannot change before commit, and one
+// statement can read the newest version too: a rotation on SQLite is one
+// statement here, as it was before the engines shared this code.
+func (s *Store) lockKeyRow(ctx context.Context, tx Tx, p keygate.PutKeyParams) (keyID string, current, newest int, err error) {
+	q := `SELECT id, current_version, -1 FROM provider_keys WHERE owner = ? AND provider = ?` + s.d.lock(ForUpdate)
+	if !s.d.rowLocks() {
+		q = `SELECT id, current_version,
+			coalesce((SELECT max(v.version) FROM provider_key_versions v WHERE v.key_id = provider_keys.id), 0)
+			FROM provider_keys WHERE owner = ? AND provider = ?`
+	}
+	lock := Stmt{s.d.render(q), []any{string(p.Owner), p.Provider}}
+	for attempt := 0; ; attempt++ {
+		err := tx.QueryRowStmt(ctx, lock).Scan(&keyID, &current, &newest)
+		if err == nil {
+			return keyID, current, newest, nil
+		}
+		if !tx.NoRows(err) {
+			return "", 0, 0, fmt.Errorf("lock key row: %w", err)
+		}
+		if attempt == 3 {
+			return "", 0, 0, keygate.Errorf(keygate.CodeConflict, "The %s key changed concurrently; try again.", Bare(p.Provider))
+		}
+		newID, err := s.ids.New("pk_")
+		if err != nil {
+			return "", 0, 0, err
+		}
+		if _, err := tx.ExecStmt(ctx, s.d.InsertKeyRow(newID, p, tx.Now()).With(" ON CONFLICT (owner, provider) DO NOTHING")); err != nil {
+			return "", 0, 0, fmt.Errorf("create key row: %w", err)
+		}
+	}
+}
+
+// DeleteKey erases every version of the owner's key for provider and appends
+// ev with KeyID, Version, Hint and Fingerprint of the deleted current
+// version. Returns not_found if there is none.
+func (s *Store) DeleteKey(ctx context.Context, owner keygate.TenantID, provider string, ev keygate.AuditEvent) error {
+	return s.r.Write(ctx, fmt.Sprintf("delete %s key of %s", provider, owner), func(tx Tx) error {
+		// Lock the key row alone first: after waiting for a concurrent
+		// rotation, a locked join would recheck the new current_version
+		// against the old version row and find nothing. The read after the
+		// lock sees the rotation.
+		if err := s.d.lockKey(ctx, tx, owner, provider); err != nil {
+			return err
+		}
+		k, err := s.d.ReadKey(ctx, tx, owner, provider)
+		if err != nil {
+			return err
+		}
+		if err := s.d.DeleteKey(ctx, tx, k.ID); err != nil {
+			return err
+		}
+		KeyEvent(&ev, k)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: owner, Provider: provider})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+}
+
+// lockKey locks the provider_keys row of the owner's key for provider FOR
+// UPDATE, alone (not joined with its versions), or returns not_found.
+func (d Dialect) lockKey(ctx context.Context, tx Tx, owner keygate.TenantID, provider string) error {
+	var locked string
+	err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT id FROM provider_keys WHERE owner = ? AND provider = ?` + d.lock(ForUpdate)),
+		[]any{string(owner), provider}}).Scan(&locked)
+	if tx.NoRows(err) {
+		return NoKey(owner, provider)
+	}
+	if err != nil {
+		return fmt.Errorf("lock key row: %w", err)
+	}
+	return nil
+}

@@ -122,3 +122,37 @@ func scanPolicy(rows Rows, tenant keygate.TenantID) (keygate.TenantPolicy, error
 	}
 	return p, nil
 }
+
+// PutPolicy replaces the tenant's whole policy with p (the default and
+// exactly the overrides in p.Providers) and appends ev, in one transaction,
+// and returns p as stored, with UpdatedAt. Returns invalid_request for an
+// unknown mode or an empty provider name in p.Providers, not_found (with
+// nothing written) for an unknown tenant. Concurrent calls for one tenant
+// serialize on the tenant row; the last to commit wins whole.
+func (s *Store) PutPolicy(ctx context.Context, p keygate.TenantPolicy, ev keygate.AuditEvent) (keygate.TenantPolicy, error) {
+	if err := CheckPolicy(p); err != nil {
+		return keygate.TenantPolicy{}, err
+	}
+	var out keygate.TenantPolicy
+	err := s.r.Write(ctx, "put policy of "+string(p.Tenant), func(tx Tx) error {
+		// FOR NO KEY UPDATE, not FOR SHARE: two PutPolicy calls must not
+		// both delete and then both insert, which would mix their rows (or
+		// collide on the primary key). It also makes a concurrent
+		// DeleteTenant (FOR UPDATE) wait for this policy, then delete it,
+		// while gateway token inserts (whose foreign key check takes FOR
+		// KEY SHARE) need not wait.
+		if err := s.d.lockTenant(ctx, tx, p.Tenant, ForNoKeyUpdate); err != nil {
+			return err
+		}
+		var err error
+		if out, err = s.d.ReplacePolicy(ctx, tx, p); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: p.Tenant})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.TenantPolicy{}, err
+	}
+	return out, nil
+}

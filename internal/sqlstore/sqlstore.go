@@ -1,18 +1,16 @@
-// Package sqlstore is what the two SQL backends of keygate.Store
-// (internal/sqlite and internal/postgres) share: the statements both run,
-// written once and rendered for a Dialect; the checks and defaults applied
-// before a write; the planning of usage queries over the rollups; and the
-// scanning of rows into keygate types through Row and Rows, which
+// Package sqlstore is keygate.Store written once for the two SQL engines
+// (internal/sqlite and internal/postgres): Store holds every method, over
+// the transactions a backend runs (Runner, Tx) and the SQL of its Dialect
+// (placeholders, casts, bytewise ordering, timestamps, row lock clauses and
+// constraint names). Rows are scanned through Row and Rows, which
 // *sql.Row(s) and pgx.Row(s) both satisfy.
 //
-// It opens no transaction: the steps that run several statements (storing
-// a key version, replacing a policy, appending to the audit chain) run
-// them through Tx, inside a transaction the backend began. What truly
-// differs stays in each backend: transactions, row locking (a backend
-// appends its FOR UPDATE to a shared statement with Stmt.With, or takes
-// its locks before calling a step), the mapping of driver errors
-// (constraint names, "no rows") and change notification. It imports only
-// the root package and the standard library.
+// It opens no connection and begins no transaction: a backend brings its
+// transactions, the reading of its driver's errors (Tx.NoRows, Tx.Unique,
+// Tx.ForeignKey), its way of writing a usage batch (Store.WriteUsage), and
+// what only its engine has. Committed writes are announced through
+// Tx.Announce and published by the backend's runner after the commit. It
+// imports only the root package and the standard library.
 package sqlstore
 
 import (
@@ -22,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/keygate/keygate"
 )
 
 // Stmt is one statement rendered for a dialect, with its arguments.
@@ -64,18 +64,33 @@ type Tx interface {
 	// NoRows reports whether err, from the Scan of a QueryRowStmt row, is
 	// the driver's "no rows".
 	NoRows(err error) bool
+	// Unique reports whether err, from a statement of this transaction,
+	// violates the unique constraint or primary key the engine calls name
+	// (see Dialect.constraint).
+	Unique(err error, name string) bool
+	// ForeignKey reports whether err, from a statement of this
+	// transaction, violates a foreign key.
+	ForeignKey(err error) bool
 	// Now is the transaction's time: the store's clock, read once, whole
 	// microseconds in UTC (keygate.Now).
 	Now() time.Time
+	// Announce records c, a change this transaction makes. The backend's
+	// write runner publishes the recorded changes to the store's
+	// subscribers, in order, after the transaction commits and before the
+	// write returns; a transaction that rolls back publishes nothing. A
+	// read ignores them.
+	Announce(c keygate.Change)
 }
 
-// Runner is a backend's transactions, as Shared uses them. Both return a
+// Runner is a backend's transactions, as Store uses them. Both return a
 // *keygate.Error from fn as is and wrap any other error with what.
 type Runner interface {
 	// Read runs fn, which issues exactly one statement, on a consistent
 	// snapshot.
 	Read(ctx context.Context, what string, fn func(Tx) error) error
-	// Write runs fn in one read-write transaction.
+	// Write runs fn in one read-write transaction and, once it has
+	// committed, publishes the changes fn announced (Tx.Announce) to the
+	// store's subscribers before it returns.
 	Write(ctx context.Context, what string, fn func(Tx) error) error
 }
 

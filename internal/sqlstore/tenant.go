@@ -126,3 +126,94 @@ func scanTenant(row Row) (keygate.Tenant, error) {
 	t.ID, t.KeyAdmins = keygate.TenantID(id), keygate.KeyAdmins(keyAdmins)
 	return t, err
 }
+
+// CreateTenant inserts t with ev; an empty t.KeyAdmins is stored (and
+// returned) as keygate.KeyAdminsOwnerAndAdmin. Returns invalid_request if t
+// has no id or name or an unknown KeyAdmins, conflict if the id or name is
+// taken.
+func (s *Store) CreateTenant(ctx context.Context, t keygate.Tenant, ev keygate.AuditEvent) (keygate.Tenant, error) {
+	t, err := NewTenant(t)
+	if err != nil {
+		return keygate.Tenant{}, err
+	}
+	err = s.r.Write(ctx, "create tenant "+t.Name, func(tx Tx) error {
+		t.CreatedAt, t.UpdatedAt = tx.Now(), tx.Now()
+		_, err := tx.ExecStmt(ctx, s.d.InsertTenant(t))
+		switch {
+		case tx.Unique(err, s.d.constraint(tenantsName)):
+			return keygate.Errorf(keygate.CodeConflict, "Tenant %s already exists.", Quote(t.Name))
+		case tx.Unique(err, s.d.constraint(tenantsPkey)):
+			return keygate.Errorf(keygate.CodeConflict, "Tenant id %s already exists.", Quote(string(t.ID)))
+		case err != nil:
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: t.ID})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.Tenant{}, err
+	}
+	return t, nil
+}
+
+// UpdateTenant applies u to the tenant id and appends ev unless ev.Action is
+// empty. Returns invalid_request for an unknown u.KeyAdmins, not_found for
+// an unknown id.
+func (s *Store) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.TenantUpdate, ev keygate.AuditEvent) (keygate.Tenant, error) {
+	if err := CheckTenantUpdate(u); err != nil {
+		return keygate.Tenant{}, err
+	}
+	var t keygate.Tenant
+	err := s.r.Write(ctx, "update tenant "+string(id), func(tx Tx) error {
+		old, err := s.d.ReadTenant(ctx, tx, s.d.TenantByID(id).With(s.d.lock(ForUpdate)), string(id))
+		if err != nil {
+			return err
+		}
+		if t, err = s.d.UpdateTenant(ctx, tx, old, u); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: id})
+		if ev.Action == "" {
+			return nil
+		}
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.Tenant{}, err
+	}
+	return t, nil
+}
+
+// DeleteTenant deletes the tenant with its keys (every version), tokens,
+// policies, budget and rate limits, and appends ev; audit events and usage
+// (billing history) stay. Returns not_found for an unknown id.
+func (s *Store) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.AuditEvent) error {
+	return s.r.Write(ctx, "delete tenant "+string(id), func(tx Tx) error {
+		// Lock the tenant first: PutKey holds it FOR SHARE while it adds a
+		// key, so no key can slip in between the deletes below.
+		if _, err := s.d.ReadTenant(ctx, tx, s.d.TenantByID(id).With(s.d.lock(ForUpdate)), string(id)); err != nil {
+			return err
+		}
+		if err := s.d.DeleteTenant(ctx, tx, id); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: id})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+}
+
+// lockTenant locks the tenant row with l: ForNoKeyUpdate to replace rows
+// of the tenant (see PutPolicy: two replacements must not interleave, and
+// DeleteTenant waits for them), ForShare to add one (see PutKey). It
+// returns not_found for an unknown tenant.
+func (d Dialect) lockTenant(ctx context.Context, tx Tx, tenant keygate.TenantID, l Lock) error {
+	var one int
+	err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT 1 FROM tenants WHERE id = ?` + d.lock(l)), []any{string(tenant)}}).Scan(&one)
+	if tx.NoRows(err) {
+		return NoTenant(string(tenant))
+	}
+	if err != nil {
+		return fmt.Errorf("lock tenant: %w", err)
+	}
+	return nil
+}

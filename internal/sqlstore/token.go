@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -72,4 +74,68 @@ func scanAdminToken(row Row) (keygate.AdminToken, error) {
 // that does not exist or is already revoked.
 func NotRevokedAdminToken(id string) error {
 	return keygate.Errorf(keygate.CodeNotFound, "Admin token %s does not exist or is already revoked.", Quote(id))
+}
+
+// AnnounceAdminToken announces, in tx, the change of admin token id: it
+// reads the token's tenant (none for a platform token), which the caller
+// need not know.
+func (d Dialect) AnnounceAdminToken(ctx context.Context, tx Tx, id string) error {
+	var tenant *string
+	if err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT tenant_id FROM admin_tokens WHERE id = ?`), []any{id}}).Scan(&tenant); err != nil {
+		return fmt.Errorf("read tenant of admin token %s: %w", Quote(id), err)
+	}
+	c := keygate.Change{Kind: keygate.ChangeAdminToken, ID: id}
+	if tenant != nil {
+		c.Owner = keygate.TenantID(*tenant)
+	}
+	tx.Announce(c)
+	return nil
+}
+
+// CreateAdminToken inserts t (ID and Hash set by the caller) with ev and
+// returns it with CreatedAt. Returns invalid_request without an id or hash
+// or with an unknown role, not_found if t.Tenant does not exist, conflict if
+// the id or hash is taken.
+func (s *Store) CreateAdminToken(ctx context.Context, t keygate.AdminToken, ev keygate.AuditEvent) (keygate.AdminToken, error) {
+	if err := CheckAdminToken(t); err != nil {
+		return keygate.AdminToken{}, err
+	}
+	err := s.r.Write(ctx, "create admin token "+t.ID, func(tx Tx) error {
+		t.CreatedAt, t.RevokedAt = tx.Now(), time.Time{}
+		_, err := tx.ExecStmt(ctx, s.d.InsertAdminToken(t))
+		switch {
+		case tx.ForeignKey(err):
+			return NoTenant(string(t.Tenant))
+		case tx.Unique(err, s.d.constraint(adminTokensPkey)):
+			return keygate.Errorf(keygate.CodeConflict, "Admin token %s already exists.", Quote(t.ID))
+		case tx.Unique(err, s.d.constraint(adminTokensHash)):
+			return keygate.Errorf(keygate.CodeConflict, "An admin token with this hash already exists.")
+		case err != nil:
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeAdminToken, Owner: t.Tenant, ID: t.ID})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.AdminToken{}, err
+	}
+	return t, nil
+}
+
+// RevokeAdminToken marks the token id revoked and appends ev; not_found if
+// it does not exist or is already revoked.
+func (s *Store) RevokeAdminToken(ctx context.Context, id string, ev keygate.AuditEvent) error {
+	return s.r.Write(ctx, "revoke admin token "+id, func(tx Tx) error {
+		n, err := tx.ExecStmt(ctx, s.d.RevokeAdminToken(id, tx.Now()))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return NotRevokedAdminToken(id)
+		}
+		if err := s.d.AnnounceAdminToken(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &ev)
+	})
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -88,5 +90,53 @@ func (m Rollups) Keys() []RollupKey {
 	return slices.SortedFunc(maps.Keys(m), func(a, b RollupKey) int {
 		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Provider, b.Provider),
 			strings.Compare(a.Model, b.Model), strings.Compare(a.Source, b.Source), a.Bucket.Compare(b.Bucket))
+	})
+}
+
+// UsageBatch is a batch of usage events as InsertUsage writes it: the
+// events, the time each is recorded at, and what they add to each rollup
+// table.
+type UsageBatch struct {
+	Events []keygate.UsageEvent
+	// Hourly and Daily are what the events add to usage_hourly and
+	// usage_daily.
+	Hourly, Daily Rollups
+	now           time.Time
+}
+
+// At returns the time event i is recorded at: its own (UsageTime), or the
+// transaction's time when it has none.
+func (b *UsageBatch) At(i int) time.Time { return UsageTime(b.Events[i].Time, b.now) }
+
+// WriteUsage is InsertUsage less the writing of the rows, which differs by
+// engine (SQLite: prepared multi-row INSERTs of a few sizes, kept across
+// calls; PostgreSQL: three statements of arrays in one pgx batch, one round
+// trip): it runs one write transaction, sums the batch into its rollup
+// rows, calls write with them, and announces the usage change. An empty
+// batch writes nothing and announces nothing.
+//
+// InsertUsage appends evs to usage_events and adds them to the
+// usage_hourly and usage_daily rollups, in one transaction: either every
+// event and its rollup increments are written, or nothing is. An event
+// with a zero Time is stamped with the store's clock. Events are not
+// checked against the tenants table: usage is billing history and is kept
+// for tenants deleted meanwhile. write must upsert rollup rows in the
+// order of Rollups.Keys.
+func (s *Store) WriteUsage(ctx context.Context, evs []keygate.UsageEvent, write func(ctx context.Context, tx Tx, b *UsageBatch) error) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return s.r.Write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx Tx) error {
+		b := &UsageBatch{Events: evs, Hourly: Rollups{}, Daily: Rollups{}, now: tx.Now()}
+		for i, ev := range evs {
+			at := b.At(i)
+			b.Hourly.Add(ev, at.Truncate(time.Hour))
+			b.Daily.Add(ev, UTCDay(at))
+		}
+		if err := write(ctx, tx, b); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeUsage})
+		return nil
 	})
 }
