@@ -138,7 +138,6 @@ func (g *gw) MustPolicy(tb testing.TB, tenant keygate.TenantID, p keygate.Policy
 	if _, err := g.store.PutPolicy(context.Background(), keygate.TenantPolicy{Tenant: tenant, Default: p}, keygate.AuditEvent{Action: keygate.ActionPolicyUpdated, Tenant: tenant}); err != nil {
 		tb.Fatal(err)
 	}
-	g.res.InvalidateTenant(tenant)
 }
 
 // lastKey returns the key the fake provider saw last.
