@@ -11,21 +11,27 @@ type ChangeKind string
 // Change kinds.
 const (
 	// ChangeTenant: a tenant (created, updated, deleted), its policy, budget
-	// or rate limits. Owner is the tenant.
+	// or rate limits. Owner is the tenant. Deleting a tenant deletes its
+	// keys and tokens too and announces only this change: a listener drops
+	// everything of Owner.
 	ChangeTenant ChangeKind = "tenant"
 	// ChangeKey: a provider key of Owner (a tenant or PlatformScope) for
-	// Provider: a new version, a rollback, a deletion, a status change, a
-	// destroyed superseded version or a re-wrapped data key.
+	// Provider: a new version, a rollback, a deletion, a recorded check of
+	// its current version (SetKeyStatus, whether or not the status
+	// changed; not for a stale check, which writes nothing), destroyed
+	// superseded versions (one change per key) or a re-wrapped data key.
 	ChangeKey ChangeKind = "key"
 	// ChangeToken: gateway token ID of tenant Owner, created or revoked.
 	ChangeToken ChangeKind = "token"
 	// ChangeAdminToken: admin token ID (of tenant Owner, empty for a
 	// platform admin token), created or revoked.
 	ChangeAdminToken ChangeKind = "admin_token"
-	// ChangeSetting: the sealed server setting ID, stored or re-wrapped.
+	// ChangeSetting: the sealed server setting ID, stored (InitSetting,
+	// only when it stored a new one) or re-wrapped.
 	ChangeSetting ChangeKind = "setting"
-	// ChangeAudit: an event appended on its own (AppendAudit); events
-	// appended with another change are announced by that change.
+	// ChangeAudit: an event appended on its own (AppendAudit). Owner is
+	// the event's tenant, ID the event's id. Events appended with another
+	// change are announced by that change.
 	ChangeAudit ChangeKind = "audit"
 	// ChangeUsage: usage events inserted. Owner is empty: a batch holds
 	// many tenants.
@@ -37,7 +43,7 @@ type Change struct {
 	Kind     ChangeKind
 	Owner    TenantID // the tenant (or PlatformScope for platform keys)
 	Provider string   // for ChangeKey
-	ID       string   // for ChangeToken, ChangeAdminToken, ChangeSetting
+	ID       string   // for ChangeToken, ChangeAdminToken, ChangeSetting, ChangeAudit
 }
 
 // ChangeSubscriber is how a Store announces the changes it commits in this
@@ -46,8 +52,10 @@ type ChangeSubscriber interface {
 	// Subscribe registers f. After every committed write, before the
 	// write method returns, the store calls each registered f with each
 	// change the write made, in the writer's goroutine and in order. f
-	// must be quick and must not call back into the store. The returned
-	// function removes f.
+	// must be quick and must not call back into the store. A write that
+	// fails, or that succeeds without changing anything (a Rewrap that lost
+	// its compare-and-swap, an InitSetting that found the setting, an empty
+	// InsertUsage), announces nothing. The returned function removes f.
 	Subscribe(f func(Change)) (unsubscribe func())
 }
 

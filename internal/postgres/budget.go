@@ -28,6 +28,7 @@ func (db *DB) PutBudget(ctx context.Context, b keygate.Budget, ev keygate.AuditE
 		if _, err := tx.ExecStmt(ctx, dialect.PutBudget(b)); err != nil {
 			return fmt.Errorf("upsert budget: %w", err)
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: b.Tenant})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -54,6 +55,7 @@ func (db *DB) PutRateLimits(ctx context.Context, tenant keygate.TenantID, limits
 		if err := dialect.ReplaceRateLimits(ctx, tx, tenant, limits); err != nil {
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: tenant})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {

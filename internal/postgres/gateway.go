@@ -32,6 +32,7 @@ func (db *DB) CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, ev
 		case err != nil:
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: t.Tenant, ID: t.ID})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -53,6 +54,7 @@ func (db *DB) RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, i
 		if n == 0 {
 			return sqlstore.NotRevokedGatewayToken(id)
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: tenant, ID: id})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 }

@@ -50,6 +50,7 @@ func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev ke
 		if _, err := tx.ExecStmt(ctx, dialect.SetKeyStatus(keyID, u, tx.now)); err != nil {
 			return fmt.Errorf("update key %s: %w", keyID, err)
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: u.Owner, Provider: u.Provider})
 		changed = keygate.KeyStatus(status) != u.Status
 		if !changed || ev.Action == "" {
 			return nil

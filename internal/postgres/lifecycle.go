@@ -55,6 +55,7 @@ func (db *DB) RollbackKey(ctx context.Context, owner keygate.TenantID, provider 
 			return err
 		}
 		sqlstore.RollbackEvent(&ev, k)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: owner, Provider: provider})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -89,7 +90,7 @@ func (db *DB) DestroySuperseded(ctx context.Context, olderThan time.Time) (int, 
 				return fmt.Errorf("lock superseded versions: %w", err)
 			}
 		}
-		n, err = tx.ExecStmt(ctx, dialect.DestroySuperseded(olderThan, tx.now))
+		n, err = dialect.DestroySuperseded(ctx, tx, olderThan)
 		return err
 	})
 	if err != nil {

@@ -30,6 +30,7 @@ func (db *DB) CreateTenant(ctx context.Context, t keygate.Tenant, ev keygate.Aud
 		case err != nil:
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: t.ID})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -54,6 +55,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id keygate.TenantID, u keygate.T
 		if t, err = dialect.UpdateTenant(ctx, tx, old, u); err != nil {
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: id})
 		if ev.Action == "" {
 			return nil
 		}
@@ -79,6 +81,7 @@ func (db *DB) DeleteTenant(ctx context.Context, id keygate.TenantID, ev keygate.
 		if err := dialect.DeleteTenant(ctx, tx, id); err != nil {
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: id})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 }

@@ -17,6 +17,9 @@ import (
 type tx struct {
 	querier
 	now time.Time
+	// changes are what the transaction announced, published once it
+	// commits.
+	changes []keygate.Change
 }
 
 // querier is what pgx.Tx and *pgxpool.Pool have in common.
@@ -43,9 +46,18 @@ func (db *DB) read(ctx context.Context, what string, fn func(*tx) error) error {
 
 func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, what string, fn func(*tx) error) error {
 	now := keygate.Now(db.now)
-	return wrap(what, pgx.BeginTxFunc(ctx, db.pool, opts, func(t pgx.Tx) error {
-		return fn(&tx{querier: t, now: now})
-	}))
+	var changes []keygate.Change
+	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(t pgx.Tx) error {
+		tx := &tx{querier: t, now: now}
+		err := fn(tx)
+		changes = tx.changes
+		return err
+	})
+	if err != nil {
+		return wrap(what, err)
+	}
+	db.Publish(changes...)
+	return nil
 }
 
 // wrap returns a *keygate.Error in err's chain as is, and wraps any other
@@ -93,6 +105,9 @@ func (*tx) NoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // Now is the transaction's time (sqlstore.Tx).
 func (tx *tx) Now() time.Time { return tx.now }
+
+// Announce records c for publication after commit (sqlstore.Tx).
+func (tx *tx) Announce(c keygate.Change) { tx.changes = append(tx.changes, c) }
 
 // runner gives sqlstore.Shared this backend's transactions: its reads are
 // single statements on the pool (see read).

@@ -30,6 +30,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 		return nil
 	}
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
+		tx.Announce(keygate.Change{Kind: keygate.ChangeUsage})
 		var c eventColumns
 		c.grow(len(evs))
 		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}

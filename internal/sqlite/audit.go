@@ -27,7 +27,11 @@ func (db *DB) appendAudit(ctx context.Context, tx *tx, ev *keygate.AuditEvent) e
 // AppendAudit appends ev on its own and returns it as stored.
 func (db *DB) AppendAudit(ctx context.Context, ev keygate.AuditEvent) (keygate.AuditEvent, error) {
 	err := db.write(ctx, "append audit event", func(tx *tx) error {
-		return db.appendAudit(ctx, tx, &ev)
+		if err := db.appendAudit(ctx, tx, &ev); err != nil {
+			return err
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeAudit, Owner: ev.Tenant, ID: ev.ID})
+		return nil
 	})
 	if err != nil {
 		return keygate.AuditEvent{}, err

@@ -54,6 +54,7 @@ func (db *DB) PutKey(ctx context.Context, p keygate.PutKeyParams, ev keygate.Aud
 			return err
 		}
 		sqlstore.PutKeyEvent(&ev, keyID, k.Version, p)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: p.Owner, Provider: p.Provider})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -75,6 +76,7 @@ func (db *DB) DeleteKey(ctx context.Context, owner keygate.TenantID, provider st
 			return err
 		}
 		sqlstore.KeyEvent(&ev, k)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: owner, Provider: provider})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 }

@@ -36,6 +36,7 @@ func (db *DB) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev ke
 		if _, err := tx.ExecStmt(ctx, dialect.SetKeyStatus(k.ID, u, tx.now)); err != nil {
 			return fmt.Errorf("update key %s: %w", k.ID, err)
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: u.Owner, Provider: u.Provider})
 		changed = k.Status != u.Status
 		if !changed || ev.Action == "" {
 			return nil

@@ -42,6 +42,7 @@ func (db *DB) RollbackKey(ctx context.Context, owner keygate.TenantID, provider 
 			return err
 		}
 		sqlstore.RollbackEvent(&ev, k)
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: owner, Provider: provider})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -68,7 +69,7 @@ func (db *DB) DestroySuperseded(ctx context.Context, olderThan time.Time) (int, 
 	}
 	var n int64
 	err := db.write(ctx, "destroy superseded key versions", func(tx *tx) (err error) {
-		n, err = tx.ExecStmt(ctx, dialect.DestroySuperseded(olderThan, tx.now))
+		n, err = dialect.DestroySuperseded(ctx, tx, olderThan)
 		return err
 	})
 	if err != nil {

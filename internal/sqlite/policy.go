@@ -25,6 +25,7 @@ func (db *DB) PutPolicy(ctx context.Context, p keygate.TenantPolicy, ev keygate.
 		if out, err = dialect.ReplacePolicy(ctx, tx, p); err != nil {
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeTenant, Owner: p.Tenant})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {

@@ -29,6 +29,7 @@ func (db *DB) CreateAdminToken(ctx context.Context, t keygate.AdminToken, ev key
 		case err != nil:
 			return err
 		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeAdminToken, Owner: t.Tenant, ID: t.ID})
 		return db.appendAudit(ctx, tx, &ev)
 	})
 	if err != nil {
@@ -47,6 +48,9 @@ func (db *DB) RevokeAdminToken(ctx context.Context, id string, ev keygate.AuditE
 		}
 		if n == 0 {
 			return sqlstore.NotRevokedAdminToken(id)
+		}
+		if err := dialect.AnnounceAdminToken(ctx, tx, id); err != nil {
+			return err
 		}
 		return db.appendAudit(ctx, tx, &ev)
 	})

@@ -18,6 +18,9 @@ type tx struct {
 	// stmts are the prepared statements the transaction's queries use;
 	// nil in write transactions.
 	stmts *stmtCache
+	// changes are what the transaction announced, published once it
+	// commits.
+	changes []keygate.Change
 }
 
 // write runs fn in one write transaction. A *keygate.Error from fn is
@@ -45,7 +48,8 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what str
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{Tx: sqlTx, now: keygate.Now(db.now), stmts: stmts}); err != nil {
+	t := &tx{Tx: sqlTx, now: keygate.Now(db.now), stmts: stmts}
+	if err := fn(t); err != nil {
 		var kerr *keygate.Error
 		if errors.As(err, &kerr) {
 			return kerr
@@ -55,6 +59,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, stmts *stmtCache, what str
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", what, err)
 	}
+	db.Publish(t.changes...)
 	return nil
 }
 
@@ -114,6 +119,9 @@ func (*tx) NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // Now is the transaction's time (sqlstore.Tx).
 func (tx *tx) Now() time.Time { return tx.now }
+
+// Announce records c for publication after commit (sqlstore.Tx).
+func (tx *tx) Announce(c keygate.Change) { tx.changes = append(tx.changes, c) }
 
 // runner gives sqlstore.Shared this backend's transactions.
 type runner struct{ db *DB }

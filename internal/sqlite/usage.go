@@ -46,6 +46,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 		return err
 	}
 	return db.write(ctx, fmt.Sprintf("insert %d usage events", len(evs)), func(tx *tx) error {
+		tx.Announce(keygate.Change{Kind: keygate.ChangeUsage})
 		hourly, daily := sqlstore.Rollups{}, sqlstore.Rollups{}
 		args := make([]any, 0, min(len(evs), maxChunkRows)*eventCols)
 		for rest := evs; len(rest) > 0; {

@@ -1,8 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -107,12 +111,48 @@ func (d Dialect) LockSuperseded(olderThan time.Time) []Stmt {
 	}
 }
 
-// DestroySuperseded erases, at now, the ciphertext and wrapped data key of
-// every version that is not current, not yet destroyed, and was
-// superseded before olderThan.
-func (d Dialect) DestroySuperseded(olderThan, now time.Time) Stmt {
-	return Stmt{d.render(`UPDATE provider_key_versions
+// DestroySuperseded erases, at tx's time, the ciphertext and wrapped data
+// key of every version that is not current, not yet destroyed, and was
+// superseded before olderThan, and returns how many versions it erased. It
+// announces one key change per owner and provider whose versions it
+// erased, in owner and provider order; the UPDATE returns the ids of the
+// keys it touched, so the changes are exactly those of the rows it wrote.
+func (d Dialect) DestroySuperseded(ctx context.Context, tx Tx, olderThan time.Time) (int64, error) {
+	var n int64
+	keyIDs := map[string]bool{}
+	err := tx.QueryStmt(ctx, Stmt{d.render(`UPDATE provider_key_versions
 		SET ciphertext = NULL, wrapped_dek = NULL, destroyed_at = ?
-		WHERE ` + supersededWhere),
-		[]any{d.timeArg(now), d.bound(olderThan)}}
+		WHERE ` + supersededWhere + ` RETURNING key_id`),
+		[]any{d.timeArg(tx.Now()), d.bound(olderThan)}}, func(rows Rows) error {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			n++
+			keyIDs[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var changes []keygate.Change
+	for _, id := range slices.Sorted(maps.Keys(keyIDs)) {
+		c := keygate.Change{Kind: keygate.ChangeKey}
+		var owner string
+		if err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT owner, provider FROM provider_keys WHERE id = ?`), []any{id}}).
+			Scan(&owner, &c.Provider); err != nil {
+			return 0, fmt.Errorf("read owner of key %s: %w", id, err)
+		}
+		c.Owner = keygate.TenantID(owner)
+		changes = append(changes, c)
+	}
+	slices.SortFunc(changes, func(a, b keygate.Change) int {
+		return cmp.Or(strings.Compare(string(a.Owner), string(b.Owner)), strings.Compare(a.Provider, b.Provider))
+	})
+	for _, c := range changes {
+		tx.Announce(c)
+	}
+	return n, nil
 }

@@ -106,8 +106,14 @@ func (s *Shared) InitSetting(ctx context.Context, name string, sealed keygate.Se
 	}
 	var out keygate.Sealed
 	err := s.r.Write(ctx, "init setting "+name, func(tx Tx) (err error) {
-		if _, err := tx.ExecStmt(ctx, s.d.initSetting(name, sealed, tx.Now())); err != nil {
+		n, err := tx.ExecStmt(ctx, s.d.initSetting(name, sealed, tx.Now()))
+		if err != nil {
 			return err
+		}
+		if n == 1 {
+			// Announced only when stored: finding the setting there
+			// changes nothing.
+			tx.Announce(keygate.Change{Kind: keygate.ChangeSetting, ID: name})
 		}
 		out, err = s.d.readSetting(ctx, tx, name)
 		return err
@@ -134,8 +140,10 @@ func (s *Shared) Rewrap(ctx context.Context, ref keygate.WrappedRef, wrapped []b
 	}
 	var n int64
 	err = s.r.Write(ctx, fmt.Sprintf("rewrap %s %s%s", ref.Kind, ref.KeyID, ref.Name), func(tx Tx) (err error) {
-		n, err = tx.ExecStmt(ctx, st)
-		return err
+		if n, err = tx.ExecStmt(ctx, st); err != nil || n != 1 {
+			return err
+		}
+		return s.d.announceRewrap(ctx, tx, ref)
 	})
 	return n == 1, err
 }

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/keygate/keygate"
 )
 
 // Stmt is one statement rendered for a dialect, with its arguments.
@@ -67,6 +69,12 @@ type Tx interface {
 	// Now is the transaction's time: the store's clock, read once, whole
 	// microseconds in UTC (keygate.Now).
 	Now() time.Time
+	// Announce records c, a change this transaction makes. The backend's
+	// write runner publishes the recorded changes to the store's
+	// subscribers, in order, after the transaction commits and before the
+	// write returns; a transaction that rolls back publishes nothing. A
+	// read ignores them.
+	Announce(c keygate.Change)
 }
 
 // Runner is a backend's transactions, as Shared uses them. Both return a
@@ -75,7 +83,9 @@ type Runner interface {
 	// Read runs fn, which issues exactly one statement, on a consistent
 	// snapshot.
 	Read(ctx context.Context, what string, fn func(Tx) error) error
-	// Write runs fn in one read-write transaction.
+	// Write runs fn in one read-write transaction and, once it has
+	// committed, publishes the changes fn announced (Tx.Announce) to the
+	// store's subscribers before it returns.
 	Write(ctx context.Context, what string, fn func(Tx) error) error
 }
 

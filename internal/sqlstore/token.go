@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -72,4 +74,20 @@ func scanAdminToken(row Row) (keygate.AdminToken, error) {
 // that does not exist or is already revoked.
 func NotRevokedAdminToken(id string) error {
 	return keygate.Errorf(keygate.CodeNotFound, "Admin token %s does not exist or is already revoked.", Quote(id))
+}
+
+// AnnounceAdminToken announces, in tx, the change of admin token id: it
+// reads the token's tenant (none for a platform token), which the caller
+// need not know.
+func (d Dialect) AnnounceAdminToken(ctx context.Context, tx Tx, id string) error {
+	var tenant *string
+	if err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT tenant_id FROM admin_tokens WHERE id = ?`), []any{id}}).Scan(&tenant); err != nil {
+		return fmt.Errorf("read tenant of admin token %s: %w", Quote(id), err)
+	}
+	c := keygate.Change{Kind: keygate.ChangeAdminToken, ID: id}
+	if tenant != nil {
+		c.Owner = keygate.TenantID(*tenant)
+	}
+	tx.Announce(c)
+	return nil
 }

@@ -1,6 +1,9 @@
 package sqlstore
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/keygate/keygate"
 )
 
@@ -54,4 +57,23 @@ func (d Dialect) rewrap(ref keygate.WrappedRef, wrapped []byte, newKEKID string)
 			[]any{wrapped, newKEKID, ref.Name, ref.KEKID, ref.WrappedDEK}}, nil
 	}
 	return Stmt{}, keygate.Errorf(keygate.CodeInvalidRequest, "Unknown wrapped key kind %s.", Quote(ref.Kind))
+}
+
+// announceRewrap announces, in tx, the change of a re-wrapped ref: the key
+// whose version it is (read in tx, so that it names the owner and provider
+// the version had when it was re-wrapped), or the setting.
+func (d Dialect) announceRewrap(ctx context.Context, tx Tx, ref keygate.WrappedRef) error {
+	if ref.Kind == kindSetting {
+		tx.Announce(keygate.Change{Kind: keygate.ChangeSetting, ID: ref.Name})
+		return nil
+	}
+	c := keygate.Change{Kind: keygate.ChangeKey}
+	var owner string
+	if err := tx.QueryRowStmt(ctx, Stmt{d.render(`SELECT owner, provider FROM provider_keys WHERE id = ?`), []any{ref.KeyID}}).
+		Scan(&owner, &c.Provider); err != nil {
+		return fmt.Errorf("read owner of key %s: %w", ref.KeyID, err)
+	}
+	c.Owner = keygate.TenantID(owner)
+	tx.Announce(c)
+	return nil
 }

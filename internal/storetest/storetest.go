@@ -91,6 +91,10 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 			tc.fn(t, &env{s: s, clock: clock, ctx: t.Context()})
 		})
 	}
+	t.Run("Changes", func(t *testing.T) {
+		t.Parallel()
+		testChanges(t, newStore)
+	})
 }
 
 // start is the fake clock's first reading: not UTC and not a whole
