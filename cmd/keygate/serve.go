@@ -141,7 +141,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// from the store itself, and other replicas' changes from the change
 	// feed below.
 	res := resolver.New(store, vault, resolver.Options{
-		TTL: cfg.CacheTTL.Duration, Logger: logger, CacheObserver: mtr.CacheObserver, Feed: mtr,
+		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr,
 	})
 	defer res.Close()
 	prices, err := pricing.Load(cfg.PricesFile)
@@ -177,7 +177,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,
-		Health:       vault,
+		Health:       res,
 		Usage:        recorder,
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxRequestBytes,

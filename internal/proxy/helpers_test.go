@@ -91,7 +91,7 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	rec := usage.NewMemory(1000)
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: v, Usage: rec,
+		Catalog: cat, Resolver: res, Health: res, Usage: rec,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()

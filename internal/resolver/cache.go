@@ -32,6 +32,15 @@ type cache struct {
 	seq      uint64
 	changed  map[scope]uint64 // scope → seq of its last change
 	resynced uint64           // seq of the last resync
+	// dropped is the key entry the last change dropped, held until the
+	// next one so that keepStatus can put it back; its data key is
+	// forgotten when it is replaced.
+	dropped struct {
+		seq   uint64
+		ref   keyRef
+		entry keyEntry
+		held  bool
+	}
 }
 
 // scope is what one change touched: a token (name is its id), a tenant
@@ -201,10 +210,40 @@ func (c *cache) apply(ch keygate.Change) {
 		r := keyRef{ch.Owner, ch.Provider}
 		c.changed[keyScope(r)] = c.seq
 		if e, ok := c.keys[r]; ok {
-			c.drop(e)
 			delete(c.keys, r)
+			c.hold(r, e)
 		}
 	}
+}
+
+// hold keeps a dropped key entry aside for keepStatus, letting go of the
+// one held before. The caller holds mu.
+func (c *cache) hold(r keyRef, e keyEntry) {
+	if c.dropped.held {
+		c.drop(c.dropped.entry)
+	}
+	c.dropped.seq, c.dropped.ref, c.dropped.entry, c.dropped.held = c.seq, r, e, true
+}
+
+// keepStatus puts back, with its new status, the key entry dropped by the
+// status write of version k that began at gen, if that write's change is
+// the only one since gen (so the key itself did not change) and nothing
+// was cached for the key since.
+func (c *cache) keepStatus(gen uint64, r keyRef, k keygate.ProviderKey, status keygate.KeyStatus, lastError string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := &c.dropped
+	if c.seq != gen+1 || !d.held || d.seq != c.seq || d.ref != r || d.entry.absent ||
+		d.entry.meta.ID != k.ID || d.entry.meta.Version != k.Version || !fresh(d.entry.expires, now) {
+		return
+	}
+	if _, ok := c.keys[r]; ok {
+		return
+	}
+	e := d.entry
+	e.meta.Status, e.meta.LastError, e.meta.LastCheckedAt = status, lastError, now
+	c.keys[r] = e
+	d.held, d.entry = false, keyEntry{}
 }
 
 // resync drops everything: changes may have been missed.
@@ -217,6 +256,10 @@ func (c *cache) resync() {
 		c.drop(e)
 	}
 	clear(c.keys)
+	if c.dropped.held {
+		c.drop(c.dropped.entry)
+		c.dropped.held, c.dropped.entry = false, keyEntry{}
+	}
 	// Every load that started before now is stale by resynced alone, so
 	// the per-scope records can go (they would only grow).
 	clear(c.changed)

@@ -114,6 +114,10 @@ func (f *fakeKeys) Open(_ context.Context, owner keygate.TenantID, provider stri
 
 func (f *fakeKeys) Forget(keygate.Sealed) {}
 
+func (f *fakeKeys) ReportStatus(context.Context, keyvault.Change, keygate.ProviderKey, keygate.KeyStatus, string) (bool, error) {
+	return false, nil
+}
+
 func (f *fakeKeys) opened(owner keygate.TenantID) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -661,5 +665,66 @@ func BenchmarkKeyWarm(b *testing.B) {
 		if _, err := res.Resolve(ctx, caller, "openai", keygate.Secret{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// rotatingKeys rotates the key while a status report is being written: a
+// change of the key itself lands in the report's window.
+type rotatingKeys struct {
+	*keyvault.Service
+	rotate func()
+}
+
+func (r rotatingKeys) ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error) {
+	changed, err := r.Service.ReportStatus(ctx, c, k, status, lastError)
+	r.rotate()
+	return changed, err
+}
+
+// TestStatusChangeKeepsTheCachedKey: the store announces a health change
+// as a change of the key; the cache keeps the opened key with its new
+// status, so calls right after it work with storage down. A rotation that
+// lands while the status is written is never taken for a health change.
+func TestStatusChangeKeepsTheCachedKey(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rotate=%v", rotate), func(t *testing.T) {
+			ctx := context.Background()
+			st, tenant, _, _ := mustStore(t)
+			f := mustVault(t, st.DB, mustMasterKey(t))
+			if _, err := f.vault.Put(ctx, change, tenant, "openai", keygate.NewSecret("sk-testkey000000000000000000000001")); err != nil {
+				t.Fatal(err)
+			}
+			keys := rotatingKeys{Service: f.vault, rotate: func() {}}
+			if rotate {
+				keys.rotate = func() {
+					if _, err := f.vault.Put(ctx, change, tenant, "openai", keygate.NewSecret("sk-testkey000000000000000000000002")); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			res := resolver.New(st.DB, keys, resolver.Options{}) // the store's own announcements
+			caller := resolver.Caller{Tenant: tenant}
+			d, err := res.Resolve(ctx, caller, "openai", keygate.Secret{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed, err := res.ReportStatus(ctx, change, d.Credential.Meta, keygate.KeyStatusValid, ""); err != nil || !changed {
+				t.Fatalf("ReportStatus: %v %v", changed, err)
+			}
+			if rotate {
+				d, err := res.Resolve(ctx, caller, "openai", keygate.Secret{})
+				if err != nil || !d.Credential.Key.Equal(keygate.NewSecret("sk-testkey000000000000000000000002")) {
+					t.Fatalf("after a rotation during a status report: %v, the old key is still used", err)
+				}
+				return
+			}
+			if err := st.DB.Close(); err != nil {
+				t.Fatal(err)
+			}
+			d, err = res.Resolve(ctx, caller, "openai", keygate.Secret{})
+			if err != nil || d.Credential.Meta.Status != keygate.KeyStatusValid {
+				t.Fatalf("after a health change, with storage down: %v, status %q", err, d.Credential.Meta.Status)
+			}
+		})
 	}
 }
