@@ -66,10 +66,21 @@ type Availability struct {
 	PlatformKey bool // the platform has a key for the provider
 }
 
+// Wants reports which stored keys Choose may pick for a call with a,
+// whatever a.TenantKey and a.PlatformKey say: the tenant's (BYOK enabled
+// and the mode is not platform_only) and the platform's (the mode is not
+// tenant_only); neither when the call carries its own key. A key that is
+// not wanted need not be looked up, nor decrypted.
+func (p Policy) Wants(a Availability) (tenant, platform bool) {
+	if a.RequestKey {
+		return false, false
+	}
+	return a.BYOKEnabled && p.Mode != ModePlatformOnly, p.Mode != ModeTenantOnly
+}
+
 // Choose applies the policy to a call (docs/gateway.md, "Which key pays")
-// and returns the key source to use and, when the policy allows a retry on
-// the platform key after the tenant key fails, the fallback source ("" for
-// none).
+// and returns the key source to use and, when the policy allows a retry on the platform key
+// after the tenant key fails, the fallback source ("" for none).
 //
 //  1. A request key is used if the tenant has BYOK and the policy allows
 //     request keys; a request key that is not allowed is refused
@@ -85,8 +96,8 @@ func (p Policy) Choose(a Availability) (KeySource, KeySource, error) {
 		}
 		return SourceRequest, "", nil
 	}
-	platformAllowed := p.Mode != ModeTenantOnly
-	if a.TenantKey && a.BYOKEnabled && p.Mode != ModePlatformOnly {
+	tenantAllowed, platformAllowed := p.Wants(a)
+	if a.TenantKey && tenantAllowed {
 		var fallback KeySource
 		if p.FallbackOnError && platformAllowed && a.PlatformKey {
 			fallback = SourcePlatform

@@ -31,6 +31,7 @@ func TestChooseMatrix(t *testing.T) {
 								if src != wantSrc || fb != wantFB || keygate.ErrorCode(err) != wantCode {
 									t.Errorf("%s: got (%q, %q, %q), want (%q, %q, %q)", name, src, fb, keygate.ErrorCode(err), wantSrc, wantFB, wantCode)
 								}
+								checkWants(t, name, p, a)
 							}
 						}
 					}
@@ -40,6 +41,28 @@ func TestChooseMatrix(t *testing.T) {
 	}
 	if n != 192 {
 		t.Fatalf("matrix has %d cases", n)
+	}
+}
+
+// checkWants: a key Wants does not name is never picked, and whether it
+// is stored changes nothing, so the resolver may leave it unread.
+func checkWants(t *testing.T, name string, p keygate.Policy, a keygate.Availability) {
+	t.Helper()
+	tenant, platform := p.Wants(a)
+	src, fb, err := p.Choose(a)
+	if (src == keygate.SourceTenant && !tenant) || ((src == keygate.SourcePlatform || fb == keygate.SourcePlatform) && !platform) {
+		t.Errorf("%s: Choose picked (%q, %q) but Wants says (%v, %v)", name, src, fb, tenant, platform)
+	}
+	b := a
+	if !tenant {
+		b.TenantKey = !b.TenantKey
+	}
+	if !platform {
+		b.PlatformKey = !b.PlatformKey
+	}
+	src2, fb2, err2 := p.Choose(b)
+	if src2 != src || fb2 != fb || keygate.ErrorCode(err2) != keygate.ErrorCode(err) {
+		t.Errorf("%s: an unwanted key changes the choice: (%q, %q, %v) vs (%q, %q, %v)", name, src, fb, err, src2, fb2, err2)
 	}
 }
 

@@ -15,6 +15,10 @@ type UsageEvent struct {
 	Source     KeySource
 	KeyID      string // empty for request keys
 	KeyVersion int
+	// Billing is the tenant's BYOK billing policy (BillingSkip or
+	// BillingMeter) when the call was decided; the ledger sets Billable
+	// from it. Not stored.
+	Billing string
 	// Tokens as the provider reported them; zero when it reported none.
 	InputTokens  int64
 	OutputTokens int64
@@ -28,7 +32,8 @@ type UsageEvent struct {
 	CostMicros int64
 	// Billable reports whether the cost counts toward the platform's
 	// credits: always for platform-paid calls; for tenant- and
-	// request-paid calls only under the tenant's byok_billing "meter".
+	// request-paid calls only under the tenant's byok_billing "meter"
+	// (Billing).
 	Billable bool
 }
 

@@ -110,7 +110,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration, CacheTTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver})
+	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration})
 	if err := vault.Init(ctx); err != nil {
 		return fmt.Errorf("initialize key vault: %w", err)
 	}
@@ -136,22 +136,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	tracer := tp.Tracer(metrics.TracerName)
 
+	// The gateway's one cache: it hears every change this process commits
+	// from the store itself, and other replicas' changes from the change
+	// feed below.
 	res := resolver.New(store, vault, resolver.Options{
-		TokenTTL: cfg.CacheTTL.Duration, TenantTTL: cfg.CacheTTL.Duration, Logger: logger, CacheObserver: mtr.CacheObserver,
+		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr,
 	})
+	defer res.Close()
 	prices, err := pricing.Load(cfg.PricesFile)
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)
 	}
 	recorder := ledger.New(store, ledger.Options{
 		Prices: prices,
-		Billing: func(t keygate.TenantID) string {
-			b, _, err := res.Governance(context.Background(), t)
-			if err != nil {
-				return keygate.BillingSkip
-			}
-			return b.BYOKBilling
-		},
 		Ping:   store.Ping,
 		Logger: logger,
 	})
@@ -179,7 +176,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,
-		Health:       vault,
+		Health:       res,
 		Usage:        recorder,
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxRequestBytes,
@@ -196,29 +193,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 
 	// Replicas sharing a database hear each other's changes and drop their
-	// cached copies at once (PostgreSQL LISTEN/NOTIFY); the caches' TTLs
-	// remain the safety net.
+	// cached copies at once (PostgreSQL LISTEN/NOTIFY); the cache's TTL
+	// remains the safety net.
 	if feed, ok := store.(keygate.ChangeFeed); ok {
-		jobs.start("change-feed", func(ctx context.Context) error {
-			// Each change is counted once its entry is dropped, so that
-			// the count never runs ahead of the caches (a reader of
-			// /metrics may rely on what it says having happened).
-			return feed.Listen(ctx, func(c keygate.Change) {
-				switch c.Kind {
-				case keygate.ChangeKey:
-					vault.Invalidate(c.Owner, c.Provider)
-				case keygate.ChangeTenant:
-					res.InvalidateTenant(c.Owner)
-				case keygate.ChangeToken:
-					res.InvalidateToken(c.ID)
-				}
-				mtr.ObserveChange(string(c.Kind))
-			}, func() {
-				vault.InvalidateAll()
-				res.InvalidateAll()
-				mtr.ObserveResync()
-			})
-		})
+		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, feed) })
 	}
 	checker := keyhealth.NewChecker(catalog, nil, 10*time.Second)
 	if cfg.HealthInterval.Duration > 0 {
@@ -240,7 +218,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Vault:         vault,
 		Auth:          auth.NewService(store),
 		Providers:     catalog,
-		Gateway:       res,
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
@@ -252,7 +229,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	guide := byokguide.New(byokguide.Deps{
 		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
-		Gateway: res, MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
+		MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
 	})
 	handler := server.New(server.Deps{
 		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),

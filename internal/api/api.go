@@ -44,19 +44,12 @@ type Store interface {
 	QueryUsage(ctx context.Context, q keygate.UsageQuery) ([]keygate.UsageRow, error)
 }
 
-// Gateway is told about changes that its caches hold.
-type Gateway interface {
-	InvalidateToken(id string)
-	InvalidateTenant(id keygate.TenantID)
-}
-
 // Vault is the key lifecycle the API drives.
 type Vault interface {
 	Put(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string, key keygate.Secret) (keygate.ProviderKey, error)
 	Delete(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string) error
 	List(ctx context.Context, owner keygate.TenantID) ([]keygate.ProviderKey, error)
 	Get(ctx context.Context, owner keygate.TenantID, provider string) (keygate.ProviderKey, error)
-	InvalidateOwner(owner keygate.TenantID)
 	RotateMasterKey(ctx context.Context, c keyvault.Change, mk keyvault.MasterKeys) (previous, primary string, err error)
 	Rewrap(ctx context.Context) (int, error)
 	PendingRewrap(ctx context.Context) (int, error)
@@ -80,8 +73,6 @@ type Deps struct {
 	Vault     Vault
 	Auth      Authenticator
 	Providers Providers
-	// Gateway, if set, drops cached tokens and tenant policies on change.
-	Gateway Gateway
 	// Lifecycle tests keys, rolls back versions and reports health; nil
 	// disables those endpoints (unsupported).
 	Lifecycle Lifecycle

@@ -96,9 +96,6 @@ func (a *API) handleBudgetPut(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateTenant(c.tenant.ID)
-	}
 	saved.Tenant = c.tenant.ID
 	return http.StatusOK, toBudgetJSON(saved), nil
 }
@@ -165,9 +162,6 @@ func (a *API) handleLimitsPut(c *call) (int, any, error) {
 	saved, err := a.d.Store.PutRateLimits(c.r.Context(), c.tenant.ID, ls, ev)
 	if err != nil {
 		return 0, nil, err
-	}
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateTenant(c.tenant.ID)
 	}
 	out := make([]rateLimitJSON, 0, len(saved))
 	for _, l := range saved {

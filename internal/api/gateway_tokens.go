@@ -91,8 +91,5 @@ func (a *API) handleGatewayTokenRevoke(c *call) (int, any, error) {
 	if err := a.d.Store.RevokeGatewayToken(c.r.Context(), c.tenant.ID, id, ev); err != nil {
 		return 0, nil, err
 	}
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateToken(id)
-	}
 	return http.StatusNoContent, nil, nil
 }

@@ -105,9 +105,6 @@ func (a *API) handlePolicyPut(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateTenant(c.tenant.ID)
-	}
 	saved.Tenant = c.tenant.ID
 	return http.StatusOK, toPolicyJSON(saved), nil
 }

@@ -134,10 +134,6 @@ func (a *API) handleTenantUpdate(c *call) (int, any, error) {
 		if t, err = a.d.Store.UpdateTenant(c.r.Context(), t.ID, keygate.TenantUpdate{BYOKEnabled: req.BYOKEnabled}, ev); err != nil {
 			return 0, nil, err
 		}
-		a.d.Vault.InvalidateOwner(t.ID)
-		if a.d.Gateway != nil {
-			a.d.Gateway.InvalidateTenant(t.ID)
-		}
 	}
 	return http.StatusOK, toTenantJSON(t), nil
 }
@@ -148,10 +144,6 @@ func (a *API) handleTenantDelete(c *call) (int, any, error) {
 	ev.Detail = string(detail)
 	if err := a.d.Store.DeleteTenant(c.r.Context(), c.tenant.ID, ev); err != nil {
 		return 0, nil, err
-	}
-	a.d.Vault.InvalidateOwner(c.tenant.ID)
-	if a.d.Gateway != nil {
-		a.d.Gateway.InvalidateTenant(c.tenant.ID)
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -259,10 +259,6 @@ func (h *Handler) setEntitlement(c *call, on bool, providers []string) error {
 		return err
 	}
 	c.tenant = t
-	h.d.Vault.InvalidateOwner(t.ID)
-	if h.d.Gateway != nil {
-		h.d.Gateway.InvalidateTenant(t.ID)
-	}
 	return nil
 }
 

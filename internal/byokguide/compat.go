@@ -46,7 +46,6 @@ type Vault interface {
 	PutChecked(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string, key keygate.Secret, status keygate.KeyStatus) (keygate.ProviderKey, error)
 	Delete(ctx context.Context, c keyvault.Change, owner keygate.TenantID, provider string) error
 	List(ctx context.Context, owner keygate.TenantID) ([]keygate.ProviderKey, error)
-	InvalidateOwner(owner keygate.TenantID)
 }
 
 // Checker asks a provider whether it accepts a key (keyhealth.Checker).
@@ -64,23 +63,14 @@ type Providers interface {
 	Names() []string
 }
 
-// Gateway is told when a tenant's BYOK entitlement changes, so its cached
-// tenant is dropped.
-type Gateway interface {
-	InvalidateTenant(id keygate.TenantID)
-}
-
 // Deps are the dependencies of the handler. Store, Vault, Checker, Auth and
 // Providers are required.
 type Deps struct {
-	Store     Store
-	Vault     Vault
-	Checker   Checker
-	Auth      Authenticator
-	Providers Providers
-	// Gateway, if set, drops its cached tenant when BYOK is enabled or
-	// disabled.
-	Gateway      Gateway
+	Store        Store
+	Vault        Vault
+	Checker      Checker
+	Auth         Authenticator
+	Providers    Providers
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 }

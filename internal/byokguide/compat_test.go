@@ -155,8 +155,6 @@ func (f *fakes) List(_ context.Context, owner keygate.TenantID) ([]keygate.Provi
 	return out, nil
 }
 
-func (f *fakes) InvalidateOwner(keygate.TenantID) {}
-
 func (f *fakes) Check(_ context.Context, provider string, key keygate.Secret) (keyhealth.Result, error) {
 	if !strings.HasPrefix(key.Reveal(), map[string]string{"openai": "sk-", "anthropic": "sk-ant-"}[provider]) ||
 		provider == "openai" && strings.HasPrefix(key.Reveal(), "sk-ant-") {

@@ -1,7 +1,8 @@
 // Package keyvault owns the lifecycle of provider keys: check the format,
-// seal, store the new version with its audit event in one transaction,
-// invalidate caches, and answer with the hint, never the key. Resolve opens a
-// stored key for the hot path, through a cache.
+// seal, store the new version with its audit event in one transaction, and
+// answer with the hint, never the key. The store announces each change, and
+// the gateway's cache (internal/resolver) drops its copy on hearing it. Open
+// reads and opens a stored key for that cache.
 package keyvault
 
 import (
@@ -10,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -45,40 +45,27 @@ type Catalog interface {
 // Options are the optional dependencies of a Service.
 type Options struct {
 	Logger *slog.Logger
-	Now    func() time.Time
-	Rand   io.Reader
-	// CacheTTL bounds how long an opened key (or the knowledge that there
-	// is none) is served from memory without asking storage. Changes made
-	// through this process invalidate at once; the TTL bounds staleness
-	// for changes made elsewhere. Default 30s.
-	CacheTTL time.Duration
+	// Clock dates the grace period of superseded versions; default
+	// time.Now.
+	Clock keygate.Clock
+	Rand  io.Reader
 	// Grace is how long a superseded key version stays restorable by
 	// Rollback before DestroyExpired erases it. Default 24h.
 	Grace time.Duration
-	// CacheObserver returns what the key cache ("key") calls on each
-	// lookup, hit or miss (metrics.Metrics.CacheObserver). Default:
-	// nothing is counted.
-	CacheObserver func(cache string) func(hit bool)
 }
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
-	if o.CacheTTL <= 0 {
-		o.CacheTTL = 30 * time.Second
-	}
 	if o.Grace <= 0 {
 		o.Grace = 24 * time.Hour
-	}
-	if o.CacheObserver == nil {
-		o.CacheObserver = func(string) func(bool) { return func(bool) {} }
 	}
 	return o
 }
@@ -91,28 +78,6 @@ type Service struct {
 	opt     Options
 
 	fpKey keygate.Secret // fingerprint HMAC key, loaded by Init
-
-	lookup func(hit bool) // counts key cache lookups
-
-	mu    sync.RWMutex
-	cache map[cacheKey]cached
-	gen   map[cacheKey]uint64 // bumped on every invalidation, so a stale fill is discarded
-	epoch uint64              // bumped by InvalidateOwner and InvalidateAll, likewise
-}
-
-type cacheKey struct {
-	owner    keygate.TenantID
-	provider string
-}
-
-type cached struct {
-	absent bool // no key is stored
-	key    keygate.Secret
-	meta   keygate.ProviderKey // without sealed material
-	// dek names the version's data key (wrapped, no ciphertext), so that
-	// the keyring's cache can forget it when this entry is superseded.
-	dek    keygate.Sealed
-	loaded time.Time
 }
 
 // settingFingerprintKey names the sealed server secret under which key
@@ -127,9 +92,6 @@ func New(store Store, keyring *envelope.Keyring, catalog Catalog, opt Options) *
 		keyring: keyring,
 		catalog: catalog,
 		opt:     opt,
-		lookup:  opt.CacheObserver("key"),
-		cache:   map[cacheKey]cached{},
-		gen:     map[cacheKey]uint64{},
 	}
 }
 

@@ -85,10 +85,18 @@ func TestPutResolveDelete(t *testing.T) {
 		t.Fatalf("put: %+v", k1)
 	}
 	got, meta, err := f.vault.Resolve(ctx, tn, "openai")
-	if err != nil || !got.Equal(key(1)) || meta.Version != 1 {
+	if err != nil || !got.Equal(key(1)) || meta.Version != 1 || len(meta.Sealed.WrappedDEK) != 0 {
 		t.Fatalf("resolve: %v %+v", err, meta)
 	}
-	// A rotation is visible at once: the cached key is dropped.
+	// Open, for the gateway's cache, keeps the wrapped data key (to
+	// forget it later) and never the ciphertext.
+	if _, meta, ok, err := f.vault.Open(ctx, tn, "openai"); err != nil || !ok || len(meta.Sealed.WrappedDEK) == 0 || meta.Sealed.KEKID == "" || len(meta.Sealed.Ciphertext) != 0 {
+		t.Fatalf("open: %v %v %+v", ok, err, meta.Sealed)
+	}
+	if _, _, ok, err := f.vault.Open(ctx, tn, "gemini"); ok || err != nil {
+		t.Fatalf("open of a missing key: %v %v, want ok=false and no error", ok, err)
+	}
+	// A rotation is visible at once.
 	if _, err := f.vault.Put(ctx, change, tn, "openai", key(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +185,7 @@ func TestMasterKeyRotationUnderLoad(t *testing.T) {
 			}
 		}(w)
 		wg.Add(1)
-		go func(w int) { // reader: opens tenant w's key, cold
+		go func(w int) { // reader: opens tenant w's key
 			defer wg.Done()
 			for {
 				select {
@@ -185,7 +193,6 @@ func TestMasterKeyRotationUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				f.vault.InvalidateOwner(ids[w])
 				if _, _, err := f.vault.Resolve(ctx, ids[w], "openai"); err != nil {
 					errs <- fmt.Errorf("resolve: %w", err)
 					return
@@ -214,31 +221,9 @@ func TestMasterKeyRotationUnderLoad(t *testing.T) {
 		t.Fatalf("pending rewrap = %d, %v", n, err)
 	}
 	for w := range ids {
-		f.vault.InvalidateOwner(ids[w])
 		got, _, err := f.vault.Resolve(ctx, ids[w], "openai")
 		if err != nil || !got.Equal(key(last[w])) {
 			t.Errorf("tenant %d: err %v, key is not the last one written", w, err)
-		}
-	}
-}
-
-// BenchmarkResolveWarm is the hot path's credential lookup with a warm
-// cache; it must not allocate.
-func BenchmarkResolveWarm(b *testing.B) {
-	f := MustVault(b)
-	ctx := context.Background()
-	tn := MustTenant(b, f.store, "acme")
-	if _, err := f.vault.Put(ctx, change, tn, "openai", key(1)); err != nil {
-		b.Fatal(err)
-	}
-	if _, _, err := f.vault.Resolve(ctx, tn, "openai"); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := f.vault.Resolve(ctx, tn, "openai"); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
@@ -262,7 +247,7 @@ func TestRollbackGrace(t *testing.T) {
 	}
 	defer db.Close()
 	cat, _ := provider.Default()
-	v := keyvault.New(db, kr, cat, keyvault.Options{Now: clock, Grace: time.Hour})
+	v := keyvault.New(db, kr, cat, keyvault.Options{Clock: clock, Grace: time.Hour})
 	if err := v.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -299,120 +284,5 @@ func TestRollbackGrace(t *testing.T) {
 	}
 	if got, _, err := v.Resolve(ctx, tn, "openai"); err != nil || !got.Equal(key(2)) {
 		t.Fatalf("the current version must survive destruction: %v", err)
-	}
-}
-
-// pausingStore holds GetKey between reading the row and returning it: the
-// window in which another replica's change can land.
-type pausingStore struct {
-	*sqlite.DB
-	hold chan chan struct{}
-}
-
-func (p *pausingStore) GetKey(ctx context.Context, owner keygate.TenantID, prov string) (keygate.ProviderKey, error) {
-	k, err := p.DB.GetKey(ctx, owner, prov)
-	if p.hold != nil {
-		release := make(chan struct{})
-		p.hold <- release
-		<-release
-	}
-	return k, err
-}
-
-// TestInvalidateAllStopsLoadsInFlight: a first load of a key (nothing
-// cached yet) that read the old version before a change, and returns after
-// a full invalidation (a change feed that reconnected), must not cache the
-// old version: the next lookup reads the new one.
-func TestInvalidateAllStopsLoadsInFlight(t *testing.T) {
-	ctx := context.Background()
-	f := MustVault(t)
-	tn := MustTenant(t, f.store, "acme")
-	if _, err := f.vault.Put(ctx, change, tn, "openai", key(1)); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := envelope.NewKeyring(f.keys.Primary())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := provider.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &pausingStore{DB: f.store, hold: make(chan chan struct{})}
-	replica := keyvault.New(st, kr, cat, keyvault.Options{})
-	if err := replica.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan keygate.Secret)
-	go func() {
-		k, _, _, err := replica.Lookup(ctx, tn, "openai")
-		if err != nil {
-			t.Error(err)
-		}
-		done <- k
-	}()
-	release := <-st.hold // version 1 has been read
-	if _, err := f.vault.Put(ctx, change, tn, "openai", key(2)); err != nil {
-		t.Fatal(err)
-	}
-	replica.InvalidateAll()
-	close(release)
-	if k := <-done; !k.Equal(key(1)) {
-		t.Fatal("the load in flight should answer with what it read")
-	}
-	st.hold = nil
-	k, _, _, err := replica.Lookup(ctx, tn, "openai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !k.Equal(key(2)) {
-		t.Fatal("after InvalidateAll the replica still uses version 1: a stale load was cached")
-	}
-}
-
-// TestRotationsDoNotFillTheDataKeyCache: the keyring caches the data key of
-// every version read; a superseded version's must go when its key is
-// rotated, or a busy rotation schedule fills the cache with entries that
-// are never read again (each holding a few KiB until evicted).
-func TestRotationsDoNotFillTheDataKeyCache(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	set, err := keeper.Open(ctx, "", keeper.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	kr, err := envelope.NewKeyring(set.Primary())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "keygate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	cat, err := provider.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := keyvault.New(db, kr, cat, keyvault.Options{})
-	if err := v.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tn := MustTenant(t, db, "acme")
-	base := kr.CachedDataKeys()
-	const rotations = 50
-	for i := range rotations {
-		if _, err := v.Put(ctx, change, tn, "openai", key(i)); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, _, err := v.Lookup(ctx, tn, "openai"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := kr.CachedDataKeys() - base
-	t.Logf("after %d rotations, each read once: %d data keys cached besides the server's own", rotations, got)
-	if got > 2 {
-		t.Errorf("%d data keys cached after %d rotations of one key, want at most 2", got, rotations)
 	}
 }

@@ -15,14 +15,14 @@ func (s *Service) Versions(ctx context.Context, owner keygate.TenantID, provider
 
 // Rollback makes the previous version of owner's key for provider current
 // again, if it was superseded within the grace period (Options.Grace), with
-// a key.rolled_back audit event, and drops cached copies. Calls already in
+// a key.rolled_back audit event (the store's announcement of it drops
+// cached copies). Calls already in
 // flight finish with the key they started with. Errors: not_found (no key),
 // conflict (nothing to restore: no older version, or destroyed, or
 // superseded before the grace period).
 func (s *Service) Rollback(ctx context.Context, c Change, owner keygate.TenantID, provider string) (keygate.ProviderKey, error) {
-	notBefore := s.opt.Now().Add(-s.opt.Grace)
+	notBefore := s.opt.Clock().Add(-s.opt.Grace)
 	k, err := s.store.RollbackKey(ctx, owner, provider, notBefore, c.event(owner, provider, keygate.ActionKeyRolledBack))
-	s.Invalidate(owner, provider)
 	if err != nil {
 		return keygate.ProviderKey{}, fmt.Errorf("roll back %s key of %s: %w", provider, owner, err)
 	}
@@ -34,7 +34,7 @@ func (s *Service) Rollback(ctx context.Context, c Change, owner keygate.TenantID
 // ago than the grace period, and returns how many it destroyed. Run it
 // periodically.
 func (s *Service) DestroyExpired(ctx context.Context) (int, error) {
-	n, err := s.store.DestroySuperseded(ctx, s.opt.Now().Add(-s.opt.Grace))
+	n, err := s.store.DestroySuperseded(ctx, s.opt.Clock().Add(-s.opt.Grace))
 	if err != nil {
 		return 0, fmt.Errorf("destroy superseded key versions: %w", err)
 	}

@@ -29,8 +29,8 @@ func (c Change) event(owner keygate.TenantID, provider, action string) keygate.A
 
 // Put checks key's format, seals it and stores it as the new current version
 // of owner's key for provider, with its audit event (key.set or key.rotated)
-// in the same transaction, then drops cached copies. It returns the stored
-// key's metadata, never the key.
+// in the same transaction (the store's announcement of it drops cached
+// copies). It returns the stored key's metadata, never the key.
 //
 // Errors: unknown_provider, invalid_key_format, not_found (no such tenant);
 // anything else is internal.
@@ -63,7 +63,6 @@ func (s *Service) PutChecked(ctx context.Context, c Change, owner keygate.Tenant
 		},
 	}
 	k, err := s.store.PutKey(ctx, p, c.event(owner, provider, keygate.ActionKeySet))
-	s.Invalidate(owner, provider)
 	if err != nil {
 		return keygate.ProviderKey{}, fmt.Errorf("store %s key of %s: %w", provider, owner, err)
 	}
@@ -75,7 +74,6 @@ func (s *Service) PutChecked(ctx context.Context, c Change, owner keygate.Tenant
 // key.cleared audit event. Returns not_found if there is none.
 func (s *Service) Delete(ctx context.Context, c Change, owner keygate.TenantID, provider string) error {
 	err := s.store.DeleteKey(ctx, owner, provider, c.event(owner, provider, keygate.ActionKeyCleared))
-	s.Invalidate(owner, provider)
 	if err != nil {
 		return fmt.Errorf("delete %s key of %s: %w", provider, owner, err)
 	}

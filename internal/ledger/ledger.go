@@ -53,12 +53,6 @@ const (
 type Options struct {
 	// Prices prices each event that has no cost yet; nil leaves costs 0.
 	Prices Pricer
-	// Billing returns a tenant's BYOK billing policy, keygate.BillingSkip
-	// or keygate.BillingMeter (anything else reads as skip). It is called
-	// on the caller's goroutine for every tenant- or request-paid event,
-	// so it must be fast and safe for concurrent use (a cache lookup, not
-	// a database query). Nil: skip for every tenant.
-	Billing func(keygate.TenantID) string
 	// QueueSize is how many events may wait to be written; default
 	// DefaultQueueSize.
 	QueueSize int
@@ -176,10 +170,11 @@ func New(store Store, opt Options) *Writer {
 //
 // CostMicros, if zero, is set from Options.Prices (it stays 0 for a model
 // without a price). Billable is true for platform-paid calls, and for
-// tenant- and request-paid (BYOK) calls only when the tenant's billing
-// policy is keygate.BillingMeter. Under keygate.BillingSkip a BYOK call
-// keeps its real CostMicros but is not Billable, so a dashboard can show
-// what it would have cost apart from what the platform bills.
+// tenant- and request-paid (BYOK) calls only when the event's Billing (the
+// tenant's policy when the call was decided) is keygate.BillingMeter;
+// anything else reads as keygate.BillingSkip. Under keygate.BillingSkip a
+// BYOK call keeps its real CostMicros but is not Billable, so a dashboard
+// can show what it would have cost apart from what the platform bills.
 func (w *Writer) Record(ev keygate.UsageEvent) {
 	if ev.CostMicros == 0 && w.opt.Prices != nil {
 		ev.CostMicros, _ = w.opt.Prices.Cost(ev.Provider, ev.Model, ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
@@ -202,7 +197,7 @@ func (w *Writer) Record(ev keygate.UsageEvent) {
 func (w *Writer) billable(ev keygate.UsageEvent) bool {
 	switch ev.Source {
 	case keygate.SourceTenant, keygate.SourceRequest:
-		return w.opt.Billing != nil && w.opt.Billing(ev.Tenant) == keygate.BillingMeter
+		return ev.Billing == keygate.BillingMeter
 	}
 	return true // platform-paid (or of unknown source: fail toward billing)
 }

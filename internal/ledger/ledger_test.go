@@ -47,12 +47,11 @@ func TestCostAndBillable(t *testing.T) {
 		{"CallerCostKept", "tn_skip", keygate.SourceTenant, "m", 7, 7, false},
 	}
 	store := &memStore{}
-	w := ledger.New(store, ledger.Options{Prices: prices{}, After: never,
-		Billing: func(id keygate.TenantID) string { return billing[id] }})
+	w := ledger.New(store, ledger.Options{Prices: prices{}, After: never})
 	var want []keygate.UsageEvent
 	for _, tc := range tests {
 		e := keygate.UsageEvent{RequestID: tc.name, Tenant: tc.tenant, Source: tc.source, Provider: "openai", Model: tc.model,
-			InputTokens: 10, OutputTokens: 5, CostMicros: tc.cost}
+			InputTokens: 10, OutputTokens: 5, CostMicros: tc.cost, Billing: billing[tc.tenant]}
 		w.Record(e)
 		e.CostMicros, e.Billable = tc.wantCost, tc.wantBillable
 		want = append(want, e)
@@ -303,10 +302,10 @@ func TestConcurrentRecord(t *testing.T) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	w := ledger.New(&memStore{}, ledger.Options{Prices: prices{}, After: never,
-		Billing: func(keygate.TenantID) string { return keygate.BillingMeter }})
+	w := ledger.New(&memStore{}, ledger.Options{Prices: prices{}, After: never})
 	defer w.Close(context.Background())
 	e := ev("r")
+	e.Billing = keygate.BillingMeter
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			w.Record(e)

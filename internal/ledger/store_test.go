@@ -57,7 +57,7 @@ func TestWithStores(t *testing.T) {
 }
 
 // billingFrom returns a billing lookup over the tenants' stored budgets,
-// read once, as a cache would serve them.
+// read once, as the gateway's decision of a call carries them.
 func billingFrom(t *testing.T, s keygate.Store, tenants ...keygate.TenantID) func(keygate.TenantID) string {
 	m := map[keygate.TenantID]string{}
 	for _, id := range tenants {
@@ -85,13 +85,14 @@ func testBilling(t *testing.T, s keygate.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := ledger.New(s, ledger.Options{Prices: tab, Billing: billingFrom(t, s, skip.ID, meter.ID), After: never})
+	billing := billingFrom(t, s, skip.ID, meter.ID)
+	w := ledger.New(s, ledger.Options{Prices: tab, After: never})
 	at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 	sources := []keygate.KeySource{keygate.SourcePlatform, keygate.SourceTenant, keygate.SourceRequest}
 	for _, tenant := range []keygate.TenantID{skip.ID, meter.ID} {
 		for i, src := range sources {
 			w.Record(keygate.UsageEvent{RequestID: fmt.Sprintf("%s_%s", tenant, src), Time: at.Add(time.Duration(i) * time.Minute),
-				Tenant: tenant, Provider: "openai", Model: "gpt-4o", Route: "chat", Source: src,
+				Tenant: tenant, Provider: "openai", Model: "gpt-4o", Route: "chat", Source: src, Billing: billing(tenant),
 				InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, Status: 200})
 		}
 	}

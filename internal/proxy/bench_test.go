@@ -13,6 +13,7 @@ import (
 	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/quota"
 	"github.com/keygate/keygate/internal/redis"
+	"github.com/keygate/keygate/internal/resolver"
 	"github.com/keygate/keygate/internal/testkit"
 )
 
@@ -73,7 +74,7 @@ func BenchmarkResolveCached(b *testing.B) {
 	g.MustKey(b, tn, "openai", tenantOpenAI)
 	ctx := b.Context()
 	secret := keygate.NewSecret(tok)
-	if _, err := g.res.Resolve(ctx, tn, "openai", keygate.Secret{}); err != nil {
+	if _, err := g.res.Resolve(ctx, resolver.Caller{Tenant: tn}, "openai", keygate.Secret{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -83,8 +84,8 @@ func BenchmarkResolveCached(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		d, err := g.res.Resolve(ctx, c.Tenant, "openai", keygate.Secret{})
-		if err != nil || d.Primary.Source != keygate.SourceTenant {
+		d, err := g.res.Resolve(ctx, c, "openai", keygate.Secret{})
+		if err != nil || d.Credential.Source != keygate.SourceTenant {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -40,7 +41,7 @@ type call struct {
 	hasMaxOut bool
 	usage     provider.UsageDialect
 	caller    resolver.Caller
-	// decision is what resolution chose; cred is the credential in use
+	// decision is what resolution decided; cred is the credential in use
 	// (the fallback after a retry).
 	decision resolver.Decision
 	cred     resolver.Credential
@@ -88,6 +89,22 @@ func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d di
 	c.caller = caller
 	c.info.Tenant = string(caller.Tenant)
 	return c
+}
+
+// useFallback switches c to the platform key for a retry, opening it now.
+// It fails when the platform has no key for the provider or it cannot be
+// opened; c then keeps its credential.
+func (c *call) useFallback(ctx context.Context) error {
+	cred, ok, err := c.decision.Fallback(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the platform has no %s key", c.provider.Name)
+	}
+	c.cred = cred
+	c.info.KeySource = string(c.cred.Source)
+	return nil
 }
 
 // fail answers with err in the call's dialect and logs internal errors in
@@ -185,12 +202,12 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 	}
-	d, err := p.d.Resolver.Resolve(r.Context(), c.caller.Tenant, c.provider.Name, requestKey)
+	d, err := p.d.Resolver.Resolve(r.Context(), c.caller, c.provider.Name, requestKey)
 	if err != nil {
 		p.fail(w, r, c, err)
 		return
 	}
-	c.decision, c.cred = d, d.Primary
+	c.decision, c.cred = d, d.Credential
 	c.info.KeySource = string(c.cred.Source)
 	if !p.admit(w, r, c) {
 		return

@@ -57,7 +57,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	c.upstream = p.d.Now().Sub(c.sent)
 	p.observe(c, resp.StatusCode)
-	if c.decision.HasFallback && c.cred.Source == keygate.SourceTenant && retryable(resp.StatusCode) && (c.body != nil || resp.Request.Body == nil) {
+	if c.decision.HasFallback() && c.cred.Source == keygate.SourceTenant && retryable(resp.StatusCode) && (c.body != nil || resp.Request.Body == nil) {
 		if alt, err := p.retryOnFallback(resp.Request, c); err == nil {
 			resp.Body.Close()
 			*resp = *alt
@@ -80,8 +80,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 
 // retryOnFallback sends the call again with the fallback credential.
 func (p *Proxy) retryOnFallback(prev *http.Request, c *call) (*http.Response, error) {
-	c.cred = c.decision.Fallback
-	c.info.KeySource = string(c.cred.Source)
+	if err := c.useFallback(prev.Context()); err != nil {
+		return nil, err
+	}
 	out := prev.Clone(prev.Context())
 	p.prepare(out, c)
 	resp, err := p.transports[c.provider.Name].RoundTrip(out)
@@ -190,6 +191,7 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			Source:     c.cred.Source,
 			KeyID:      c.cred.Meta.ID,
 			KeyVersion: c.cred.Meta.Version,
+			Billing:    c.decision.Billing(),
 			Status:     c.status,
 			Latency:    p.d.Now().Sub(c.start),
 			Streamed:   c.streamed,

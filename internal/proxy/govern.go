@@ -54,24 +54,21 @@ func upstreamModel(c *call) string {
 	return m
 }
 
-// admit checks the tenant's budgets and rate limits for c and holds a
+// admit checks the tenant's budgets and rate limits for c (as the call's
+// decision read them) and holds a
 // reservation until the call settles. It writes the 429 (with Retry-After)
 // and returns false when the call may not proceed.
 func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 	if p.d.Quota == nil {
 		return true
 	}
-	b, ls, err := p.d.Resolver.Governance(r.Context(), c.caller.Tenant)
-	if err != nil {
-		p.fail(w, r, c, err)
-		return false
-	}
-	qc := quota.Call{Tenant: c.caller.Tenant, Provider: c.provider.Name, Source: c.cred.Source, Budget: b, Limits: ls}
+	t := c.decision.Tenant
+	qc := quota.Call{Tenant: c.caller.Tenant, Provider: c.provider.Name, Source: c.cred.Source, Budget: t.Budget, Limits: t.Limits}
 	if !quota.Covers(&qc) {
 		return true
 	}
 	qc.EstimateTokens, qc.EstimateMicros = p.estimate(c)
-	t, err := p.d.Quota.Admit(r.Context(), qc)
+	ticket, err := p.d.Quota.Admit(r.Context(), qc)
 	if err != nil {
 		if d, ok := quota.AsDenied(err); ok {
 			w.Header().Set("Retry-After", strconv.FormatInt(d.RetryAfterSeconds(), 10))
@@ -87,7 +84,7 @@ func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 		p.fail(w, r, c, err)
 		return false
 	}
-	c.ticket = t
+	c.ticket = ticket
 	return true
 }
 

@@ -30,7 +30,6 @@ func TestBudgetAndRateLimits(t *testing.T) {
 	if _, err := g.store.PutBudget(ctx, keygate.Budget{Tenant: tn, DailyTokens: ptr(60), Hard: true, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}, keygate.AuditEvent{Action: keygate.ActionBudgetUpdated, Tenant: tn}); err != nil {
 		t.Fatal(err)
 	}
-	g.res.InvalidateTenant(tn)
 	ok, refused := 0, 0
 	var last []byte
 	var retry string
@@ -70,7 +69,6 @@ func TestBudgetAndRateLimits(t *testing.T) {
 	if _, err := g.store.PutBudget(ctx, keygate.Budget{Tenant: tn, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}, keygate.AuditEvent{Action: keygate.ActionBudgetUpdated, Tenant: tn}); err != nil {
 		t.Fatal(err)
 	}
-	g.res.InvalidateTenant(tn)
 	msg := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
 	var statuses []int
 	var rb []byte

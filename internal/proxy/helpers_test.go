@@ -138,7 +138,7 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	rec := &recorder{changed: changed}
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100), changed: changed}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: v, Usage: rec,
+		Catalog: cat, Resolver: res, Health: res, Usage: rec,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
@@ -185,7 +185,6 @@ func (g *gw) MustPolicy(tb testing.TB, tenant keygate.TenantID, p keygate.Policy
 	if _, err := g.store.PutPolicy(context.Background(), keygate.TenantPolicy{Tenant: tenant, Default: p}, keygate.AuditEvent{Action: keygate.ActionPolicyUpdated, Tenant: tenant}); err != nil {
 		tb.Fatal(err)
 	}
-	g.res.InvalidateTenant(tenant)
 }
 
 // lastKey returns the key the fake provider saw last.

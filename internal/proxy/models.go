@@ -41,7 +41,7 @@ func (p *Proxy) handleModels(w http.ResponseWriter, r *http.Request) {
 		if prov.Kind != provider.KindLLM || prov.OpenAICompatPath == "" {
 			continue
 		}
-		d, err := p.d.Resolver.Resolve(ctx, c.caller.Tenant, prov.Name, keygate.Secret{})
+		d, err := p.d.Resolver.Resolve(ctx, c.caller, prov.Name, keygate.Secret{})
 		if err != nil {
 			continue
 		}
@@ -52,7 +52,7 @@ func (p *Proxy) handleModels(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			out = append(out, models...)
 			mu.Unlock()
-		}(prov, d.Primary.Key)
+		}(prov, d.Credential.Key)
 	}
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

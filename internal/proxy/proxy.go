@@ -25,11 +25,12 @@ import (
 	"github.com/keygate/keygate/internal/resolver"
 )
 
-// Resolver authenticates callers and resolves credentials.
+// Resolver authenticates callers and decides calls (resolver.Service). A
+// call asks it twice: who is calling, first, before its body is read; then
+// the one decision that admission, forwarding and metering read.
 type Resolver interface {
 	Authenticate(ctx context.Context, tok keygate.Secret) (resolver.Caller, error)
-	Resolve(ctx context.Context, tenant keygate.TenantID, provider string, requestKey keygate.Secret) (resolver.Decision, error)
-	Governance(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, []keygate.RateLimit, error)
+	Resolve(ctx context.Context, caller resolver.Caller, provider string, requestKey keygate.Secret) (resolver.Decision, error)
 }
 
 // Health records what providers said about stored keys.
