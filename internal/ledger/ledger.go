@@ -1,6 +1,6 @@
 // Package ledger is the usage ledger's writer: a keygate.UsageRecorder that
-// prices each call, decides whether it counts toward the platform's
-// credits, and writes the events to the store in batches, in the
+// decides whether each call counts toward the platform's credits, and
+// writes the events to the store in batches, in the
 // background, so that metering never slows a proxied call down.
 //
 // Record never blocks: it puts the event on a bounded queue, or drops it
@@ -51,7 +51,11 @@ const (
 
 // Options are the optional settings of New.
 type Options struct {
-	// Prices prices each event that has no cost yet; nil leaves costs 0.
+	// Prices is not read. A call is priced once, by the proxy, with the
+	// model it sent upstream (the ledger used to price an event that came
+	// without a cost again, by the client's model name); the ledger
+	// writes the cost it is given. The field stays until its last setter
+	// is gone, so that setting it still compiles.
 	Prices Pricer
 	// Billing returns a tenant's BYOK billing policy, keygate.BillingSkip
 	// or keygate.BillingMeter (anything else reads as skip). It is called
@@ -170,20 +174,17 @@ func New(store Store, opt Options) *Writer {
 	return w
 }
 
-// Record prices ev and sets its billability, then queues it. It never
-// blocks: when the queue is full, or the Writer is closed, the event is
-// dropped and counted in Dropped.
+// Record sets ev's billability, then queues it. It never blocks: when the
+// queue is full, or the Writer is closed, the event is dropped and counted
+// in Dropped.
 //
-// CostMicros, if zero, is set from Options.Prices (it stays 0 for a model
-// without a price). Billable is true for platform-paid calls, and for
-// tenant- and request-paid (BYOK) calls only when the tenant's billing
-// policy is keygate.BillingMeter. Under keygate.BillingSkip a BYOK call
-// keeps its real CostMicros but is not Billable, so a dashboard can show
-// what it would have cost apart from what the platform bills.
+// CostMicros is written as given: the recorder (the proxy) prices the
+// call. Billable is true for platform-paid calls, and for tenant- and
+// request-paid (BYOK) calls only when the tenant's billing policy is
+// keygate.BillingMeter. Under keygate.BillingSkip a BYOK call keeps its
+// real CostMicros but is not Billable, so a dashboard can show what it
+// would have cost apart from what the platform bills.
 func (w *Writer) Record(ev keygate.UsageEvent) {
-	if ev.CostMicros == 0 && w.opt.Prices != nil {
-		ev.CostMicros, _ = w.opt.Prices.Cost(ev.Provider, ev.Model, ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
-	}
 	ev.Billable = w.billable(ev)
 	w.mu.RLock()
 	defer w.mu.RUnlock()

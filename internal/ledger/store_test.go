@@ -85,21 +85,21 @@ func testBilling(t *testing.T, s keygate.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := ledger.New(s, ledger.Options{Prices: tab, Billing: billingFrom(t, s, skip.ID, meter.ID), After: never})
+	cost, _ := tab.Cost("openai", "gpt-4o", 1000, 200, 400)
+	if cost == 0 {
+		t.Fatal("gpt-4o has no price")
+	}
+	w := ledger.New(s, ledger.Options{Billing: billingFrom(t, s, skip.ID, meter.ID), After: never})
 	at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 	sources := []keygate.KeySource{keygate.SourcePlatform, keygate.SourceTenant, keygate.SourceRequest}
 	for _, tenant := range []keygate.TenantID{skip.ID, meter.ID} {
 		for i, src := range sources {
 			w.Record(keygate.UsageEvent{RequestID: fmt.Sprintf("%s_%s", tenant, src), Time: at.Add(time.Duration(i) * time.Minute),
 				Tenant: tenant, Provider: "openai", Model: "gpt-4o", Route: "chat", Source: src,
-				InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, Status: 200})
+				InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, CostMicros: cost, Status: 200})
 		}
 	}
 	MustClose(t, w)
-	cost, _ := tab.Cost("openai", "gpt-4o", 1000, 200, 400)
-	if cost == 0 {
-		t.Fatal("gpt-4o has no price")
-	}
 	row := func(tenant keygate.TenantID, src keygate.KeySource, billable bool) keygate.UsageRow {
 		r := keygate.UsageRow{Tenant: tenant, Source: src, Requests: 1, InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, CostMicros: cost}
 		if billable {

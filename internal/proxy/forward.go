@@ -177,6 +177,17 @@ func (b *meteredBody) Close() error {
 	return err
 }
 
+// pricedModel is the model a call is priced as: the one sent upstream
+// (a "provider/model" name without its provider, as the provider's price
+// list has it), or, when keygate did not read the body (a passthrough
+// call), the one the provider answered with.
+func pricedModel(c *call, answered string) string {
+	if c.model == "" {
+		return answered
+	}
+	return upstreamModel(c)
+}
+
 // finish records the call's usage once.
 func (p *Proxy) finish(c *call, canceled bool) {
 	c.once.Do(func() {
@@ -208,7 +219,9 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			}
 		}
 		if p.d.Pricing != nil {
-			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, upstreamModel(c), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
+			// The one place a call is priced: the ledger records this
+			// cost as it is, and the quota settles it.
+			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, pricedModel(c, ev.Model), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
 		}
 		p.settle(c, ev)
 		p.d.Usage.Record(ev)

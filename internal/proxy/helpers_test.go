@@ -16,6 +16,7 @@ import (
 	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/keeper"
 	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/proxy"
 	"github.com/keygate/keygate/internal/quota"
@@ -46,6 +47,7 @@ type gw struct {
 	res     *resolver.Service
 	fake    *fakeprovider.Server
 	usage   *usage.Memory
+	prices  *pricing.Table
 	bgDone  chan struct{}
 }
 
@@ -89,9 +91,13 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	}
 	res := resolver.New(db, v, resolver.Options{})
 	rec := usage.NewMemory(1000)
-	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100)}
+	prices, err := pricing.Load("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100)}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: v, Usage: rec,
+		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
