@@ -15,13 +15,12 @@ package proxy
 // exactly the name (case-sensitive, after unescaping), as a decoder into a
 // map would find it, and earlier duplicates are left as they were.
 
-// span is a value's position in the body: body[start:end]. start < 0 means
-// the member is absent.
+// span is a value's position in the body: body[start:end]. The zero span
+// means the member is absent (every value of a member lies after the
+// top-level '{', so a present one never ends at 0).
 type span struct{ start, end int }
 
-var noSpan = span{-1, -1}
-
-func (s span) ok() bool { return s.start >= 0 }
+func (s span) ok() bool { return s.end > 0 }
 
 // spans are the positions in a body that its edits need.
 type spans struct {
@@ -39,9 +38,6 @@ type spans struct {
 	include     span
 	includeTrue bool
 }
-
-// noSpans is the spans of a body with none of the members.
-var noSpans = spans{model: noSpan, opts: noSpan, include: noSpan}
 
 // member records a top-level member: name is its decoded key, val its raw
 // value at offset start.

@@ -44,7 +44,7 @@ var errNotJSON = errors.New("not valid JSON for this endpoint")
 // a long prompt is not parsed twice over on the hot path.
 func scanHead(body []byte) (head, error) {
 	s := headScanner{b: body}
-	h := head{at: noSpans}
+	var h head
 	s.skipSpace()
 	if s.i >= len(s.b) {
 		return h, errNotJSON
@@ -327,7 +327,7 @@ func (s *headScanner) members(h *head, in, depth int) error {
 		case in == inTop && string(name) == "stream_options" && s.i < len(s.b) && s.b[s.i] == '{':
 			// A later stream_options replaces an earlier one, and
 			// with it what the earlier one held.
-			h.at.include, h.at.includeTrue, h.at.optsEmpty = noSpan, false, true
+			h.at.include, h.at.includeTrue, h.at.optsEmpty = span{}, false, true
 			err = s.members(h, inStreamOptions, depth+1)
 		default:
 			err = s.value(depth)
