@@ -148,7 +148,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("price table: %w", err)
 	}
 	recorder := ledger.New(store, ledger.Options{
-		Prices: prices,
 		Ping:   store.Ping,
 		Logger: logger,
 	})

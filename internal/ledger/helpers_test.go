@@ -125,14 +125,3 @@ func waitEntered(tb testing.TB, s *memStore) {
 	tb.Helper()
 	waitEnteredCh(tb, s.entered)
 }
-
-// prices is a fixed Pricer: 1 µ$ per input token, 2 per output token,
-// known only for model "m".
-type prices struct{}
-
-func (prices) Cost(provider, model string, input, output, cached int64) (int64, bool) {
-	if model != "m" {
-		return 0, false
-	}
-	return input + 2*output, true
-}

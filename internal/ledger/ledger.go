@@ -1,6 +1,6 @@
 // Package ledger is the usage ledger's writer: a keygate.UsageRecorder that
-// prices each call, decides whether it counts toward the platform's
-// credits, and writes the events to the store in batches, in the
+// decides whether each call counts toward the platform's credits, and
+// writes the events to the store in batches, in the
 // background, so that metering never slows a proxied call down.
 //
 // Record never blocks: it puts the event on a bounded queue, or drops it
@@ -33,11 +33,6 @@ type Store interface {
 	InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error
 }
 
-// Pricer prices a call in micro-USD; *pricing.Table is one.
-type Pricer interface {
-	Cost(provider, model string, input, output, cached int64) (micros int64, known bool)
-}
-
 // Defaults of Options.
 const (
 	DefaultQueueSize     = 10_000
@@ -51,8 +46,6 @@ const (
 
 // Options are the optional settings of New.
 type Options struct {
-	// Prices prices each event that has no cost yet; nil leaves costs 0.
-	Prices Pricer
 	// QueueSize is how many events may wait to be written; default
 	// DefaultQueueSize.
 	QueueSize int
@@ -164,21 +157,18 @@ func New(store Store, opt Options) *Writer {
 	return w
 }
 
-// Record prices ev and sets its billability, then queues it. It never
-// blocks: when the queue is full, or the Writer is closed, the event is
-// dropped and counted in Dropped.
+// Record sets ev's billability, then queues it. It never blocks: when the
+// queue is full, or the Writer is closed, the event is dropped and counted
+// in Dropped.
 //
-// CostMicros, if zero, is set from Options.Prices (it stays 0 for a model
-// without a price). Billable is true for platform-paid calls, and for
-// tenant- and request-paid (BYOK) calls only when the event's Billing (the
-// tenant's policy when the call was decided) is keygate.BillingMeter;
-// anything else reads as keygate.BillingSkip. Under keygate.BillingSkip a
-// BYOK call keeps its real CostMicros but is not Billable, so a dashboard
-// can show what it would have cost apart from what the platform bills.
+// CostMicros is written as given: the recorder (the proxy) prices the
+// call. Billable is true for platform-paid calls, and for tenant- and
+// request-paid (BYOK) calls only when the event's Billing (the tenant's
+// policy when the call was decided) is keygate.BillingMeter; anything else
+// reads as keygate.BillingSkip. Under keygate.BillingSkip a BYOK call keeps
+// its real CostMicros but is not Billable, so a dashboard can show what it
+// would have cost apart from what the platform bills.
 func (w *Writer) Record(ev keygate.UsageEvent) {
-	if ev.CostMicros == 0 && w.opt.Prices != nil {
-		ev.CostMicros, _ = w.opt.Prices.Cost(ev.Provider, ev.Model, ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
-	}
 	ev.Billable = w.billable(ev)
 	w.mu.RLock()
 	defer w.mu.RUnlock()

@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/ledger"
-	"github.com/keygate/keygate/internal/pricing"
 )
 
 func ev(id string) keygate.UsageEvent {
@@ -29,31 +28,28 @@ func TestCostAndBillable(t *testing.T) {
 		name         string
 		tenant       keygate.TenantID
 		source       keygate.KeySource
-		model        string
-		cost         int64 // set by the caller
-		wantCost     int64
+		cost         int64 // set by the recorder, written as it is
 		wantBillable bool
 	}{
-		{"PlatformSkip", "tn_skip", keygate.SourcePlatform, "m", 0, 20, true},
-		{"TenantSkip", "tn_skip", keygate.SourceTenant, "m", 0, 20, false},
-		{"RequestSkip", "tn_skip", keygate.SourceRequest, "m", 0, 20, false},
-		{"PlatformMeter", "tn_meter", keygate.SourcePlatform, "m", 0, 20, true},
-		{"TenantMeter", "tn_meter", keygate.SourceTenant, "m", 0, 20, true},
-		{"RequestMeter", "tn_meter", keygate.SourceRequest, "m", 0, 20, true},
-		{"UnknownPolicyIsSkip", "tn_odd", keygate.SourceTenant, "m", 0, 20, false},
-		{"UnknownTenantIsSkip", "tn_nope", keygate.SourceTenant, "m", 0, 20, false},
-		{"UnknownSourceBills", "tn_skip", "", "m", 0, 20, true},
-		{"UnpricedModel", "tn_meter", keygate.SourcePlatform, "x", 0, 0, true},
-		{"CallerCostKept", "tn_skip", keygate.SourceTenant, "m", 7, 7, false},
+		{"PlatformSkip", "tn_skip", keygate.SourcePlatform, 20, true},
+		{"TenantSkip", "tn_skip", keygate.SourceTenant, 20, false},
+		{"RequestSkip", "tn_skip", keygate.SourceRequest, 20, false},
+		{"PlatformMeter", "tn_meter", keygate.SourcePlatform, 20, true},
+		{"TenantMeter", "tn_meter", keygate.SourceTenant, 20, true},
+		{"RequestMeter", "tn_meter", keygate.SourceRequest, 20, true},
+		{"UnknownPolicyIsSkip", "tn_odd", keygate.SourceTenant, 20, false},
+		{"UnknownTenantIsSkip", "tn_nope", keygate.SourceTenant, 20, false},
+		{"UnknownSourceBills", "tn_skip", "", 20, true},
+		{"Unpriced", "tn_meter", keygate.SourcePlatform, 0, true},
 	}
 	store := &memStore{}
-	w := ledger.New(store, ledger.Options{Prices: prices{}, After: never})
+	w := ledger.New(store, ledger.Options{After: never})
 	var want []keygate.UsageEvent
 	for _, tc := range tests {
-		e := keygate.UsageEvent{RequestID: tc.name, Tenant: tc.tenant, Source: tc.source, Provider: "openai", Model: tc.model,
+		e := keygate.UsageEvent{RequestID: tc.name, Tenant: tc.tenant, Source: tc.source, Provider: "openai", Model: "m",
 			InputTokens: 10, OutputTokens: 5, CostMicros: tc.cost, Billing: billing[tc.tenant]}
 		w.Record(e)
-		e.CostMicros, e.Billable = tc.wantCost, tc.wantBillable
+		e.Billable = tc.wantBillable
 		want = append(want, e)
 	}
 	MustClose(t, w)
@@ -62,7 +58,28 @@ func TestCostAndBillable(t *testing.T) {
 	}
 }
 
-func TestNilBillingAndPrices(t *testing.T) {
+// TestNeverPrices: the proxy prices a call once, with the model it sent
+// upstream; the ledger writes the cost it is given, also 0.
+func TestNeverPrices(t *testing.T) {
+	store := &memStore{}
+	w := ledger.New(store, ledger.Options{After: never})
+	evs := []keygate.UsageEvent{
+		{RequestID: "unpriced", Source: keygate.SourcePlatform, Provider: "openai", Model: "m", InputTokens: 10, OutputTokens: 5},
+		{RequestID: "priced", Source: keygate.SourcePlatform, Provider: "openai", Model: "m", InputTokens: 10, OutputTokens: 5, CostMicros: 3},
+	}
+	for _, e := range evs {
+		w.Record(e)
+	}
+	MustClose(t, w)
+	for i := range evs {
+		evs[i].Billable = true
+	}
+	if diff := cmp.Diff(evs, store.events()); diff != "" {
+		t.Errorf("events written (-want +got):\n%s", diff)
+	}
+}
+
+func TestNilBilling(t *testing.T) {
 	store := &memStore{}
 	w := ledger.New(store, ledger.Options{After: never})
 	w.Record(keygate.UsageEvent{RequestID: "a", Source: keygate.SourceTenant, Model: "m", InputTokens: 5})
@@ -74,22 +91,6 @@ func TestNilBillingAndPrices(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, store.events()); diff != "" {
 		t.Errorf("events written (-want +got):\n%s", diff)
-	}
-}
-
-func TestRealPriceTable(t *testing.T) {
-	tab, err := pricing.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &memStore{}
-	w := ledger.New(store, ledger.Options{Prices: tab, After: never})
-	w.Record(keygate.UsageEvent{RequestID: "a", Source: keygate.SourcePlatform, Provider: "openai", Model: "gpt-4o-2024-08-06",
-		InputTokens: 1000, OutputTokens: 100})
-	MustClose(t, w)
-	want, _ := tab.Cost("openai", "gpt-4o", 1000, 100, 0)
-	if got := store.events()[0].CostMicros; got != want || got == 0 {
-		t.Errorf("CostMicros = %d, want %d", got, want)
 	}
 }
 
@@ -280,7 +281,7 @@ func TestRetry(t *testing.T) {
 // written; every event is either written or counted as dropped.
 func TestConcurrentRecord(t *testing.T) {
 	store := &memStore{}
-	w := ledger.New(store, ledger.Options{QueueSize: 64, BatchSize: 16, FlushInterval: time.Millisecond, Prices: prices{}})
+	w := ledger.New(store, ledger.Options{QueueSize: 64, BatchSize: 16, FlushInterval: time.Millisecond})
 	const goroutines, each = 8, 500
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -302,7 +303,7 @@ func TestConcurrentRecord(t *testing.T) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	w := ledger.New(&memStore{}, ledger.Options{Prices: prices{}, After: never})
+	w := ledger.New(&memStore{}, ledger.Options{After: never})
 	defer w.Close(context.Background())
 	e := ev("r")
 	e.Billing = keygate.BillingMeter

@@ -85,22 +85,22 @@ func testBilling(t *testing.T, s keygate.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cost, _ := tab.Cost("openai", "gpt-4o", 1000, 200, 400)
+	if cost == 0 {
+		t.Fatal("gpt-4o has no price")
+	}
 	billing := billingFrom(t, s, skip.ID, meter.ID)
-	w := ledger.New(s, ledger.Options{Prices: tab, After: never})
+	w := ledger.New(s, ledger.Options{After: never})
 	at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 	sources := []keygate.KeySource{keygate.SourcePlatform, keygate.SourceTenant, keygate.SourceRequest}
 	for _, tenant := range []keygate.TenantID{skip.ID, meter.ID} {
 		for i, src := range sources {
 			w.Record(keygate.UsageEvent{RequestID: fmt.Sprintf("%s_%s", tenant, src), Time: at.Add(time.Duration(i) * time.Minute),
 				Tenant: tenant, Provider: "openai", Model: "gpt-4o", Route: "chat", Source: src, Billing: billing(tenant),
-				InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, Status: 200})
+				InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, CostMicros: cost, Status: 200})
 		}
 	}
 	MustClose(t, w)
-	cost, _ := tab.Cost("openai", "gpt-4o", 1000, 200, 400)
-	if cost == 0 {
-		t.Fatal("gpt-4o has no price")
-	}
 	row := func(tenant keygate.TenantID, src keygate.KeySource, billable bool) keygate.UsageRow {
 		r := keygate.UsageRow{Tenant: tenant, Source: src, Requests: 1, InputTokens: 1000, OutputTokens: 200, CachedTokens: 400, CostMicros: cost}
 		if billable {

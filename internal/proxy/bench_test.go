@@ -128,3 +128,27 @@ func BenchmarkGatewayGoverned(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGatewayStream is BenchmarkGateway for a streamed chat call named
+// "provider/model": the body's model is rewritten to the provider's own
+// name and stream_options.include_usage is added (and the usage chunk
+// stripped again from what the caller reads), the two body edits of the
+// OpenAI-compatible routes.
+func BenchmarkGatewayStream(b *testing.B) {
+	g := MustGateway(b)
+	tn, tok := g.MustTenant(b, "acme", true)
+	g.MustKey(b, tn, "openai", tenantOpenAI)
+	body := `{"model":"openai/gpt-4o","stream":true,"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in five words."}],"max_tokens":16}`
+	h := g.handler
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}

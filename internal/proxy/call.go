@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -175,18 +174,6 @@ func parseHead(body []byte) (head, error) {
 		return h, keygate.Errorf(keygate.CodeInvalidRequest, "model is required.")
 	}
 	return h, nil
-}
-
-// rewriteModel replaces the body's model (a "provider/model" name becomes
-// the provider's own model name).
-func rewriteModel(body []byte, model string) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not a JSON object.")
-	}
-	b, _ := json.Marshal(model)
-	m["model"] = b
-	return json.Marshal(m)
 }
 
 // forward resolves the credential for c's provider and sends the call

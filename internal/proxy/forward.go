@@ -125,20 +125,56 @@ func (p *Proxy) observe(c *call, status int) {
 	})
 }
 
+// statusClientClosed is the status of a call whose client went away
+// before its answer was complete (nginx's 499): the access log and the
+// usage ledger say it, though nothing is written, as no one is listening.
+const statusClientClosed = 499
+
+// endStatus decides the status a call ended with, and whether the client
+// cut it (canceled). answered is the provider's status (0 when no answer
+// came); clientGone reports whether the client's request context has
+// ended; err is the error that ended the call before an answer (nil for a
+// call with an answer); complete reports whether the provider's answer was
+// read to its end. In order:
+//
+//   - the client went away (or the transport says the call was
+//     canceled) before the answer was complete: 499, canceled;
+//   - the provider could not be reached or failed before answering: 502;
+//   - otherwise the provider's status.
+//
+// A client that hangs up after the last byte (SDKs close the connection
+// as soon as they have the final event) did not cut the call.
+func endStatus(answered int, clientGone bool, err error, complete bool) (status int, canceled bool) {
+	switch {
+	case !complete && (clientGone || errors.Is(err, context.Canceled)):
+		return statusClientClosed, true
+	case err != nil:
+		return http.StatusBadGateway, false
+	}
+	return answered, false
+}
+
+// end settles c once it is over: it decides its status with endStatus,
+// tells the access log when the client cut the call, and records its
+// usage. It reports whether the client cut the call.
+func (p *Proxy) end(ctx context.Context, c *call, err error, complete bool) (canceled bool) {
+	c.status, canceled = endStatus(c.status, ctx.Err() != nil, err, complete)
+	if canceled {
+		c.info.Status = c.status
+	}
+	p.finish(c, canceled)
+	return canceled
+}
+
 // errorHandler answers when the provider could not be reached or the
 // client went away before the answer. A client that went away gets nothing
 // (there is no one to write to): the access log says 499.
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	c := callFrom(r.Context())
-	if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
-		c.info.Status = 499
-		c.status = 499
-		p.finish(c, true)
+	if p.end(r.Context(), c, err, false) {
 		return
 	}
 	p.d.Logger.WarnContext(r.Context(), "upstream request failed", "request_id", c.reqID, "provider", c.provider.Name, "err", err)
-	c.status = http.StatusBadGateway
-	p.finish(c, false)
 	w.Header().Set(headerKeySource, string(c.cred.Source))
 	writeError(w, r, c.dialect, keygate.Errorf(keygate.CodeUpstreamError, "%s could not be reached.", c.provider.DisplayName))
 }
@@ -170,12 +206,19 @@ func (b *meteredBody) Read(buf []byte) (int, error) {
 
 func (b *meteredBody) Close() error {
 	err := b.rc.Close()
-	canceled := b.ctx.Err() != nil && !b.eof
-	if canceled {
-		b.c.info.Status = 499
-	}
-	b.p.finish(b.c, canceled)
+	b.p.end(b.ctx, b.c, nil, b.eof)
 	return err
+}
+
+// pricedModel is the model a call is priced as: the one sent upstream
+// (a "provider/model" name without its provider, as the provider's price
+// list has it), or, when keygate did not read the body (a passthrough
+// call), the one the provider answered with.
+func pricedModel(c *call, answered string) string {
+	if c.model == "" {
+		return answered
+	}
+	return upstreamModel(c)
 }
 
 // finish records the call's usage once.
@@ -197,9 +240,6 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			Streamed:   c.streamed,
 			Canceled:   canceled,
 		}
-		if canceled {
-			ev.Status = 499
-		}
 		if c.meter != nil {
 			_ = c.meter.Close()
 			if n, ok := c.meter.Counts(); ok {
@@ -210,7 +250,9 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			}
 		}
 		if p.d.Pricing != nil {
-			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, upstreamModel(c), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
+			// The one place a call is priced: the ledger records this
+			// cost as it is, and the quota settles it.
+			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, pricedModel(c, ev.Model), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
 		}
 		p.settle(c, ev)
 		p.d.Usage.Record(ev)

@@ -158,3 +158,55 @@ func TestUsageOfCutStream(t *testing.T) {
 		t.Errorf("usage of a cut stream: %+v", ev)
 	}
 }
+
+// TestPricedByUpstreamModel: a call is priced once, by the proxy, with the
+// model the provider was sent ("provider/model" without its provider), or,
+// for a passthrough call whose body keygate does not read, the model the
+// provider answered with. The event keeps the client's model name, which
+// the price table does not know.
+func TestPricedByUpstreamModel(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, tn, "openai", tenantOpenAI)
+	g.MustKey(t, tn, "anthropic", tenantAnthropic)
+	tests := []struct {
+		name, path, body      string
+		provider, model, sent string
+	}{
+		{"Plain", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"a b c"}]}`,
+			"openai", "gpt-4o", "gpt-4o"},
+		{"ProviderModel", "/v1/chat/completions", `{"model":"openai/gpt-4o","messages":[{"role":"user","content":"a b c"}]}`,
+			"openai", "openai/gpt-4o", "gpt-4o"},
+		{"ProviderModelStream", "/v1/chat/completions", `{"model":"openai/gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`,
+			"openai", "openai/gpt-4o", "gpt-4o"},
+		{"AnthropicPrefix", "/v1/messages", `{"model":"anthropic/claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"a b c"}]}`,
+			"anthropic", "anthropic/claude-sonnet-4-5", "claude-sonnet-4-5"},
+		{"Passthrough", "/openai/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"a b c"}]}`,
+			"openai", "gpt-4o", "gpt-4o"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(g.usage.Events())
+			if st, _, b := do(t, "POST", g.URL+tc.path, tc.body, bearer(tok)); st != 200 {
+				t.Fatalf("%d %s", st, b)
+			}
+			waitFor(t, g, func() bool { return len(g.usage.Events()) > before })
+			ev := g.usage.Events()[before]
+			if ev.Provider != tc.provider || ev.Model != tc.model || ev.InputTokens == 0 || ev.OutputTokens == 0 {
+				t.Fatalf("usage %+v", ev)
+			}
+			want, known := g.prices.Cost(tc.provider, tc.sent, ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
+			if !known || want == 0 {
+				t.Fatalf("the price table has no price for %s at %s", tc.sent, tc.provider)
+			}
+			if ev.CostMicros != want {
+				t.Errorf("CostMicros = %d, want %d (%s at %s)", ev.CostMicros, want, tc.sent, tc.provider)
+			}
+			if tc.model != tc.sent {
+				if _, known := g.prices.Cost(tc.provider, tc.model, 1, 1, 0); known {
+					t.Errorf("the price table knows the client's name %q: the case does not tell the names apart", tc.model)
+				}
+			}
+		})
+	}
+}

@@ -19,6 +19,9 @@ type head struct {
 	// max_tokens and max_output_tokens, when HasMaxOut.
 	MaxOut    int64
 	HasMaxOut bool
+	// at is where the body's edits go (see editBody), recorded in the
+	// same pass.
+	at spans
 }
 
 // errNotJSON is what scanHead returns for a body that encoding/json would
@@ -26,7 +29,8 @@ type head struct {
 var errNotJSON = errors.New("not valid JSON for this endpoint")
 
 // scanHead reads head from body in one pass, without reflection and
-// without allocating (but for a model name). It accepts and refuses
+// without allocating (but for a model name), and records the spans that
+// editBody splices. It accepts and refuses
 // exactly what json.Unmarshal into
 //
 //	struct{ Model string `json:"model"`; Stream bool `json:"stream"` }
@@ -76,6 +80,14 @@ type headScanner struct {
 	maxCompletion, maxTokens, maxOutput []byte
 }
 
+// Which object members reads: the top-level one (into head), the value of
+// its stream_options member (for spans), or any other (only validated).
+const (
+	inTop = iota
+	inStreamOptions
+	inOther
+)
+
 func (s *headScanner) skipSpace() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
@@ -88,19 +100,28 @@ func (s *headScanner) skipSpace() {
 }
 
 // object reads the top-level object into h.
-func (s *headScanner) object(h *head) error { return s.members(h, 1) }
+func (s *headScanner) object(h *head) error {
+	h.at.open = s.i + 1
+	return s.members(h, inTop, 1)
+}
 
-// field applies one top-level member: rawKey is the key with its quotes,
-// val the value as it appears.
-func (s *headScanner) field(h *head, rawKey []byte, escaped bool, val []byte) error {
-	name := rawKey[1 : len(rawKey)-1]
-	if escaped {
-		var k string
-		if err := json.Unmarshal(rawKey, &k); err != nil {
-			return errNotJSON
-		}
-		name = []byte(k)
+// key returns the name of the key rawKey (with its quotes), decoded when
+// it has escapes (rare: only then does it allocate).
+func key(rawKey []byte, escaped bool) ([]byte, error) {
+	if !escaped {
+		return rawKey[1 : len(rawKey)-1], nil
 	}
+	var k string
+	if err := json.Unmarshal(rawKey, &k); err != nil {
+		return nil, errNotJSON
+	}
+	return []byte(k), nil
+}
+
+// field applies one top-level member: name is its decoded key, val the
+// value as it appears, at offset start of the body.
+func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
+	h.at.member(name, start, val)
 	switch {
 	case fold(name, "model"):
 		switch val[0] {
@@ -265,16 +286,21 @@ func (s *headScanner) value(depth int) error {
 	return errNotJSON
 }
 
-func (s *headScanner) skipObject(depth int) error { return s.members(nil, depth) }
+func (s *headScanner) skipObject(depth int) error { return s.members(nil, inOther, depth) }
 
-// members reads an object at depth (the top-level one is depth 1); with h
-// set, each member's key and raw value also go to field.
-func (s *headScanner) members(h *head, depth int) error {
+// members reads an object at depth (the top-level one is depth 1, read
+// with in == inTop). Each member of the top-level object also goes to
+// field, and the value of its stream_options member, when an object, is
+// read with in == inStreamOptions to record its include_usage.
+func (s *headScanner) members(h *head, in, depth int) error {
 	s.i++ // '{'
 	s.skipSpace()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
 		s.i++
 		return nil
+	}
+	if in == inStreamOptions {
+		h.at.optsEmpty = false
 	}
 	for {
 		s.skipSpace()
@@ -291,13 +317,31 @@ func (s *headScanner) members(h *head, depth int) error {
 		s.i++
 		s.skipSpace()
 		valStart := s.i
-		if err := s.value(depth); err != nil {
-			return err
-		}
-		if h != nil {
-			if err := s.field(h, rawKey, escaped, s.b[valStart:s.i]); err != nil {
+		var name []byte
+		if in != inOther {
+			if name, err = key(rawKey, escaped); err != nil {
 				return err
 			}
+		}
+		switch {
+		case in == inTop && string(name) == "stream_options" && s.i < len(s.b) && s.b[s.i] == '{':
+			// A later stream_options replaces an earlier one, and
+			// with it what the earlier one held.
+			h.at.include, h.at.includeTrue, h.at.optsEmpty = span{}, false, true
+			err = s.members(h, inStreamOptions, depth+1)
+		default:
+			err = s.value(depth)
+		}
+		if err != nil {
+			return err
+		}
+		switch in {
+		case inTop:
+			if err := s.field(h, name, valStart, s.b[valStart:s.i]); err != nil {
+				return err
+			}
+		case inStreamOptions:
+			h.at.option(name, valStart, s.b[valStart:s.i])
 		}
 		s.skipSpace()
 		if s.i >= len(s.b) {

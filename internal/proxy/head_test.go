@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // oracleHead is what scanHead replaced: encoding/json into the same
@@ -33,6 +34,13 @@ func oracleHead(body []byte) (head, bool) {
 		}
 	}
 	return out, true
+}
+
+// withoutSpans is h without the edit positions, which the body tests
+// check (encoding/json does not see them).
+func withoutSpans(h head) head {
+	h.at = spans{}
+	return h
 }
 
 func TestScanHead(t *testing.T) {
@@ -85,7 +93,7 @@ func TestScanHead(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("scanHead error = %v, want ok = %v", err, tc.ok)
 			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(head{}, "at")); diff != "" {
 				t.Errorf("scanHead (-want +got):\n%s", diff)
 			}
 			want, ok := oracleHead([]byte(tc.body))
@@ -111,7 +119,7 @@ func FuzzScanHead(f *testing.F) {
 		if (err == nil) != ok {
 			t.Fatalf("scanHead(%q) error = %v; encoding/json ok = %v", body, err, ok)
 		}
-		if ok && got != want {
+		if ok && withoutSpans(got) != want {
 			t.Fatalf("scanHead(%q) = %+v; encoding/json = %+v", body, got, want)
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/keygate/keygate/internal/inmem"
 	"github.com/keygate/keygate/internal/keeper"
 	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/pricing"
 	"github.com/keygate/keygate/internal/provider"
 	"github.com/keygate/keygate/internal/proxy"
 	"github.com/keygate/keygate/internal/quota"
@@ -47,6 +48,7 @@ type gw struct {
 	res     *resolver.Service
 	fake    *fakeprovider.Server
 	usage   *recorder
+	prices  *pricing.Table
 	bgDone  chan struct{}
 	changed *pulse // fires on every usage event and every request the fake receives
 }
@@ -136,9 +138,13 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	}
 	res := resolver.New(db, v, resolver.Options{})
 	rec := &recorder{changed: changed}
-	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, bgDone: make(chan struct{}, 100), changed: changed}
+	prices, err := pricing.Load("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: res, Usage: rec,
+		Catalog: cat, Resolver: res, Health: res, Usage: rec, Pricing: prices,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()

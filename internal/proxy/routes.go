@@ -6,7 +6,6 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/provider"
-	"github.com/keygate/keygate/internal/usage"
 )
 
 // openAI serves an OpenAI-compatible endpoint: the model picks the
@@ -39,18 +38,12 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeInvalidRequest, "%s has no OpenAI-compatible API; call it through /%s/... instead.", prov.DisplayName, prov.Name))
 			return
 		}
-		if upstreamModel != h.Model {
-			if body, err = rewriteModel(body, upstreamModel); err != nil {
-				p.fail(w, r, c, err)
-				return
-			}
-		}
-		if route == "chat" && h.Stream && prov.StreamUsage {
-			// Ask for the final usage chunk so the stream can be metered;
-			// if the caller did not ask for it, it is removed again from
-			// what the caller receives.
-			body, c.stripUsage = usage.IncludeUsage(body)
-		}
+		// A "provider/model" name goes upstream as the provider's own
+		// name. A stream asks for the final usage chunk so that it can be
+		// metered; if the caller did not ask for it, it is removed again
+		// from what the caller receives.
+		askUsage := route == "chat" && h.Stream && prov.StreamUsage
+		body, c.stripUsage = editBody(body, &h, upstreamModel, upstreamModel != h.Model, askUsage)
 		c.provider, c.body, c.model = prov, body, h.Model
 		c.maxOut, c.hasMaxOut = h.MaxOut, h.HasMaxOut
 		c.path = prov.OpenAICompatPath + endpoint
@@ -81,11 +74,8 @@ func (p *Proxy) anthropic(path string) http.HandlerFunc {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownProvider, "The anthropic provider is not in the catalog."))
 			return
 		}
-		if strings.HasPrefix(h.Model, "anthropic/") {
-			if body, err = rewriteModel(body, strings.TrimPrefix(h.Model, "anthropic/")); err != nil {
-				p.fail(w, r, c, err)
-				return
-			}
+		if model, ok := strings.CutPrefix(h.Model, "anthropic/"); ok {
+			body, _ = editBody(body, &h, model, true, false)
 		}
 		c.provider, c.body, c.model = prov, body, h.Model
 		c.maxOut, c.hasMaxOut = h.MaxOut, h.HasMaxOut

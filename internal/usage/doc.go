@@ -8,10 +8,10 @@
 // Anthropic Messages API and the Gemini API, and gives them one meaning
 // (see Counts).
 //
-// OpenAI chat and completions streams report usage only when asked:
-// IncludeUsage asks on the client's behalf, and an EventFilter with
-// StripUsageChunk removes the extra chunk that answer adds, keeping the
-// stream's framing byte for byte.
+// OpenAI chat and completions streams report usage only when asked: the
+// proxy asks on the client's behalf (stream_options.include_usage), and an
+// EventFilter with StripUsageChunk removes the extra chunk that answer
+// adds, keeping the stream's framing byte for byte.
 //
 // Hot-path cost: a Meter is one allocation, plus one for the model name
 // when it first appears; metering a stream allocates nothing per chunk.

@@ -165,7 +165,7 @@ func (f *EventFilter) finish() {
 // when stream_options.include_usage is true: its data is one complete JSON
 // object with "choices": [] and a "usage" object with counts. It is the
 // drop function for an EventFilter on a stream whose request the proxy
-// changed with IncludeUsage. Other chunks of such a stream carry
+// changed to ask for usage. Other chunks of such a stream carry
 // "usage": null, which the official SDKs accept, so they pass unchanged.
 func StripUsageChunk(event []byte) bool {
 	var p sseParser
