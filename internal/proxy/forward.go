@@ -13,6 +13,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/keyvault"
+	"github.com/keygate/keygate/internal/reqid"
 	"github.com/keygate/keygate/internal/usage"
 )
 
@@ -125,11 +126,6 @@ func (p *Proxy) observe(c *call, status int) {
 	})
 }
 
-// statusClientClosed is the status of a call whose client went away
-// before its answer was complete (nginx's 499): the access log and the
-// usage ledger say it, though nothing is written, as no one is listening.
-const statusClientClosed = 499
-
 // endStatus decides the status a call ended with, and whether the client
 // cut it (canceled). answered is the provider's status (0 when no answer
 // came); clientGone reports whether the client's request context has
@@ -147,7 +143,7 @@ const statusClientClosed = 499
 func endStatus(answered int, clientGone bool, err error, complete bool) (status int, canceled bool) {
 	switch {
 	case !complete && (clientGone || errors.Is(err, context.Canceled)):
-		return statusClientClosed, true
+		return reqid.StatusClientClosed, true
 	case err != nil:
 		return http.StatusBadGateway, false
 	}

@@ -32,6 +32,11 @@ func New(random io.Reader) string {
 	return "req_" + hex.EncodeToString(b[:])
 }
 
+// StatusClientClosed is the status the access log and the usage ledger
+// give a request whose client went away before its answer was complete
+// (nginx's 499). Nothing is written with it: no one is listening.
+const StatusClientClosed = 499
+
 // Info is what the handlers of a request tell the access log about it. The
 // server's middleware puts one in every request's context; handlers fill
 // what they know. Fields are only ever set by the goroutine serving the

@@ -75,7 +75,7 @@ func withAccessLog(d Deps, next http.Handler) http.Handler {
 			case info.Status != 0:
 				status = info.Status
 			case r.Context().Err() != nil && status == 0:
-				status = 499 // the client went away before an answer
+				status = reqid.StatusClientClosed // the client went away before an answer
 			case status == 0:
 				status = http.StatusOK
 			}
