@@ -89,11 +89,30 @@ func (e splice) appendTo(out []byte) []byte {
 // modelSplice sets the body's "model" member to model: the value of the
 // last one, or a new member when the body has none (its model was under
 // another spelling of the key, "Model", which stays as it is).
-func (sp *spans) modelSplice(model string) splice {
+func (sp *spans) modelSplice(body []byte, model string) splice {
 	if sp.model.ok() {
 		return splice{start: sp.model.start, end: sp.model.end, quote: true, str: model}
 	}
-	return splice{start: sp.open, end: sp.open, text: `"model":`, quote: true, str: model, post: ","}
+	post := ","
+	if sp.emptyObject(body) {
+		post = "" // {} becomes {"model":"..."}, with no comma before the '}'
+	}
+	return splice{start: sp.open, end: sp.open, text: `"model":`, quote: true, str: model, post: post}
+}
+
+// emptyObject reports whether the top-level object has no members: only
+// JSON whitespace lies between its '{' and its '}'.
+func (sp *spans) emptyObject(body []byte) bool {
+	for i := sp.open; i < len(body); i++ {
+		switch body[i] {
+		case ' ', '\t', '\n', '\r':
+		case '}':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // usageSplice asks a streamed body for its final usage chunk: it sets
@@ -132,7 +151,7 @@ func editBody(body []byte, h *head, model string, setModel, includeUsage bool) (
 	var edits [2]splice
 	n := 0
 	if setModel {
-		edits[n] = h.at.modelSplice(model)
+		edits[n] = h.at.modelSplice(body, model)
 		n++
 	}
 	if includeUsage {
