@@ -16,11 +16,16 @@ const (
 	// everything of Owner.
 	ChangeTenant ChangeKind = "tenant"
 	// ChangeKey: a provider key of Owner (a tenant or PlatformScope) for
-	// Provider: a new version, a rollback, a deletion, a recorded check of
-	// its current version (SetKeyStatus, whether or not the status
-	// changed; not for a stale check, which writes nothing), destroyed
+	// Provider: a new version, a rollback, a deletion, destroyed
 	// superseded versions (one change per key) or a re-wrapped data key.
 	ChangeKey ChangeKind = "key"
+	// ChangeKeyStatus: a recorded check of the current version of a
+	// provider key of Owner for Provider (SetKeyStatus, whether or not the
+	// status changed; not for a stale check, which writes nothing). The
+	// key itself did not change: ID is its key id and Status the status
+	// now recorded, so a cache can keep the opened key and update its
+	// status in place.
+	ChangeKeyStatus ChangeKind = "key_status"
 	// ChangeToken: gateway token ID of tenant Owner, created or revoked.
 	ChangeToken ChangeKind = "token"
 	// ChangeAdminToken: admin token ID (of tenant Owner, empty for a
@@ -41,9 +46,10 @@ const (
 // Change is one committed change.
 type Change struct {
 	Kind     ChangeKind
-	Owner    TenantID // the tenant (or PlatformScope for platform keys)
-	Provider string   // for ChangeKey
-	ID       string   // for ChangeToken, ChangeAdminToken, ChangeSetting, ChangeAudit
+	Owner    TenantID  // the tenant (or PlatformScope for platform keys)
+	Provider string    // for ChangeKey and ChangeKeyStatus
+	ID       string    // for ChangeKeyStatus, ChangeToken, ChangeAdminToken, ChangeSetting, ChangeAudit
+	Status   KeyStatus // for ChangeKeyStatus
 }
 
 // ChangeSubscriber is how a Store announces the changes it commits in this

@@ -175,7 +175,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,
-		Health:       res,
+		Health:       vault,
 		Usage:        recorder,
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxRequestBytes,

@@ -10,9 +10,9 @@ import (
 
 // ReportStatus records what a provider said about one key version: valid
 // after a success, invalid after a 401/403. A change of status is audited
-// (key.status_changed), and the store's announcement of it makes the
-// gateway's cache read the key again with its new status; a repeat of the
-// same status only refreshes last_checked_at.
+// (key.status_changed), and the store's announcement of it (a key_status
+// change) updates the status of the gateway's cached key in place; a
+// repeat of the same status only refreshes last_checked_at.
 // Reports about a version that is no longer current are ignored.
 func (s *Service) ReportStatus(ctx context.Context, c Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error) {
 	detail, _ := json.Marshal(map[string]string{"from": string(k.Status), "to": string(status), "error": lastError})

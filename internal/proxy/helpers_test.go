@@ -144,7 +144,7 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	}
 	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: res, Usage: rec, Pricing: prices,
+		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()

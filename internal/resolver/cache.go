@@ -32,15 +32,6 @@ type cache struct {
 	seq      uint64
 	changed  map[scope]uint64 // scope → seq of its last change
 	resynced uint64           // seq of the last resync
-	// dropped is the key entry the last change dropped, held until the
-	// next one so that keepStatus can put it back; its data key is
-	// forgotten when it is replaced.
-	dropped struct {
-		seq   uint64
-		ref   keyRef
-		entry keyEntry
-		held  bool
-	}
 }
 
 // scope is what one change touched: a token (name is its id), a tenant
@@ -174,6 +165,9 @@ func (c *cache) drop(e keyEntry) {
 func (c *cache) apply(ch keygate.Change) {
 	switch ch.Kind {
 	case keygate.ChangeToken, keygate.ChangeTenant, keygate.ChangeKey:
+	case keygate.ChangeKeyStatus:
+		c.setStatus(ch)
+		return
 	default:
 		return
 	}
@@ -210,40 +204,26 @@ func (c *cache) apply(ch keygate.Change) {
 		r := keyRef{ch.Owner, ch.Provider}
 		c.changed[keyScope(r)] = c.seq
 		if e, ok := c.keys[r]; ok {
+			c.drop(e)
 			delete(c.keys, r)
-			c.hold(r, e)
 		}
 	}
 }
 
-// hold keeps a dropped key entry aside for keepStatus, letting go of the
-// one held before. The caller holds mu.
-func (c *cache) hold(r keyRef, e keyEntry) {
-	if c.dropped.held {
-		c.drop(c.dropped.entry)
-	}
-	c.dropped.seq, c.dropped.ref, c.dropped.entry, c.dropped.held = c.seq, r, e, true
-}
-
-// keepStatus puts back, with its new status, the key entry dropped by the
-// status write of version k that began at gen, if that write's change is
-// the only one since gen (so the key itself did not change) and nothing
-// was cached for the key since.
-func (c *cache) keepStatus(gen uint64, r keyRef, k keygate.ProviderKey, status keygate.KeyStatus, lastError string, now time.Time) {
+// setStatus records a key's new health status (a ChangeKeyStatus) in its
+// cached entry, if the entry holds that key: the key itself did not
+// change, so it stays opened and cached. The cached status lets the proxy
+// write only changes of health; a load in flight that read the old status
+// may still cache it, and then the next answer of the provider is written
+// once more, which is harmless.
+func (c *cache) setStatus(ch keygate.Change) {
+	r := keyRef{ch.Owner, ch.Provider}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := &c.dropped
-	if c.seq != gen+1 || !d.held || d.seq != c.seq || d.ref != r || d.entry.absent ||
-		d.entry.meta.ID != k.ID || d.entry.meta.Version != k.Version || !fresh(d.entry.expires, now) {
-		return
+	if e, ok := c.keys[r]; ok && !e.absent && e.meta.ID == ch.ID {
+		e.meta.Status = ch.Status
+		c.keys[r] = e
 	}
-	if _, ok := c.keys[r]; ok {
-		return
-	}
-	e := d.entry
-	e.meta.Status, e.meta.LastError, e.meta.LastCheckedAt = status, lastError, now
-	c.keys[r] = e
-	d.held, d.entry = false, keyEntry{}
 }
 
 // resync drops everything: changes may have been missed.
@@ -256,10 +236,6 @@ func (c *cache) resync() {
 		c.drop(e)
 	}
 	clear(c.keys)
-	if c.dropped.held {
-		c.drop(c.dropped.entry)
-		c.dropped.held, c.dropped.entry = false, keyEntry{}
-	}
 	// Every load that started before now is stale by resynced alone, so
 	// the per-scope records can go (they would only grow).
 	clear(c.changed)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/keyvault"
 )
 
 // Store is the storage the resolver reads, and whose changes it hears.
@@ -40,10 +39,6 @@ type Keys interface {
 	// go (replaced, changed or expired), so that the keyring does not keep
 	// data keys that no cached key uses.
 	Forget(dataKey keygate.Sealed)
-	// ReportStatus records what a provider said about key version k
-	// (keyvault.Service.ReportStatus) and reports whether its status
-	// changed.
-	ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error)
 }
 
 // FeedObserver counts what the change feed delivers (metrics.Metrics is
@@ -141,19 +136,4 @@ func (s *Service) Listen(ctx context.Context, feed keygate.ChangeFeed) error {
 			s.opt.Feed.ObserveResync()
 		}
 	})
-}
-
-// ReportStatus records what a provider said about key version k (see
-// Keys.ReportStatus). The store announces the write as a change of the key,
-// which drops the cached copy; when that write was the only change since
-// the report began, the key itself did not change, and the cached copy is
-// put back with its new status: a health change must not cost a storage
-// read and a decryption, nor fail the next call while storage is down.
-func (s *Service) ReportStatus(ctx context.Context, c keyvault.Change, k keygate.ProviderKey, status keygate.KeyStatus, lastError string) (bool, error) {
-	gen := s.cache.gen()
-	changed, err := s.keys.ReportStatus(ctx, c, k, status, lastError)
-	if err == nil && changed {
-		s.cache.keepStatus(gen, keyRef{k.Owner, k.Provider}, k, status, lastError, s.opt.Clock())
-	}
-	return changed, err
 }

@@ -75,7 +75,7 @@ func (s *Store) SetKeyStatus(ctx context.Context, u keygate.KeyStatusUpdate, ev 
 		if _, err := tx.ExecStmt(ctx, s.d.SetKeyStatus(keyID, u, tx.Now())); err != nil {
 			return fmt.Errorf("update key %s: %w", keyID, err)
 		}
-		tx.Announce(keygate.Change{Kind: keygate.ChangeKey, Owner: u.Owner, Provider: u.Provider})
+		tx.Announce(keygate.Change{Kind: keygate.ChangeKeyStatus, Owner: u.Owner, Provider: u.Provider, ID: keyID, Status: u.Status})
 		changed = keygate.KeyStatus(status) != u.Status
 		if !changed || ev.Action == "" {
 			return nil

@@ -212,7 +212,10 @@ func changeCases() map[string]changeCase {
 					KeyID: f.key.ID, Version: f.key.Version, Status: keygate.KeyStatusValid}, event("", f.acme))
 				return err
 			},
-			want: key,
+			want: func(f fixture) []keygate.Change {
+				return []keygate.Change{{Kind: keygate.ChangeKeyStatus, Owner: f.acme, Provider: "openai",
+					ID: f.key.ID, Status: keygate.KeyStatusValid}}
+			},
 			fail: func(e *env, f fixture) error {
 				_, err := e.s.SetKeyStatus(ctx, keygate.KeyStatusUpdate{Owner: f.acme, Provider: "anthropic",
 					KeyID: f.key.ID, Version: f.key.Version, Status: keygate.KeyStatusValid}, event("", f.acme))
