@@ -162,7 +162,9 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 
 	call := func(tok, method, path, body string, hdr map[string]string) {
 		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
+		if tok != "" { // "": the token travels elsewhere (?key=)
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
@@ -189,7 +191,9 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	call(tokA.Token.Reveal(), "POST", "/exa/search", `{"query":"x"}`, nil)
 	call(tokA.Token.Reveal(), "GET", "/deepgram/v1/projects", "", nil)
 	call(tokA.Token.Reveal(), "GET", "/elevenlabs/v1/models", "", nil)
-	call(tokA.Token.Reveal(), "GET", "/google/v1beta/models?key="+url.QueryEscape(tokA.Token.Reveal()), "", nil)
+	call("", "GET", "/google/v1beta/models?key="+url.QueryEscape(tokA.Token.Reveal()), "", nil)
+	call(tokA.Token.Reveal(), "GET", "/google/v1beta/models?key="+url.QueryEscape(tokA.Token.Reveal()), "", nil)             // two credentials: 400
+	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"gpt-4o","Model":"gpt-4o-mini","messages":[]}`, nil) // two models: 400
 	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":`, nil)
 	call(tokA.Token.Reveal(), "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"`+strings.Repeat("x", 33<<20)+`"}`, nil)
 	call(tenantKeys["openai"], "POST", "/v1/chat/completions", `{"model":"gpt-4o"}`, nil) // a provider key sent as the token

@@ -9,11 +9,11 @@ package proxy
 // bytes at the spans scanHead recorded in its one pass, and copies the
 // body once; everything it does not change is kept byte for byte.
 //
-// The result means what the map round trip meant to a JSON decoder that
-// takes the last of duplicate keys (encoding/json, Python's json,
-// JavaScript's JSON.parse): each edit goes to the last member whose key is
-// exactly the name (case-sensitive, after unescaping), as a decoder into a
-// map would find it, and earlier duplicates are left as they were.
+// scanHead refuses a body in which a member the edits touch (model,
+// stream, stream_options and its include_usage) appears twice or under a
+// key in another case, so each edit has one member to change or none to
+// add beside: the result means what the map round trip meant to any JSON
+// decoder, whichever of other duplicates it keeps.
 
 // span is a value's position in the body: body[start:end]. The zero span
 // means the member is absent (every value of a member lies after the
@@ -26,14 +26,14 @@ func (s span) ok() bool { return s.end > 0 }
 type spans struct {
 	// open is just after the top-level '{': members are inserted there.
 	open int
-	// model is the value of the last "model" member.
+	// model is the value of the "model" member.
 	model span
-	// streamTrue: the last "stream" member is true.
+	// streamTrue: the "stream" member is true.
 	streamTrue bool
-	// opts is the value of the last "stream_options" member.
+	// opts is the value of the "stream_options" member.
 	opts span
 	// When opts is an object: whether it has no members, the value of
-	// its last "include_usage" member, and whether that is true.
+	// its "include_usage" member, and whether that is true.
 	optsEmpty   bool
 	include     span
 	includeTrue bool
@@ -86,9 +86,8 @@ func (e splice) appendTo(out []byte) []byte {
 	return out
 }
 
-// modelSplice sets the body's "model" member to model: the value of the
-// last one, or a new member when the body has none (its model was under
-// another spelling of the key, "Model", which stays as it is).
+// modelSplice sets the body's "model" member to model: its value, or a
+// new member when the body has none.
 func (sp *spans) modelSplice(body []byte, model string) splice {
 	if sp.model.ok() {
 		return splice{start: sp.model.start, end: sp.model.end, quote: true, str: model}

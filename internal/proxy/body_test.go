@@ -131,22 +131,12 @@ func TestEditBodyUsage(t *testing.T) {
 			`{"stream":true,"stream_options":{"include_usage":true}}`, false},
 		{"AlreadyAskedEscapedKey", `{"stream":true,"stream_options":{"include\u005fusage":true}}`,
 			`{"stream":true,"stream_options":{"include\u005fusage":true}}`, false},
-		// Of duplicates, the last counts, as it did in the map.
-		{"LastUsageCounts", `{"stream":true,"stream_options":{"include_usage":true,"include_usage":false}}`,
-			`{"stream":true,"stream_options":{"include_usage":true,"include_usage":true}}`, true},
-		{"LastUsageTrue", `{"stream":true,"stream_options":{"include_usage":false,"include_usage":true}}`,
-			`{"stream":true,"stream_options":{"include_usage":false,"include_usage":true}}`, false},
-		{"LastOptionsCount", `{"stream":true,"stream_options":{"include_usage":true},"stream_options":{}}`,
-			`{"stream":true,"stream_options":{"include_usage":true},"stream_options":{"include_usage":true}}`, true},
-		{"LastOptionsNull", `{"stream":true,"stream_options":{"include_usage":true},"stream_options":null}`,
-			`{"stream":true,"stream_options":{"include_usage":true},"stream_options":{"include_usage":true}}`, true},
-		{"LastStreamNull", `{"stream":true,"stream":null}`, `{"stream":true,"stream":null}`, false},
-		// Keys are matched exactly, after unescaping.
-		{"StreamOtherCase", `{"Stream":true}`, `{"Stream":true}`, false},
+		// Keys are matched after unescaping. (Duplicates and other cases
+		// of these keys never get here: scanHead refuses them.)
 		{"StreamEscapedKey", `{"str\u0065am":true}`,
 			`{"stream_options":{"include_usage":true},"str\u0065am":true}`, true},
-		{"OptionsOtherCase", `{"stream":true,"Stream_Options":{"include_usage":true}}`,
-			`{"stream_options":{"include_usage":true},"stream":true,"Stream_Options":{"include_usage":true}}`, true},
+		{"OtherOptionsDuplicated", `{"stream":true,"stream_options":{"x":1,"x":2}}`,
+			`{"stream":true,"stream_options":{"include_usage":true,"x":1,"x":2}}`, true},
 		{"NestedOptionsIgnored", `{"stream":true,"x":{"stream_options":{"include_usage":false}}}`,
 			`{"stream_options":{"include_usage":true},"stream":true,"x":{"stream_options":{"include_usage":false}}}`, true},
 		{"NotAStream", `{"model":"gpt-4o","messages":[]}`, `{"model":"gpt-4o","messages":[]}`, false},
@@ -188,24 +178,18 @@ func TestEditBodyModel(t *testing.T) {
 			`{"mod\u0065l":"gpt-4o"}`},
 		{"NeedsEscapes", `{"model":"x/a\"b\\c\nd\u0001é"}`, "a\"b\\c\nd\x01é", false,
 			`{"model":"a\"b\\c\nd\u0001é"}`},
-		// The last "model" is the one a decoder keeps; an earlier one
-		// stays as it was.
-		{"Duplicate", `{"model":"openai/gpt-4o","model":"openai/gpt-4o-mini"}`, "gpt-4o-mini", false,
-			`{"model":"openai/gpt-4o","model":"gpt-4o-mini"}`},
-		{"LastNull", `{"model":"openai/gpt-4o","model":null}`, "gpt-4o", false,
-			`{"model":"openai/gpt-4o","model":"gpt-4o"}`},
-		// The model under another spelling of the key: the map added
-		// "model" beside it, and so does the splice.
-		{"OtherCase", `{"Model":"openai/gpt-4o"}`, "gpt-4o", false,
-			`{"model":"gpt-4o","Model":"openai/gpt-4o"}`},
+		{"Null", `{"model":null,"messages":[]}`, "gpt-4o", false,
+			`{"model":"gpt-4o","messages":[]}`},
+		{"Absent", `{"messages":[]}`, "gpt-4o", false,
+			`{"model":"gpt-4o","messages":[]}`},
+		{"UnreadDuplicatesKept", `{"model":"openai/gpt-4o","user":"a","user":"b"}`, "gpt-4o", false,
+			`{"model":"gpt-4o","user":"a","user":"b"}`},
 		{"WithUsage", `{"model":"openai/gpt-4o","stream":true,"messages":[]}`, "gpt-4o", true,
 			`{"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true,"messages":[]}`},
 		{"WithUsageAfter", `{"stream":true,"stream_options":{},"model":"openai/gpt-4o"}`, "gpt-4o", true,
 			`{"stream":true,"stream_options":{"include_usage":true},"model":"gpt-4o"}`},
 		{"WithUsageBefore", `{"model":"openai/gpt-4o","stream":true,"stream_options":{"x":1}}`, "gpt-4o", true,
 			`{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true,"x":1}}`},
-		{"OtherCaseWithUsage", `{"MODEL":"openai/gpt-4o","stream":true}`, "gpt-4o", true,
-			`{"model":"gpt-4o","stream_options":{"include_usage":true},"MODEL":"openai/gpt-4o","stream":true}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,7 +216,9 @@ func TestEditBodyUnchanged(t *testing.T) {
 }
 
 // checkOracle checks that editBody's output is valid JSON that decodes to
-// what the map round trips made, and that it reports the same added.
+// what the map round trips made, and that it reports the same added. A
+// body scanHead refuses (not JSON, or a member keygate reads twice or in
+// another case) is skipped: the routes answer 400 before any edit.
 func checkOracle(tb testing.TB, body []byte, model string, setModel, includeUsage bool) {
 	tb.Helper()
 	h, err := scanHead(body)
@@ -261,8 +247,8 @@ func FuzzEditBody(f *testing.F) {
 	for _, s := range []string{
 		string(chatStreamBody),
 		`{"stream":true,"stream_options":{"include_usage":false,"x":[1,{"include_usage":true}]}}`,
-		`{"Model":"a/b","stream":true,"stream_options":null,"stream_options":{}}`,
-		`{"model":"a/b","model":"c\u0022d","str\u0065am":true,"stream_options":{"include_usage":1,"include_usage":null}}`,
+		`{"model":"a/b","stream":true,"stream_options":null,"user":1,"user":{}}`,
+		`{"model":"c\u0022d","str\u0065am":true,"stream_options":{"include_usage":1,"x":null,"x":1}}`,
 		"{\"model\":\"\xc3\",\"stream\":true,\"stream_options\":{\"\xff\":true}}",
 		` { "stream" : true , "stream_options" : { } } `,
 	} {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,7 +75,11 @@ func callFrom(ctx context.Context) *call {
 // caller may not proceed.
 func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d dialect) *call {
 	c := &call{route: route, dialect: d, start: p.d.Now(), info: reqid.InfoFrom(r.Context()), reqID: reqid.From(r.Context()), rawQuery: r.URL.RawQuery}
-	tok, fromQuery := gatewayToken(r)
+	tok, fromQuery, err := gatewayToken(r)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return nil
+	}
 	if fromQuery {
 		q := r.URL.Query()
 		q.Del("key")
@@ -167,7 +172,13 @@ func parseHead(body []byte) (head, error) {
 		return head{}, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
 	}
 	h, err := scanHead(body)
-	if err != nil {
+	var dup *duplicateField
+	switch {
+	case errors.As(err, &dup):
+		// Only the member's own name: the key as sent, or its value,
+		// could be anything, a key included.
+		return h, keygate.Errorf(keygate.CodeInvalidRequest, "The request body has %s more than once or under a key in another case; send it once, spelled exactly %q, so that keygate and the provider read the same value.", dup.name, dup.name[strings.LastIndexByte(dup.name, '.')+1:])
+	case err != nil:
 		return h, keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not valid JSON for this endpoint.")
 	}
 	if h.Model == "" {

@@ -35,13 +35,20 @@ var errNotJSON = errors.New("not valid JSON for this endpoint")
 //
 //	struct{ Model string `json:"model"`; Stream bool `json:"stream"` }
 //
-// accepts and refuses (the whole body is validated; keys match
-// case-insensitively; a later duplicate wins; null leaves a field as it
-// was; a top-level null is an empty head), and reads the max-tokens fields
-// as json.Unmarshal into *int64 fields would (any of them present but not
-// an integer voids all three). The decoder it replaces cost about 12 ns
-// per body byte and several allocations; this costs a fraction of that, so
-// a long prompt is not parsed twice over on the hot path.
+// accepts and refuses (the whole body is validated; null leaves a field as
+// it was; a top-level null is an empty head), and reads the max-tokens
+// fields as json.Unmarshal into *int64 fields would (any of them present
+// but not an integer voids all three). The decoder it replaces cost about
+// 12 ns per body byte and several allocations; this costs a fraction of
+// that, so a long prompt is not parsed twice over on the hot path.
+//
+// Beyond that, a body that json.Unmarshal would accept is refused with a
+// *duplicateField when a member keygate reads (see readField, and
+// include_usage in stream_options) appears twice or under a key that
+// differs from its name only in case ("Model", or a Kelvin sign for a k,
+// which encoding/json folds): keygate meters and routes by the value it
+// reads, and a provider whose decoder takes the first duplicate, or
+// matches keys exactly, would run the call on another one.
 func scanHead(body []byte) (head, error) {
 	s := headScanner{b: body}
 	var h head
@@ -67,17 +74,48 @@ func scanHead(body []byte) (head, error) {
 	if s.i != len(s.b) {
 		return head{}, errNotJSON
 	}
+	if s.dup != "" {
+		return head{}, &duplicateField{name: s.dup}
+	}
 	h.MaxOut, h.HasMaxOut = s.maxOut()
 	return h, nil
+}
+
+// seenIncludeUsage is the bit of headScanner.seen for include_usage in
+// stream_options; readField gives the others.
+const seenIncludeUsage = 1 << 6
+
+// duplicateField is scanHead's answer to a body in which a member keygate
+// reads appears twice or in another case. name is the member's own name
+// (never the key as sent, nor a value).
+type duplicateField struct{ name string }
+
+func (e *duplicateField) Error() string {
+	return "the body has " + e.name + " twice or in another case"
 }
 
 // headScanner walks one JSON document.
 type headScanner struct {
 	b []byte
 	i int
-	// Raw values of the max-tokens fields (the last of each), nil when
-	// absent.
+	// Raw values of the max-tokens fields, nil when absent.
 	maxCompletion, maxTokens, maxOutput []byte
+	// seen has a bit for each member keygate reads met so far (readField's
+	// bits and seenIncludeUsage); dup names the first member met twice or in
+	// another case, which refuses the body once it is known to be
+	// otherwise valid (a body that is not JSON is refused as such).
+	seen uint
+	dup  string
+}
+
+// once records that the member name, whose bit in seen is bit, was met,
+// under its exact name or (not exact) another case of it; the second
+// time, or in another case, the body is marked for refusal.
+func (s *headScanner) once(name string, bit uint, exact bool) {
+	if (!exact || s.seen&bit != 0) && s.dup == "" {
+		s.dup = name
+	}
+	s.seen |= bit
 }
 
 // Which object members reads: the top-level one (into head), the value of
@@ -121,9 +159,14 @@ func key(rawKey []byte, escaped bool) ([]byte, error) {
 // field applies one top-level member: name is its decoded key, val the
 // value as it appears, at offset start of the body.
 func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
+	field, bit := readField(name)
+	if bit == 0 {
+		return nil // not a member keygate reads: passed through as it is
+	}
+	s.once(field, bit, string(name) == field)
 	h.at.member(name, start, val)
-	switch {
-	case fold(name, "model"):
+	switch field {
+	case "model":
 		switch val[0] {
 		case 'n': // null: unchanged
 		case '"':
@@ -143,7 +186,7 @@ func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
 		default:
 			return errNotJSON
 		}
-	case fold(name, "stream"):
+	case "stream":
 		switch val[0] {
 		case 'n':
 		case 't':
@@ -153,14 +196,27 @@ func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
 		default:
 			return errNotJSON
 		}
-	case fold(name, "max_completion_tokens"):
+	case "max_completion_tokens":
 		s.maxCompletion = val
-	case fold(name, "max_tokens"):
+	case "max_tokens":
 		s.maxTokens = val
-	case fold(name, "max_output_tokens"):
+	case "max_output_tokens":
 		s.maxOutput = val
 	}
 	return nil
+}
+
+// readField returns the top-level member keygate reads that key (decoded)
+// names, matched ignoring case as encoding/json matches keys to field
+// names, and its bit in headScanner.seen; bit is 0 when keygate does not
+// read it.
+func readField(key []byte) (name string, bit uint) {
+	for i, f := range [...]string{"model", "stream", "max_completion_tokens", "max_tokens", "max_output_tokens", "stream_options"} {
+		if fold(key, f) {
+			return f, 1 << i
+		}
+	}
+	return "", 0
 }
 
 // fold reports whether b equals name ignoring case, as encoding/json
@@ -325,9 +381,7 @@ func (s *headScanner) members(h *head, in, depth int) error {
 		}
 		switch {
 		case in == inTop && string(name) == "stream_options" && s.i < len(s.b) && s.b[s.i] == '{':
-			// A later stream_options replaces an earlier one, and
-			// with it what the earlier one held.
-			h.at.include, h.at.includeTrue, h.at.optsEmpty = span{}, false, true
+			h.at.optsEmpty = true
 			err = s.members(h, inStreamOptions, depth+1)
 		default:
 			err = s.value(depth)
@@ -341,6 +395,9 @@ func (s *headScanner) members(h *head, in, depth int) error {
 				return err
 			}
 		case inStreamOptions:
+			if fold(name, "include_usage") {
+				s.once("stream_options.include_usage", seenIncludeUsage, string(name) == "include_usage")
+			}
 			h.at.option(name, valStart, s.b[valStart:s.i])
 		}
 		s.skipSpace()

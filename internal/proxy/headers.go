@@ -69,25 +69,49 @@ func (p *Proxy) cleanResponseHeader(h http.Header) {
 }
 
 // gatewayToken returns the gateway token wherever the caller's SDK put it:
-// Authorization: Bearer (OpenAI and Anthropic SDKs), x-api-key, x-goog-api-key,
-// or the key query parameter (Google). fromQuery reports the last case, so
-// the parameter is not forwarded.
-func gatewayToken(r *http.Request) (tok keygate.Secret, fromQuery bool) {
-	if v := r.Header.Get("Authorization"); v != "" {
+// Authorization: Bearer (OpenAI SDK), x-api-key (Anthropic SDK),
+// x-goog-api-key or the key query parameter (Google). fromQuery reports
+// the last case, so the parameter is not forwarded.
+//
+// Each SDK sends its key in one of these, once. A request that carries
+// more than one (two Authorization headers, or a header and ?key=) is
+// refused with invalid_request: keygate would authenticate one of them
+// while a proxy in front of it, or the logs, may go by another. The
+// X-Provider-Key header is a request key, not a gateway credential, and
+// is not counted.
+func gatewayToken(r *http.Request) (tok keygate.Secret, fromQuery bool, err error) {
+	var carriers []string
+	for _, k := range []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key"} {
+		switch vs := r.Header.Values(k); {
+		case len(vs) > 1:
+			return keygate.Secret{}, false, keygate.Errorf(keygate.CodeInvalidRequest, "The request has %d %s headers; send the gateway token once.", len(vs), k)
+		case len(vs) == 1 && strings.TrimSpace(vs[0]) != "":
+			carriers = append(carriers, k)
+		}
+	}
+	switch vs := r.URL.Query()["key"]; {
+	case len(vs) > 1:
+		return keygate.Secret{}, false, keygate.Errorf(keygate.CodeInvalidRequest, "The request has %d key query parameters; send the gateway token once.", len(vs))
+	case len(vs) == 1 && vs[0] != "":
+		carriers = append(carriers, "the key query parameter")
+	}
+	switch {
+	case len(carriers) > 1:
+		return keygate.Secret{}, false, keygate.Errorf(keygate.CodeInvalidRequest, "The request carries a gateway credential in more than one place (%s); send the token in one of them only.", strings.Join(carriers, ", "))
+	case len(carriers) == 0:
+		return keygate.Secret{}, false, nil
+	}
+	switch carriers[0] {
+	case "Authorization":
+		v := r.Header.Get("Authorization")
 		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-			return keygate.NewSecret(strings.TrimSpace(v[7:])), false
+			return keygate.NewSecret(strings.TrimSpace(v[7:])), false, nil
 		}
-		return keygate.Secret{}, false
+		return keygate.Secret{}, false, nil
+	case "X-Api-Key", "X-Goog-Api-Key":
+		return keygate.NewSecret(strings.TrimSpace(r.Header.Get(carriers[0]))), false, nil
 	}
-	for _, k := range []string{"X-Api-Key", "X-Goog-Api-Key"} {
-		if v := r.Header.Get(k); v != "" {
-			return keygate.NewSecret(strings.TrimSpace(v)), false
-		}
-	}
-	if v := r.URL.Query().Get("key"); v != "" {
-		return keygate.NewSecret(v), true
-	}
-	return keygate.Secret{}, false
+	return keygate.NewSecret(r.URL.Query().Get("key")), true, nil
 }
 
 func canonical(hs []string) []string {
