@@ -11,6 +11,7 @@ const (
 	CodeInvalidRequest     = "invalid_request"      // malformed or out-of-range input
 	CodeInvalidJSON        = "invalid_json"         // a body that is not the JSON the endpoint takes
 	CodeBodyTooLarge       = "body_too_large"       // a body over the endpoint's limit
+	CodeRequestTimeout     = "request_timeout"      // a body that did not arrive within the body read timeout
 	CodeUnknownProvider    = "unknown_provider"     // a provider that is not in the catalog
 	CodeInvalidKeyFormat   = "invalid_key_format"   // a provider key that fails the format check
 	CodeNotFound           = "not_found"            // the named tenant, key or token does not exist
@@ -40,6 +41,8 @@ func HTTPStatus(code string) int {
 		return 403
 	case CodeNotFound:
 		return 404
+	case CodeRequestTimeout:
+		return 408
 	case CodeConflict:
 		return 409
 	case CodeBodyTooLarge:

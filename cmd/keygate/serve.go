@@ -234,15 +234,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
 		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
 		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
+		BodyReadTimeout: cfg.BodyReadTimeout.Duration,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln = server.Listen(ln, cfg.MaxConnections, mtr.ObserveConnection)
+	// No ReadTimeout or WriteTimeout: they would cut streamed answers. The
+	// body has its own deadline (server.Deps.BodyReadTimeout), headers
+	// and idle keep-alive connections theirs.
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout.Duration,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -74,6 +74,8 @@ func (c *call) decode(v any) error {
 		switch {
 		case errors.As(err, &tooBig):
 			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", c.api.d.MaxBodyBytes)
+		case keygate.IsCode(err, keygate.CodeRequestTimeout):
+			return err // the body did not arrive in time (408)
 		case errors.Is(err, io.EOF):
 			return keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
 		default:
@@ -84,6 +86,9 @@ func (c *call) decode(v any) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", c.api.d.MaxBodyBytes)
+		}
+		if keygate.IsCode(err, keygate.CodeRequestTimeout) {
+			return err
 		}
 		return keygate.Errorf(keygate.CodeInvalidJSON, "The request body has data after the JSON object.")
 	}

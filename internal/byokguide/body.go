@@ -69,6 +69,8 @@ func bodyError(err error, maxBytes int64) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", maxBytes)
+	case keygate.IsCode(err, keygate.CodeRequestTimeout):
+		return err // the body did not arrive in time (408)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return keygate.Errorf(keygate.CodeInvalidJSON, "The request body must be a JSON object.")

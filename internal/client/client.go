@@ -231,6 +231,8 @@ func codeForStatus(status int) string {
 		return keygate.CodeConflict
 	case http.StatusRequestEntityTooLarge:
 		return keygate.CodeBodyTooLarge
+	case http.StatusRequestTimeout:
+		return keygate.CodeRequestTimeout
 	case http.StatusTooManyRequests:
 		return keygate.CodeRateLimited
 	case http.StatusNotImplemented:

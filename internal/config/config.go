@@ -85,6 +85,19 @@ type Config struct {
 	// TraceSampleRatio is the share of calls traced when tracing is on.
 	// Default 1.
 	TraceSampleRatio float64 `toml:"trace_sample_ratio"`
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request before the server closes it. Default 120s; between 1s
+	// and 1h.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// BodyReadTimeout is how long a request has, once its headers are in,
+	// to deliver its body; a body still arriving then is answered 408
+	// request_timeout. Answers streamed out are not limited. Default 60s;
+	// between 1s and 1h.
+	BodyReadTimeout Duration `toml:"body_read_timeout"`
+	// MaxConnections caps the client connections held open at once
+	// (active and idle); past it new connections wait in the kernel's
+	// backlog until one closes. Default 10000; 0 means no cap.
+	MaxConnections int `toml:"max_connections"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -134,6 +147,9 @@ func Default() Config {
 		TraceSampleRatio: 1,
 		HealthInterval:   Duration{6 * time.Hour},
 		CacheTTL:         Duration{30 * time.Second},
+		IdleTimeout:      Duration{120 * time.Second},
+		BodyReadTimeout:  Duration{60 * time.Second},
+		MaxConnections:   10000,
 	}
 }
 
@@ -165,6 +181,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		failOpen    = fs.Bool("quota-fail-open", c.QuotaFailOpen, "admit budgeted calls when the counters cannot be reached, instead of 503 [KEYGATE_QUOTA_FAIL_OPEN]")
 		pricesFile  = fs.String("prices-file", "", "JSON file overriding the built-in price table [KEYGATE_PRICES_FILE]")
 		otlp        = fs.String("otlp-endpoint", "", "OTLP/HTTP endpoint for traces; empty: tracing off [KEYGATE_OTLP_ENDPOINT]")
+		idle        = fs.Duration("idle-timeout", c.IdleTimeout.Duration, "how long a keep-alive connection may wait for its next request [KEYGATE_IDLE_TIMEOUT]")
+		bodyRead    = fs.Duration("body-read-timeout", c.BodyReadTimeout.Duration, "how long a request has to deliver its body; streamed answers are not limited [KEYGATE_BODY_READ_TIMEOUT]")
+		maxConns    = fs.Int("max-connections", c.MaxConnections, "client connections held open at once; 0: no cap [KEYGATE_MAX_CONNECTIONS]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -241,6 +260,15 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["otlp-endpoint"] {
 		c.OTLPEndpoint = *otlp
+	}
+	if set["idle-timeout"] {
+		c.IdleTimeout = Duration{*idle}
+	}
+	if set["body-read-timeout"] {
+		c.BodyReadTimeout = Duration{*bodyRead}
+	}
+	if set["max-connections"] {
+		c.MaxConnections = *maxConns
 	}
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
@@ -325,10 +353,20 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxRequestBytes = n
 	}
+	if v := getenv("KEYGATE_MAX_CONNECTIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_MAX_CONNECTIONS: %q is not an integer", v)
+		}
+		c.MaxConnections = n
+	}
 	for _, d := range []struct {
 		name string
 		dst  *Duration
-	}{{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}, {"KEYGATE_CACHE_TTL", &c.CacheTTL}} {
+	}{
+		{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}, {"KEYGATE_CACHE_TTL", &c.CacheTTL},
+		{"KEYGATE_IDLE_TIMEOUT", &c.IdleTimeout}, {"KEYGATE_BODY_READ_TIMEOUT", &c.BodyReadTimeout},
+	} {
 		if v := getenv(d.name); v != "" {
 			v, err := time.ParseDuration(v)
 			if err != nil {
@@ -399,6 +437,15 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheTTL.Duration < time.Second || c.CacheTTL.Duration > time.Hour {
 		errs = append(errs, fmt.Errorf("cache_ttl: %s is not between 1s and 1h", c.CacheTTL.Duration))
+	}
+	if c.IdleTimeout.Duration < time.Second || c.IdleTimeout.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("idle_timeout: %s is not between 1s and 1h", c.IdleTimeout.Duration))
+	}
+	if c.BodyReadTimeout.Duration < time.Second || c.BodyReadTimeout.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("body_read_timeout: %s is not between 1s and 1h", c.BodyReadTimeout.Duration))
+	}
+	if c.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("max_connections: %d is negative (0 means no cap)", c.MaxConnections))
 	}
 	if c.LogFlushInterval.Duration < 0 || c.LogFlushInterval.Duration > 10*time.Second {
 		errs = append(errs, fmt.Errorf("log_flush_interval: %s is not between 0 and 10s", c.LogFlushInterval.Duration))

@@ -29,6 +29,8 @@ log_level = "warn"
 byok_default = false
 quota_fail_open = true
 shutdown_timeout = "5s"
+idle_timeout = "30s"
+max_connections = 500
 [providers.openai]
 base_url = "http://127.0.0.1:9999"
 `), 0o600); err != nil {
@@ -45,13 +47,15 @@ base_url = "http://127.0.0.1:9999"
 			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:7000", "/var/lib/keygate", "warn", false
 			c.QuotaFailOpen = true
 			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
+			c.IdleTimeout, c.MaxConnections = config.Duration{Duration: 30 * time.Second}, 500
 			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
 			c.ConfigFile = file
 		}},
-		{"EnvOverFile", nil, map[string]string{"KEYGATE_CONFIG": file, "KEYGATE_LOG_LEVEL": "debug", "KEYGATE_ADDR": "http://127.0.0.1:8181"}, func(c *config.Config) {
+		{"EnvOverFile", nil, map[string]string{"KEYGATE_CONFIG": file, "KEYGATE_LOG_LEVEL": "debug", "KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_MAX_CONNECTIONS": "0"}, func(c *config.Config) {
 			c.Addr, c.DataDir, c.LogLevel, c.BYOKDefault = "127.0.0.1:8181", "/var/lib/keygate", "debug", false
 			c.QuotaFailOpen = true
 			c.ShutdownTimeout = config.Duration{Duration: 5 * time.Second}
+			c.IdleTimeout, c.MaxConnections = config.Duration{Duration: 30 * time.Second}, 0
 			c.Providers = map[string]config.ProviderConfig{"openai": {BaseURL: "http://127.0.0.1:9999"}}
 			c.ConfigFile = file
 		}},
@@ -71,6 +75,9 @@ base_url = "http://127.0.0.1:9999"
 			c.QuotaFailOpen = true
 		}},
 		{"QuotaFailOpenFlagOverEnv", []string{"--quota-fail-open=false"}, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "true"}, func(c *config.Config) {}},
+		{"ConnectionLimitsFromEnvAndFlags", []string{"--body-read-timeout", "15s", "--max-connections", "20"}, map[string]string{"KEYGATE_BODY_READ_TIMEOUT": "2m", "KEYGATE_IDLE_TIMEOUT": "5s", "KEYGATE_MAX_CONNECTIONS": "9"}, func(c *config.Config) {
+			c.BodyReadTimeout, c.IdleTimeout, c.MaxConnections = config.Duration{Duration: 15 * time.Second}, config.Duration{Duration: 5 * time.Second}, 20
+		}},
 		{"ListenAddrWins", nil, map[string]string{"KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_LISTEN_ADDR": "127.0.0.1:9191"}, func(c *config.Config) {
 			c.Addr = "127.0.0.1:9191"
 		}},
@@ -115,6 +122,10 @@ func TestLoadErrors(t *testing.T) {
 		{"StrayArgument", []string{"extra"}, nil, "unexpected argument"},
 		{"LongLogFlush", []string{"--log-flush-interval", "1m"}, nil, "log_flush_interval"},
 		{"ShortCacheTTL", []string{"--cache-ttl", "100ms"}, nil, "cache_ttl"},
+		{"NoIdleTimeout", []string{"--idle-timeout", "0"}, nil, "idle_timeout"},
+		{"ShortBodyReadTimeout", nil, map[string]string{"KEYGATE_BODY_READ_TIMEOUT": "10ms"}, "body_read_timeout"},
+		{"NegativeMaxConnections", []string{"--max-connections", "-1"}, nil, "max_connections"},
+		{"BadMaxConnections", nil, map[string]string{"KEYGATE_MAX_CONNECTIONS": "many"}, "KEYGATE_MAX_CONNECTIONS"},
 		{"SmallBody", []string{"--max-body-bytes", "10"}, nil, "max_body_bytes"},
 	}
 	for _, tc := range tests {

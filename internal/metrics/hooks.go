@@ -59,6 +59,16 @@ func (m *Metrics) ObserveChange(kind string) {
 // every cache is dropped since changes may have been missed meanwhile.
 func (m *Metrics) ObserveResync() { m.resyncs.Inc() }
 
+// ObserveConnection counts a client connection the server accepted
+// (opened true) or closed (opened false), for the open_connections gauge.
+func (m *Metrics) ObserveConnection(opened bool) {
+	if opened {
+		m.connections.Inc()
+		return
+	}
+	m.connections.Dec()
+}
+
 // SetKeyHealth publishes the number of stored keys per health status
 // (keygate.KeyStatus values). A status published before and absent from
 // counts drops to 0, so a scrape never sees a stale count.

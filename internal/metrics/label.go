@@ -137,7 +137,7 @@ func methodLabel(m string) string {
 // the code label.
 func errorCodes() []string {
 	return []string{
-		keygate.CodeInvalidRequest, keygate.CodeInvalidJSON, keygate.CodeBodyTooLarge,
+		keygate.CodeInvalidRequest, keygate.CodeInvalidJSON, keygate.CodeBodyTooLarge, keygate.CodeRequestTimeout,
 		keygate.CodeUnknownProvider, keygate.CodeInvalidKeyFormat, keygate.CodeNotFound,
 		keygate.CodeConflict, keygate.CodeUnauthorized, keygate.CodeForbidden,
 		keygate.CodeProviderKeyMissing, keygate.CodeBudgetExceeded, keygate.CodeRateLimited,

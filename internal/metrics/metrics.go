@@ -91,6 +91,7 @@ type Metrics struct {
 	cacheLookups  *prometheus.CounterVec
 	changes       *prometheus.CounterVec
 	resyncs       prometheus.Counter
+	connections   prometheus.Gauge
 	keyHealth     *prometheus.GaugeVec
 	apiRequests   *prometheus.CounterVec
 	apiLatency    *prometheus.HistogramVec
@@ -179,6 +180,10 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		Namespace: namespace, Name: "change_feed_resyncs_total",
 		Help: "(Re)connections of the change feed, each dropping every cached entry since changes may have been missed.",
 	})
+	m.connections = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "open_connections",
+		Help: "Client connections the server holds open now (active and idle keep-alive), at most max_connections.",
+	})
 	m.keyHealth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "key_health",
 		Help: "Stored provider keys, by health status (valid, invalid, unknown).",
@@ -194,7 +199,7 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	}, []string{"route", "method"})
 	for _, c := range []prometheus.Collector{
 		m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
-		m.rejections, m.gatewayErrors, m.cacheLookups, m.changes, m.resyncs, m.keyHealth, m.apiRequests, m.apiLatency,
+		m.rejections, m.gatewayErrors, m.cacheLookups, m.changes, m.resyncs, m.connections, m.keyHealth, m.apiRequests, m.apiLatency,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)

@@ -58,6 +58,9 @@ func TestExposition(t *testing.T) {
 	m.ObserveChange("token")
 	m.ObserveChange("nonsense")
 	m.ObserveResync()
+	m.ObserveConnection(true)
+	m.ObserveConnection(true)
+	m.ObserveConnection(false)
 	m.SetKeyHealth(map[string]int{"valid": 3, "invalid": 1, "unknown": 2})
 	m.ObserveAPI("PUT /api/v1/tenants/{tenant}/keys/{provider}", "PUT", 200, 30*time.Millisecond)
 	if err := m.RegisterQueue(func() float64 { return 7 }, func() float64 { return 2 }, func() float64 { return 3 }); err != nil {
@@ -109,6 +112,7 @@ func TestExposition(t *testing.T) {
 		`keygate_change_feed_changes_total{kind="token"}`:                                                        2,
 		`keygate_change_feed_changes_total{kind="other"}`:                                                        1,
 		`keygate_change_feed_resyncs_total{}`:                                                                    1,
+		`keygate_open_connections{}`:                                                                             1,
 		`keygate_key_health{status="valid"}`:                                                                     3,
 		`keygate_key_health{status="invalid"}`:                                                                   1,
 		`keygate_key_health{status="unknown"}`:                                                                   2,

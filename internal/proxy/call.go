@@ -134,6 +134,8 @@ func (p *Proxy) readBody(r *http.Request) ([]byte, error) {
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", p.d.MaxBodyBytes)
+	case keygate.IsCode(err, keygate.CodeRequestTimeout):
+		return nil, err // the body did not arrive in time (408)
 	case err != nil:
 		return nil, keygate.Errorf(keygate.CodeInvalidRequest, "The request body could not be read.")
 	}

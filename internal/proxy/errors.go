@@ -18,7 +18,7 @@ const (
 // openAIType maps a keygate code to the OpenAI error type its SDK expects.
 func openAIType(status int) string {
 	switch status {
-	case 400, 404, 413, 422:
+	case 400, 404, 408, 413, 422:
 		return "invalid_request_error"
 	case 401:
 		return "authentication_error"
@@ -33,7 +33,7 @@ func openAIType(status int) string {
 // anthropicType maps a status to the Anthropic error type its SDK expects.
 func anthropicType(status int) string {
 	switch status {
-	case 400, 413, 422:
+	case 400, 408, 413, 422:
 		return "invalid_request_error"
 	case 401:
 		return "authentication_error"

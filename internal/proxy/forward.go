@@ -142,6 +142,11 @@ func (p *Proxy) observe(c *call, status int) {
 // as soon as they have the final event) did not cut the call.
 func endStatus(answered int, clientGone bool, err error, complete bool) (status int, canceled bool) {
 	switch {
+	case keygate.IsCode(err, keygate.CodeRequestTimeout):
+		// The body was still arriving at its deadline (a passthrough body
+		// is read as it is forwarded): the failed read also cancels the
+		// request's context, but the client is there to be told.
+		return http.StatusRequestTimeout, false
 	case !complete && (clientGone || errors.Is(err, context.Canceled)):
 		return reqid.StatusClientClosed, true
 	case err != nil:
@@ -172,6 +177,12 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	p.d.Logger.WarnContext(r.Context(), "upstream request failed", "request_id", c.reqID, "provider", c.provider.Name, "err", err)
 	w.Header().Set(headerKeySource, string(c.cred.Source))
+	if keygate.IsCode(err, keygate.CodeRequestTimeout) {
+		// A passthrough body that did not arrive in time: the caller's
+		// fault, not the provider's.
+		writeError(w, r, c.dialect, err)
+		return
+	}
 	writeError(w, r, c.dialect, keygate.Errorf(keygate.CodeUpstreamError, "%s could not be reached.", c.provider.DisplayName))
 }
 

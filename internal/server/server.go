@@ -1,6 +1,7 @@
 // Package server assembles keygate's HTTP surface: the management API, the
-// health endpoints and the middleware every request passes through (request
-// id, access log, panic recovery).
+// health endpoints and the middleware every request passes through (body
+// read deadline, request id, access log, panic recovery), and the listener
+// that caps open connections.
 package server
 
 import (
@@ -36,6 +37,11 @@ type Deps struct {
 	// Scrub, if set, cleans a caller-supplied value (the model name) before
 	// it is logged, so a key pasted into it never reaches the log.
 	Scrub func(string) string
+	// BodyReadTimeout is how long a request has to deliver its body once
+	// its headers are in; past it the body read fails with
+	// keygate.CodeRequestTimeout (408). Responses are not limited. 0: no
+	// limit.
+	BodyReadTimeout time.Duration
 	// Ready reports whether storage is reachable, for /readyz.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -56,5 +62,5 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(d.Rand, withAccessLog(d, withRecover(d.Logger, mux)))
+	return withRequestID(d.Rand, withAccessLog(d, withBodyDeadline(d.BodyReadTimeout, withRecover(d.Logger, mux))))
 }
