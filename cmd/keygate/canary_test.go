@@ -102,11 +102,8 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	col := &collector{}
 	otlp := httptest.NewServer(col)
 	defer otlp.Close()
-	env := map[string]string{"KEYGATE_OTLP_ENDPOINT": otlp.URL}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
+	env["KEYGATE_OTLP_ENDPOINT"] = otlp.URL
 	dir := t.TempDir()
 	s := MustServe(t, dir, env, append([]string{"--log-level", "debug"}, storage...)...)
 	rec := &recorder{}

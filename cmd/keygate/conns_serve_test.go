@@ -24,11 +24,7 @@ import (
 // is served to its end.
 func TestServeSlowConnections(t *testing.T) {
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	const limit = time.Second
 	s := MustServe(t, t.TempDir(), env, "--idle-timeout", limit.String(), "--body-read-timeout", limit.String())
 	ctx := context.Background()

@@ -31,11 +31,7 @@ func pricesFile(tb testing.TB) string {
 // usage apart), and count as billable under meter.
 func TestServeBillingPolicies(t *testing.T) {
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	s := MustServe(t, t.TempDir(), env, "--prices-file", pricesFile(t))
 	ctx := context.Background()
 	c, _ := client.New(s.URL, keygate.NewSecret(s.Token))

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,10 +57,7 @@ func startReplicas(t *testing.T, n int, fake *fakeprovider.Server, args ...strin
 		},
 		args: args,
 	}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		rc.env[k] = v
-	}
+	maps.Copy(rc.env, fakeProviderEnv(fake))
 	for i := range n {
 		rc.servers = append(rc.servers, rc.start(t, i))
 	}

@@ -75,6 +75,17 @@ type testServer struct {
 	done    chan error
 }
 
+// fakeProviderEnv returns the KEYGATE_<PROVIDER>_BASE_URL settings that point
+// keygate at fake, as an environment for MustServe.
+func fakeProviderEnv(fake *fakeprovider.Server) map[string]string {
+	env := map[string]string{}
+	for _, kv := range fake.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
 // MustServe starts `keygate serve` with args (plus --addr 127.0.0.1:0) and
 // env, and waits until it listens. It reads the address from the
 // "listening" log line and the generated admin token from the first-start
@@ -551,11 +562,7 @@ func TestServeBadConfig(t *testing.T) {
 // the tenant has none, and never sees a key.
 func TestServeGateway(t *testing.T) {
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	s := MustServe(t, t.TempDir(), env)
 	ctx := context.Background()
 	c, err := client.New(s.URL, keygate.NewSecret(s.Token))

@@ -17,11 +17,7 @@ import (
 // returns without error.
 func TestServeDrainsOnShutdown(t *testing.T) {
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	s := MustServe(t, t.TempDir(), env, "--shutdown-timeout", "10s")
 	ctx := context.Background()
 	c := s.MustTenant(t, "acme")

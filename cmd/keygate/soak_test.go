@@ -61,11 +61,7 @@ func writeHeapProfile(tb testing.TB, name string) {
 func TestSoak(t *testing.T) {
 	d := soakDuration(t)
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	s := MustServe(t, t.TempDir(), env)
 	s.Logs.Discard()
 	ctx := context.Background()

@@ -46,11 +46,7 @@ type storyRig struct {
 func MustStoryRig(t *testing.T, args ...string) *storyRig {
 	t.Helper()
 	fake := fakeprovider.Start(t)
-	env := map[string]string{}
-	for _, kv := range fake.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	env := fakeProviderEnv(fake)
 	r := &storyRig{t: t, fake: fake, env: env, args: args}
 	r.s = MustServe(t, t.TempDir(), env, args...)
 	if r.s.Token == "" {

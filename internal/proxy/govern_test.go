@@ -116,12 +116,7 @@ func TestUsageEveryRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(g.usage.Events())
-			if st, _, b := do(t, "POST", g.URL+tc.path, tc.body, bearer(tok)); st != 200 {
-				t.Fatalf("%d %s", st, b)
-			}
-			waitFor(t, g, func() bool { return len(g.usage.Events()) > before })
-			ev := g.usage.Events()[before]
+			ev := g.mustCallUsage(t, tc.path, tc.body, tok)
 			if ev.InputTokens == 0 || (tc.output && ev.OutputTokens == 0) || ev.Streamed != tc.streamed || ev.Source != keygate.SourceTenant {
 				t.Errorf("usage %+v", ev)
 			}
@@ -186,12 +181,7 @@ func TestPricedByUpstreamModel(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(g.usage.Events())
-			if st, _, b := do(t, "POST", g.URL+tc.path, tc.body, bearer(tok)); st != 200 {
-				t.Fatalf("%d %s", st, b)
-			}
-			waitFor(t, g, func() bool { return len(g.usage.Events()) > before })
-			ev := g.usage.Events()[before]
+			ev := g.mustCallUsage(t, tc.path, tc.body, tok)
 			if ev.Provider != tc.provider || ev.Model != tc.model || ev.InputTokens == 0 || ev.OutputTokens == 0 {
 				t.Fatalf("usage %+v", ev)
 			}
@@ -209,4 +199,16 @@ func TestPricedByUpstreamModel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustCallUsage posts body to path with the gateway token tok, fails
+// unless the answer is 200, and returns the usage event the call recorded.
+func (g *gw) mustCallUsage(t *testing.T, path, body, tok string) keygate.UsageEvent {
+	t.Helper()
+	before := len(g.usage.Events())
+	if st, _, b := do(t, "POST", g.URL+path, body, bearer(tok)); st != 200 {
+		t.Fatalf("%d %s", st, b)
+	}
+	waitFor(t, g, func() bool { return len(g.usage.Events()) > before })
+	return g.usage.Events()[before]
 }

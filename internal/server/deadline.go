@@ -18,8 +18,8 @@ import (
 // answer streamed out afterwards is never cut. A body still arriving at the
 // deadline fails to read with an error that carries
 // keygate.CodeRequestTimeout (408), which the handlers pass on to the
-// caller; if a handler answers nothing, this writes the 408 itself. The write side has no deadline: streams out take as long as they
-// take.
+// caller; if a handler answers nothing, this writes the 408 itself. The
+// write side has no deadline: streams out take as long as they take.
 //
 // The deadline is on the connection's own clock (time.Now), not an
 // injected one: the kernel enforces it.
