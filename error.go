@@ -27,6 +27,9 @@ const (
 	CodeKeyRejected        = "key_rejected"         // the provider refused the key when it was tested
 	CodeUpstreamError      = "upstream_error"       // the provider could not be reached or broke off
 	CodeInternal           = "internal"             // anything else; details are logged server-side only
+	CodeKeyUnreadable      = "key_unreadable"       // a stored key that cannot be decrypted with the master keys at hand
+	CodeTokenExpired       = "token_expired"        // a token past its expiry
+	CodeAuthThrottled      = "auth_throttled"       // too many failed authentications from this client address
 )
 
 // HTTPStatus maps every error code to its HTTP status: the one table that
@@ -35,7 +38,7 @@ func HTTPStatus(code string) int {
 	switch code {
 	case CodeInvalidRequest, CodeInvalidJSON, CodeUnknownProvider, CodeUnknownModel, CodeProviderKeyMissing:
 		return 400
-	case CodeUnauthorized:
+	case CodeUnauthorized, CodeTokenExpired:
 		return 401
 	case CodeForbidden:
 		return 403
@@ -49,7 +52,7 @@ func HTTPStatus(code string) int {
 		return 413
 	case CodeInvalidKeyFormat, CodeKeyRejected:
 		return 422
-	case CodeBudgetExceeded, CodeRateLimited:
+	case CodeBudgetExceeded, CodeRateLimited, CodeAuthThrottled:
 		return 429
 	case CodeUnsupported:
 		return 501
