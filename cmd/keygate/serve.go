@@ -217,6 +217,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		})
 	})
 
+	// Another replica's master-key rotation makes a new audit key: pick it
+	// up within a minute, so that no event is sealed for long by a key an
+	// old master key could open.
+	jobs.start("audit-keys", func(ctx context.Context) error {
+		return every(ctx, time.Minute, func(ctx context.Context) {
+			if err := auditKeys.Load(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("reload audit keys", "err", err)
+			}
+		})
+	})
 	checkpoint := func(ctx context.Context) {}
 	if cfg.AuditCheckpointFile != "" {
 		checkpoint = func(ctx context.Context) {

@@ -400,3 +400,20 @@ func (m masterKeys) Rotate(ctx context.Context) (envelope.KEK, error) { return m
 func (m masterKeys) Retire(ctx context.Context, id string) error      { return m.set.Retire(ctx, id) }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestKeysDeleted: a start that finds sealed events but no audit key
+// refuses, rather than make a new key that would hide the deletion.
+func TestKeysDeleted(t *testing.T) {
+	forEngine(t, func(t *testing.T, r *rig) {
+		r.append(t, 2)
+		r.dba(t, `DELETE FROM settings WHERE name LIKE 'audit_key:%'`)
+		keys := audit.NewKeys(r.store, r.keyring, nil)
+		err := keys.Init(r.ctx, r.store.SealAuditWith)
+		if err == nil || !strings.Contains(err.Error(), "no audit key is stored") {
+			t.Fatalf("Init without the audit keys: %v", err)
+		}
+		if n, err := r.store.ListSettings(r.ctx, audit.KeySettingPrefix); err != nil || len(n) != 0 {
+			t.Fatalf("audit keys after the refused start: %v %v", n, err)
+		}
+	})
+}

@@ -58,7 +58,9 @@ func NewKeys(store KeyStore, keyring *envelope.Keyring, rnd io.Reader) *Keys {
 }
 
 // Init opens every stored audit key and makes the newest current. On the
-// first start with keyed audit it creates the first key. If the newest
+// first start with keyed audit it creates the first key; it refuses to
+// when the newest event is sealed (the keys were deleted from the
+// database). If the newest
 // event is not sealed by a key (the first start, or a start after a crash
 // between storing a key and announcing it), it appends an
 // audit.key_created event sealed by the current key, so a keyed trail
@@ -69,24 +71,34 @@ func (k *Keys) Init(ctx context.Context, sealWith func(keygate.AuditSealer)) err
 	if err := k.Load(ctx); err != nil {
 		return err
 	}
-	if k.Current() == "" {
-		if _, err := k.create(ctx); err != nil {
-			return err
-		}
-	}
-	sealWith(k)
 	seq, _, err := k.store.AuditHead(ctx)
 	if err != nil {
 		return fmt.Errorf("read audit head: %w", err)
 	}
+	var head keygate.AuditEvent
 	if seq > 0 {
 		evs, err := k.store.ScanAudit(ctx, seq-1, 1)
 		if err != nil {
 			return fmt.Errorf("read audit event %d: %w", seq, err)
 		}
-		if len(evs) == 1 && evs[0].MACKeyID != "" {
-			return nil
+		if len(evs) == 1 {
+			head = evs[0]
 		}
+	}
+	if k.Current() == "" {
+		if head.MACKeyID != "" {
+			// Sealed events and no key: the keys were deleted. Making a
+			// new one would hide that.
+			return fmt.Errorf("the newest audit event %d is sealed by audit key %s, but no audit key is stored: "+
+				"the audit keys were removed from the database; restore it from a backup", head.Seq, head.MACKeyID)
+		}
+		if _, err := k.create(ctx); err != nil {
+			return err
+		}
+	}
+	sealWith(k)
+	if head.MACKeyID != "" {
+		return nil
 	}
 	return k.announce(ctx, keygate.AuditEvent{ActorName: "keygate"}, k.Current())
 }
