@@ -317,6 +317,10 @@ func TestUnkeyedPrefix(t *testing.T) {
 // opens the audit keys and verifies the whole trail and an old checkpoint.
 func TestVerifyAfterMasterKeyRotationAndRetire(t *testing.T) {
 	forEngine(t, func(t *testing.T, r *rig) {
+		const secret = "sk-testkey000000000000000000000000000042"
+		if _, err := r.vault.Put(r.ctx, keyvault.Change{}, keygate.PlatformScope, "openai", keygate.NewSecret(secret)); err != nil {
+			t.Fatal(err)
+		}
 		r.append(t, 3)
 		cpBefore := r.checkpoint(t)
 		oldMK, oldAK := r.keyring.PrimaryID(), r.keys.Current()
@@ -335,10 +339,11 @@ func TestVerifyAfterMasterKeyRotationAndRetire(t *testing.T) {
 		r.append(t, 2)
 		wantProblem(t, r.verify(t, &cpBefore), "")
 
-		// Retire is refused while the fingerprint secret and the first
-		// audit key are still wrapped by the old master key.
+		// Retire is refused while the provider key, the fingerprint
+		// secret and the first audit key are still wrapped by the old
+		// master key.
 		err = r.vault.RetireMasterKey(r.ctx, keyvault.Change{}, mk, oldMK)
-		if !keygate.IsCode(err, keygate.CodeConflict) || !strings.Contains(keygate.ErrorMessage(err), "still wrapped by master key "+oldMK) {
+		if !keygate.IsCode(err, keygate.CodeConflict) || !strings.Contains(keygate.ErrorMessage(err), "3 data keys are still wrapped by master key "+oldMK) {
 			t.Fatalf("retire before rewrap: %v, want conflict naming %s", err, oldMK)
 		}
 		if err := r.vault.RetireMasterKey(r.ctx, keyvault.Change{}, mk, newMK); !keygate.IsCode(err, keygate.CodeConflict) {
@@ -363,6 +368,10 @@ func TestVerifyAfterMasterKeyRotationAndRetire(t *testing.T) {
 		r.append(t, 1)
 		wantProblem(t, r.verify(t, &cpBefore), "")
 		wantProblem(t, r.verify(t, ptr(r.checkpoint(t))), "")
+		got, _, err := r.vault.Resolve(r.ctx, keygate.PlatformScope, "openai")
+		if err != nil || got.Reveal() != secret {
+			t.Fatalf("the provider key after retire and restart: %v", err)
+		}
 		evs, err := r.store.ListAudit(r.ctx, keygate.AuditFilter{Action: keygate.ActionMasterKeyRetire})
 		if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Detail, oldMK) {
 			t.Fatalf("master_key.retired events = %+v, %v", evs, err)
