@@ -49,6 +49,13 @@ type Sealed struct {
 	KEKID      string
 }
 
+// Setting is a sealed server setting with its name and creation time.
+type Setting struct {
+	Name      string
+	Sealed    Sealed
+	CreatedAt time.Time
+}
+
 // PutKeyParams describes a new version of a provider key for Store.PutKey.
 type PutKeyParams struct {
 	Owner       TenantID

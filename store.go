@@ -67,6 +67,9 @@ type Store interface {
 	// InitSetting stores a sealed server setting unless one with that name
 	// exists, and returns the one stored (the new one or the existing).
 	InitSetting(ctx context.Context, name string, s Sealed) (Sealed, error)
+	// ListSettings returns the sealed settings whose name starts with
+	// prefix, oldest first (then by name).
+	ListSettings(ctx context.Context, prefix string) ([]Setting, error)
 
 	// CreateAdminToken inserts t (ID and Hash set by the caller) with ev.
 	CreateAdminToken(ctx context.Context, t AdminToken, ev AuditEvent) (AdminToken, error)

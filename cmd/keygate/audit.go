@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -95,10 +96,26 @@ func auditList(ctx context.Context, c *cli, cmd *command, args []string) error {
 }
 
 func auditVerify(ctx context.Context, c *cli, cmd *command, args []string) error {
-	if _, err := c.parseArgs(cmd, c.flagSet(cmd), args, 0, ""); err != nil {
+	fs := c.flagSet(cmd)
+	cpFile := fs.String("checkpoint", "", "a checkpoint file (keygate audit checkpoint, or serve --audit-checkpoint-file): the trail must still hold its event")
+	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
+	var cp *client.AuditCheckpoint
+	if *cpFile != "" {
+		b, err := os.ReadFile(*cpFile)
+		if err != nil {
+			return usagef("%s: --checkpoint: %v", cmd.name(), err)
+		}
+		cp = new(client.AuditCheckpoint)
+		if err := json.Unmarshal(b, cp); err != nil {
+			return usagef("%s: --checkpoint: %s is not a checkpoint: %v", cmd.name(), *cpFile, err)
+		}
+	}
 	return request(c, func(api *client.Client) (client.AuditVerification, error) {
+		if cp != nil {
+			return api.VerifyAuditCheckpoint(ctx, *cp)
+		}
 		return api.VerifyAudit(ctx)
 	}, view[client.AuditVerification]{
 		text: func(w io.Writer, v client.AuditVerification) error {
@@ -116,6 +133,26 @@ func auditVerify(ctx context.Context, c *cli, cmd *command, args []string) error
 			return nil
 		},
 	})
+}
+
+// auditCheckpoint prints a signed checkpoint of the trail's head as one
+// JSON object, to be kept where the database's administrators cannot write
+// and given back to audit verify --checkpoint.
+func auditCheckpoint(ctx context.Context, c *cli, cmd *command, args []string) error {
+	if _, err := c.parseArgs(cmd, c.flagSet(cmd), args, 0, ""); err != nil {
+		return err
+	}
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	cp, err := api.AuditCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(cp)
 }
 
 // exportPageSize is the page size of audit export: the API's maximum, so a

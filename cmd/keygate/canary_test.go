@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -105,7 +107,8 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	env := fakeProviderEnv(fake)
 	env["KEYGATE_OTLP_ENDPOINT"] = otlp.URL
 	dir := t.TempDir()
-	s := MustServe(t, dir, env, append([]string{"--log-level", "debug"}, storage...)...)
+	// The audit checkpoint file is in dir, which the canary scan reads.
+	s := MustServe(t, dir, env, append([]string{"--log-level", "debug", "--audit-checkpoint-file", filepath.Join(dir, "audit-checkpoint.json")}, storage...)...)
 	rec := &recorder{}
 	hc := &http.Client{Transport: rec}
 	ctx := context.Background()
@@ -231,8 +234,16 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 			t.Errorf("keygate %s: exit %d: %s", strings.Join(args, " "), r.exit, r.stderr)
 		}
 	}
+	// A checkpoint printed, kept and checked, as an operator would.
+	cpFile := filepath.Join(dir, "printed-checkpoint.json")
+	if r := cliRun(t, s, s.Token, "", &cliOut, "audit", "checkpoint"); r.exit != 0 || os.WriteFile(cpFile, []byte(r.stdout), 0o600) != nil {
+		t.Errorf("keygate audit checkpoint: exit %d: %s", r.exit, r.stderr)
+	}
+	if r := cliRun(t, s, s.Token, "", &cliOut, "audit", "verify", "--checkpoint", cpFile); r.exit != 0 {
+		t.Errorf("keygate audit verify --checkpoint: exit %d: %s", r.exit, r.stderr)
+	}
 	var scans bytes.Buffer
-	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/usage?group_by=tenant,provider,model,key_source", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
+	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/audit/checkpoint", "/api/v1/usage?group_by=tenant,provider,model,key_source", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
 		req, _ := http.NewRequest("GET", s.URL+p, nil)
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 		if resp, err := hc.Do(req); err == nil {

@@ -71,10 +71,12 @@ func commands() []*command {
 
 		{noun: "audit", verb: "list", args: "[--tenant T] [--provider P] [--action A] [--since TIME] [--until TIME] [--limit N] [--before SEQ] [--all]", summary: "list audit events, newest first (also: keygate audit [flags])", json: true, run: auditList},
 		{noun: "audit", verb: "export", args: "[--tenant T] [--provider P] [--action A] [--since TIME] [--until TIME] [--format jsonl]", summary: "write every matching audit event as one JSON object per line, newest first", run: auditExport},
-		{noun: "audit", verb: "verify", summary: "check the audit hash chain; exit 1 when it is broken", json: true, run: auditVerify},
+		{noun: "audit", verb: "verify", args: "[--checkpoint FILE]", summary: "check the audit chain (and that it still holds a checkpoint's event); exit 1 when it is broken", json: true, run: auditVerify},
+		{noun: "audit", verb: "checkpoint", summary: "print a signed checkpoint of the audit trail's head (JSON): keep it outside the database", run: auditCheckpoint},
 
 		{noun: "master-key", verb: "status", summary: "show the master key and the rewrap backlog", json: true, run: masterKeyStatus},
 		{noun: "master-key", verb: "rotate", summary: "make a new master key primary and rewrap in the background", json: true, run: masterKeyRotate},
+		{noun: "master-key", verb: "retire", args: "mk_...", summary: "remove an old master key from the key file for good, once nothing is wrapped by it", json: true, run: masterKeyRetire},
 
 		{noun: "admin-token", verb: "create", args: "--name NAME --role ROLE [--tenant TENANT]", summary: "create an admin token and print it once", json: true, run: adminTokenCreate},
 		{noun: "admin-token", verb: "list", args: "[--tenant TENANT]", summary: "list admin tokens", json: true, run: adminTokenList},

@@ -31,3 +31,16 @@ func masterKeyRotate(ctx context.Context, c *cli, cmd *command, args []string) e
 		return err
 	}})
 }
+
+func masterKeyRetire(ctx context.Context, c *cli, cmd *command, args []string) error {
+	pos, err := c.parseArgs(cmd, c.flagSet(cmd), args, 1, "the id of the master key to retire (mk_...; see keygate master-key status)")
+	if err != nil {
+		return err
+	}
+	return request(c, func(api *client.Client) (client.MasterKeyRetirement, error) {
+		return api.RetireMasterKey(ctx, pos[0])
+	}, view[client.MasterKeyRetirement]{text: func(w io.Writer, r client.MasterKeyRetirement) error {
+		_, err := fmt.Fprintf(w, "retired master key %s: it is gone from the key file; everything is wrapped by %s\n", r.Retired, r.Primary)
+		return err
+	}})
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/api"
+	"github.com/keygate/keygate/internal/audit"
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/byokguide"
 	"github.com/keygate/keygate/internal/config"
@@ -77,7 +78,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
-	keys, err := keeper.Open(ctx, cfg.MasterKey, keeper.Options{Getenv: getenv, Previous: cfg.MasterKeyPrevious})
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	keys, err := keeper.Open(ctx, cfg.MasterKey, keeper.Options{Getenv: getenv, Previous: cfg.MasterKeyPrevious,
+		BeforeCreate: func(path string) error { return refuseNewMasterKey(ctx, store, path) }})
 	if err != nil {
 		return fmt.Errorf("open master key: %w", err)
 	}
@@ -98,12 +105,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("master keyring: %w", err)
 	}
 
-	store, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mtr, err := metrics.NewWithOptions(registry, metrics.Options{Providers: catalog.Names()})
@@ -113,6 +114,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration})
 	if err := vault.Init(ctx); err != nil {
 		return fmt.Errorf("initialize key vault: %w", err)
+	}
+	auditKeys := audit.NewKeys(store, keyring, nil)
+	if err := auditKeys.Init(ctx, store.SealAuditWith); err != nil {
+		return fmt.Errorf("initialize audit keys: %w", err)
 	}
 	if err := bootstrapAdmin(ctx, store, cfg.AdminToken, stderr, logger); err != nil {
 		return err
@@ -212,6 +217,28 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		})
 	})
 
+	// Another replica's master-key rotation makes a new audit key: pick it
+	// up within a minute, so that no event is sealed for long by a key an
+	// old master key could open.
+	jobs.start("audit-keys", func(ctx context.Context) error {
+		return every(ctx, time.Minute, func(ctx context.Context) {
+			if err := auditKeys.Load(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("reload audit keys", "err", err)
+			}
+		})
+	})
+	checkpoint := func(ctx context.Context) {}
+	if cfg.AuditCheckpointFile != "" {
+		checkpoint = func(ctx context.Context) {
+			if err := writeCheckpoint(ctx, cfg.AuditCheckpointFile, auditKeys, store); err != nil {
+				logger.Error("write audit checkpoint", "file", cfg.AuditCheckpointFile, "err", err)
+			}
+		}
+		jobs.start("audit-checkpoint", func(ctx context.Context) error {
+			return every(ctx, cfg.AuditCheckpointInterval.Duration, checkpoint)
+		})
+	}
+
 	a := api.New(api.Deps{
 		Store:         store,
 		Vault:         vault,
@@ -220,6 +247,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
+		AuditKeys:     auditKeys,
 		Ready:         store.Ping,
 		BYOKDefault:   cfg.BYOKDefault,
 		MaxBodyBytes:  cfg.MaxBodyBytes,
@@ -272,6 +300,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	checkpoint(sctx) // the head after the last request
 	logger.Info("stopped")
 	return nil
 }
@@ -318,10 +347,12 @@ func every(ctx context.Context, d time.Duration, f func(context.Context)) error 
 type masterKeys struct{ set *keeper.Set }
 
 func (m masterKeys) Rotate(ctx context.Context) (envelope.KEK, error) { return m.set.Rotate(ctx) }
+func (m masterKeys) Retire(ctx context.Context, id string) error      { return m.set.Retire(ctx, id) }
 
 // serverStore is what serve needs of a storage backend.
 type serverStore interface {
 	keygate.Store
+	SealAuditWith(keygate.AuditSealer)
 }
 
 func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (serverStore, error) {

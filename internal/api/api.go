@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/audit"
 	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/keyvault"
 )
@@ -51,9 +52,19 @@ type Vault interface {
 	List(ctx context.Context, owner keygate.TenantID) ([]keygate.ProviderKey, error)
 	Get(ctx context.Context, owner keygate.TenantID, provider string) (keygate.ProviderKey, error)
 	RotateMasterKey(ctx context.Context, c keyvault.Change, mk keyvault.MasterKeys) (previous, primary string, err error)
+	RetireMasterKey(ctx context.Context, c keyvault.Change, mk keyvault.MasterKeys, id string) error
 	Rewrap(ctx context.Context) (int, error)
 	PendingRewrap(ctx context.Context) (int, error)
 	PrimaryKEK() string
+}
+
+// AuditKeys are the audit MAC keys: they check sealed events, sign and
+// check checkpoints, and start a new key at a master-key rotation.
+type AuditKeys interface {
+	audit.MACs
+	Checkpoint(ctx context.Context, s audit.Scanner, now time.Time) (audit.Checkpoint, error)
+	CheckpointOK(ctx context.Context, cp audit.Checkpoint) error
+	Rotate(ctx context.Context, ev keygate.AuditEvent) (string, error)
 }
 
 // Authenticator turns an admin token into a principal.
@@ -79,6 +90,9 @@ type Deps struct {
 	// MasterKeys rotates the master key; nil means rotation is unsupported.
 	MasterKeys    keyvault.MasterKeys
 	MasterKeyKind string
+	// AuditKeys seal the audit trail; nil: verify checks plain hashes
+	// only, and checkpoints are unsupported.
+	AuditKeys AuditKeys
 	// Ready, if set, reports whether storage is reachable; an internal
 	// error while it is not is answered as 503 unavailable.
 	Ready func(ctx context.Context) error

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -137,10 +138,65 @@ type verifyJSON struct {
 	Error    string `json:"error"`
 }
 
+// handleAuditVerify checks the whole chain, with the audit keys.
 func (a *API) handleAuditVerify(c *call) (int, any, error) {
-	res, err := audit.Verify(c.r.Context(), a.d.Store)
+	return a.verify(c, nil)
+}
+
+// verifyRequest is the body of POST /audit/verify: a checkpoint published
+// earlier, which the trail must still contain.
+type verifyRequest struct {
+	Checkpoint *audit.Checkpoint `json:"checkpoint"`
+}
+
+// handleAuditVerifyCheckpoint checks the chain and that it still holds the
+// event of a signed checkpoint: a checkpoint that does not verify, or a
+// trail that lost or rewrote that event, is a broken chain (ok false).
+func (a *API) handleAuditVerifyCheckpoint(c *call) (int, any, error) {
+	var req verifyRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	cp := req.Checkpoint
+	if cp == nil || cp.Seq < 0 || cp.Signature == "" || cp.KeyID == "" {
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "checkpoint: a checkpoint with seq, hash, time, key_id and signature is required.")
+	}
+	if a.d.AuditKeys == nil {
+		return 0, nil, keygate.Errorf(keygate.CodeUnsupported, "This server does not seal its audit trail, so it has no checkpoints to check.")
+	}
+	if err := a.d.AuditKeys.CheckpointOK(c.r.Context(), *cp); errors.Is(err, audit.ErrBadCheckpoint) {
+		seq, hash, herr := a.d.Store.AuditHead(c.r.Context())
+		if herr != nil {
+			return 0, nil, herr
+		}
+		return http.StatusOK, verifyJSON{HeadSeq: seq, HeadHash: hash, Error: err.Error()}, nil
+	} else if err != nil {
+		return 0, nil, err
+	}
+	return a.verify(c, cp)
+}
+
+func (a *API) verify(c *call, cp *audit.Checkpoint) (int, any, error) {
+	opt := audit.Options{Checkpoint: cp}
+	if a.d.AuditKeys != nil {
+		opt.MACs = a.d.AuditKeys
+	}
+	res, err := audit.Verify(c.r.Context(), a.d.Store, opt)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, verifyJSON{OK: res.OK, Events: res.Events, HeadSeq: res.HeadSeq, HeadHash: res.HeadHash, Error: res.Problem}, nil
+}
+
+// handleAuditCheckpoint answers a signed checkpoint of the trail's head,
+// to keep outside the database.
+func (a *API) handleAuditCheckpoint(c *call) (int, any, error) {
+	if a.d.AuditKeys == nil {
+		return 0, nil, keygate.Errorf(keygate.CodeUnsupported, "This server does not seal its audit trail, so it cannot sign checkpoints.")
+	}
+	cp, err := a.d.AuditKeys.Checkpoint(c.r.Context(), a.d.Store, a.d.Now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, cp, nil
 }

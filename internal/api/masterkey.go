@@ -32,6 +32,13 @@ func (a *API) handleMasterKeyRotate(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if a.d.AuditKeys != nil {
+		// A new audit key under the new master key: whoever holds the old
+		// master key and an old backup cannot seal new events.
+		if _, err := a.d.AuditKeys.Rotate(c.r.Context(), c.event("", keygate.ActionAuditKeyCreated)); err != nil {
+			return 0, nil, err
+		}
+	}
 	n, err := a.d.Vault.PendingRewrap(c.r.Context())
 	if err != nil {
 		return 0, nil, err
@@ -43,4 +50,33 @@ func (a *API) handleMasterKeyRotate(c *call) (int, any, error) {
 		return err
 	})
 	return http.StatusAccepted, masterKeyJSON{Primary: primary, Previous: prev, Kind: a.d.MasterKeyKind, PendingRewrap: n}, nil
+}
+
+type retireRequest struct {
+	ID string `json:"id"`
+}
+
+type retireJSON struct {
+	Retired string `json:"retired"`
+	Primary string `json:"primary"`
+}
+
+// handleMasterKeyRetire removes an older master key from the keeper for
+// good, once nothing is wrapped by it (409 conflict until the rewrap is
+// done).
+func (a *API) handleMasterKeyRetire(c *call) (int, any, error) {
+	var req retireRequest
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if req.ID == "" {
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "id: the id of the master key to retire (mk_...) is required.")
+	}
+	if a.d.MasterKeys == nil {
+		return 0, nil, keygate.Errorf(keygate.CodeUnsupported, "This server's master keys cannot be retired from the API: remove the old key from your configuration.")
+	}
+	if err := a.d.Vault.RetireMasterKey(c.r.Context(), c.change(), a.d.MasterKeys, req.ID); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, retireJSON{Retired: req.ID, Primary: a.d.Vault.PrimaryKEK()}, nil
 }

@@ -281,6 +281,11 @@ type oaStubVault struct{ Vault }
 
 type oaStubLifecycle struct{ Lifecycle }
 
+// oaStubAuditKeys and oaStubMasterKeys panic on every call, like oaStubStore.
+type oaStubAuditKeys struct{ AuditKeys }
+
+type oaStubMasterKeys struct{ keyvault.MasterKeys }
+
 // Check answers at once: keys:test runs it in goroutines, where a panic
 // could not be recovered.
 func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth.Result, error) {
@@ -294,7 +299,8 @@ func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth
 // the schema and the server agree.
 func TestOpenAPIExamplesAcceptedByServer(t *testing.T) {
 	doc := MustLoadOpenAPI(t)
-	a := New(Deps{Store: oaStubStore{}, Vault: oaStubVault{}, Lifecycle: oaStubLifecycle{}, Auth: oaStubAuth{}, Providers: oaStubProviders{}})
+	a := New(Deps{Store: oaStubStore{}, Vault: oaStubVault{}, Lifecycle: oaStubLifecycle{}, Auth: oaStubAuth{}, Providers: oaStubProviders{},
+		AuditKeys: oaStubAuditKeys{}, MasterKeys: oaStubMasterKeys{}})
 	send := func(op oaOperation, body any) (status int, code string, reached bool) {
 		path := strings.NewReplacer("{tenant}", "acme", "{provider}", "openai", "{id}", "x_1").Replace(op.Path)
 		raw, err := json.Marshal(body)

@@ -55,9 +55,12 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/tenants/{tenant}/audit", auth.RightAuditRead, scopeTenant, a.handleAuditList},
 		{"GET", "/api/v1/audit", auth.RightPlatformAudit, scopePlatform, a.handleAuditList},
 		{"GET", "/api/v1/audit/verify", auth.RightPlatformAudit, scopePlatform, a.handleAuditVerify},
+		{"POST", "/api/v1/audit/verify", auth.RightPlatformAudit, scopePlatform, a.handleAuditVerifyCheckpoint},
+		{"GET", "/api/v1/audit/checkpoint", auth.RightPlatformAudit, scopePlatform, a.handleAuditCheckpoint},
 
 		{"GET", "/api/v1/master-key", auth.RightMasterKey, scopePlatform, a.handleMasterKeyGet},
 		{"POST", "/api/v1/master-key/rotate", auth.RightMasterKey, scopePlatform, a.handleMasterKeyRotate},
+		{"POST", "/api/v1/master-key/retire", auth.RightMasterKey, scopePlatform, a.handleMasterKeyRetire},
 
 		{"POST", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenCreate},
 		{"GET", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenList},

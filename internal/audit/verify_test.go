@@ -56,7 +56,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				}
 				raw.Close()
 			}
-			res, err := audit.Verify(ctx, db)
+			res, err := audit.Verify(ctx, db, audit.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

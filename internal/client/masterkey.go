@@ -37,3 +37,23 @@ func (c *Client) RotateMasterKey(ctx context.Context) (MasterKeyRotation, error)
 	_, err := c.do(ctx, call{method: http.MethodPost, path: "/master-key/rotate", out: &r})
 	return r, err
 }
+
+// MasterKeyRetirement is the answer to a master-key retirement.
+type MasterKeyRetirement struct {
+	Retired string `json:"retired"`
+	Primary string `json:"primary"`
+}
+
+// RetireMasterKey removes the older master key id from the server's keeper
+// for good. The server answers conflict while anything is still wrapped by
+// it (the rewrap is not done) or for the primary key, and unsupported for a
+// key held outside keygate (retired by removing it from the configuration).
+func (c *Client) RetireMasterKey(ctx context.Context, id string) (MasterKeyRetirement, error) {
+	body, err := jsonBody(map[string]string{"id": id})
+	if err != nil {
+		return MasterKeyRetirement{}, err
+	}
+	var r MasterKeyRetirement
+	_, err = c.do(ctx, call{method: http.MethodPost, path: "/master-key/retire", body: body, out: &r})
+	return r, err
+}

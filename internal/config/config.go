@@ -98,6 +98,15 @@ type Config struct {
 	// (active and idle); past it new connections wait in the kernel's
 	// backlog until one closes. Default 10000; 0 means no cap.
 	MaxConnections int `toml:"max_connections"`
+	// AuditCheckpointFile, if set, is where the server publishes a signed
+	// checkpoint of the audit trail's head (JSON, replaced atomically, mode
+	// 0600) every AuditCheckpointInterval and at shutdown; keep it outside
+	// the database's reach, and check the trail against it with keygate
+	// audit verify --checkpoint FILE. Default: none.
+	AuditCheckpointFile string `toml:"audit_checkpoint_file"`
+	// AuditCheckpointInterval is how often the checkpoint file is
+	// rewritten. Default 1m; between 1s and 24h.
+	AuditCheckpointInterval Duration `toml:"audit_checkpoint_interval"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -150,6 +159,8 @@ func Default() Config {
 		IdleTimeout:      Duration{120 * time.Second},
 		BodyReadTimeout:  Duration{60 * time.Second},
 		MaxConnections:   10000,
+
+		AuditCheckpointInterval: Duration{time.Minute},
 	}
 }
 
@@ -184,6 +195,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		idle        = fs.Duration("idle-timeout", c.IdleTimeout.Duration, "how long a keep-alive connection may wait for its next request [KEYGATE_IDLE_TIMEOUT]")
 		bodyRead    = fs.Duration("body-read-timeout", c.BodyReadTimeout.Duration, "how long a request has to deliver its body; streamed answers are not limited [KEYGATE_BODY_READ_TIMEOUT]")
 		maxConns    = fs.Int("max-connections", c.MaxConnections, "client connections held open at once; 0: no cap [KEYGATE_MAX_CONNECTIONS]")
+		cpFile      = fs.String("audit-checkpoint-file", "", "publish a signed checkpoint of the audit trail's head to this file (0600) on an interval and at shutdown [KEYGATE_AUDIT_CHECKPOINT_FILE]")
+		cpEvery     = fs.Duration("audit-checkpoint-interval", c.AuditCheckpointInterval.Duration, "how often the audit checkpoint file is rewritten [KEYGATE_AUDIT_CHECKPOINT_INTERVAL]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -273,6 +286,12 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
 	}
+	if set["audit-checkpoint-file"] {
+		c.AuditCheckpointFile = *cpFile
+	}
+	if set["audit-checkpoint-interval"] {
+		c.AuditCheckpointInterval = Duration{*cpEvery}
+	}
 	if set["log-flush-interval"] {
 		c.LogFlushInterval = Duration{*logFlush}
 	}
@@ -320,6 +339,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("KEYGATE_DATA_DIR", &c.DataDir)
 	str("KEYGATE_DATABASE_URL", &c.DatabaseURL)
 	str("KEYGATE_MASTER_KEY", &c.MasterKey)
+	str("KEYGATE_AUDIT_CHECKPOINT_FILE", &c.AuditCheckpointFile)
 	str("KEYGATE_LOG_LEVEL", &c.LogLevel)
 	str("KEYGATE_OTLP_ENDPOINT", &c.OTLPEndpoint)
 	str("KEYGATE_REDIS_URL", &c.RedisURL)
@@ -366,6 +386,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}{
 		{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}, {"KEYGATE_CACHE_TTL", &c.CacheTTL},
 		{"KEYGATE_IDLE_TIMEOUT", &c.IdleTimeout}, {"KEYGATE_BODY_READ_TIMEOUT", &c.BodyReadTimeout},
+		{"KEYGATE_AUDIT_CHECKPOINT_INTERVAL", &c.AuditCheckpointInterval},
 	} {
 		if v := getenv(d.name); v != "" {
 			v, err := time.ParseDuration(v)
@@ -443,6 +464,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyReadTimeout.Duration < time.Second || c.BodyReadTimeout.Duration > time.Hour {
 		errs = append(errs, fmt.Errorf("body_read_timeout: %s is not between 1s and 1h", c.BodyReadTimeout.Duration))
+	}
+	if c.AuditCheckpointInterval.Duration < time.Second || c.AuditCheckpointInterval.Duration > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("audit_checkpoint_interval: %s is not between 1s and 24h", c.AuditCheckpointInterval.Duration))
 	}
 	if c.MaxConnections < 0 {
 		errs = append(errs, fmt.Errorf("max_connections: %d is negative (0 means no cap)", c.MaxConnections))

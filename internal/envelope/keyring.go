@@ -107,6 +107,20 @@ func (k *Keyring) Add(kek KEK) error {
 	return nil
 }
 
+// Remove forgets the KEK id (a retired master key) and every cached data
+// key: records it wrapped no longer open. Errors: id is the primary.
+func (k *Keyring) Remove(id string) error {
+	k.mu.Lock()
+	if k.primary.ID() == id {
+		k.mu.Unlock()
+		return fmt.Errorf("envelope: master key %s is the primary", id)
+	}
+	delete(k.keks, id)
+	k.mu.Unlock()
+	k.cache.purge()
+	return nil
+}
+
 // IDs returns the ids of every KEK held, in no particular order.
 func (k *Keyring) IDs() []string {
 	k.mu.RLock()

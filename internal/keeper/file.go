@@ -43,6 +43,11 @@ func openFile(path string, create bool, opt Options) (source, error) {
 	kf, err := readKeyFile(path)
 	created := false
 	if errors.Is(err, fs.ErrNotExist) && create {
+		if opt.BeforeCreate != nil {
+			if err := opt.BeforeCreate(path); err != nil {
+				return source{}, err
+			}
+		}
 		kf, created, err = createKeyFile(path, opt)
 	}
 	if err != nil {
@@ -212,6 +217,35 @@ func rotateFile(path string, opt Options) (KEK, []KEK, error) {
 	}
 	if err := writeKeyFile(path, kf, true); err != nil {
 		return nil, nil, fmt.Errorf("rotate: %w", err)
+	}
+	return kf.keks(path, opt)
+}
+
+// retireFile removes the non-primary key id from the key file at path and
+// returns the remaining KEKs.
+func retireFile(path, id string, opt Options) (KEK, []KEK, error) {
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("retire %s: %w", id, err)
+	}
+	defer kf.wipe()
+	if kf.Primary == id {
+		return nil, nil, fmt.Errorf("retire %s: it is the primary key of %s", id, path)
+	}
+	kept := kf.Keys[:0:0]
+	for _, k := range kf.Keys {
+		if k.ID == id {
+			clear(k.Key)
+			continue
+		}
+		kept = append(kept, k)
+	}
+	if len(kept) == len(kf.Keys) {
+		return nil, nil, fmt.Errorf("retire %s: not in %s", id, path)
+	}
+	kf.Keys = kept
+	if err := writeKeyFile(path, kf, true); err != nil {
+		return nil, nil, fmt.Errorf("retire %s: %w", id, err)
 	}
 	return kf.keks(path, opt)
 }

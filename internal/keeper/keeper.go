@@ -85,6 +85,11 @@ type Options struct {
 	Now keygate.Clock
 	// Rand generates file keys, their ids and nonces; nil means crypto/rand.
 	Rand io.Reader
+	// BeforeCreate, if set, is asked before a missing key file is created:
+	// an error refuses, and Open fails with it having written nothing. The
+	// server refuses when the database already holds encrypted data, which
+	// a new key could never open (the key file was lost, not new).
+	BeforeCreate func(path string) error
 	// Previous lists the URLs of earlier master keys, opened for
 	// unwrapping only, so records they wrapped stay readable until the
 	// rewrap job has moved them to the new key.
@@ -256,6 +261,52 @@ func (s *Set) Rotate(ctx context.Context) (KEK, error) {
 	}
 	s.primary, s.others = primary, others
 	return primary, nil
+}
+
+// Retire removes the older master key id from the keeper, for good: run it
+// only once nothing is wrapped by that key any more (the vault checks).
+// For the key file, the key is removed from the file, which is replaced
+// atomically (0600), and from the set. Must not run concurrently with
+// another process rotating or retiring the same file.
+//
+// Errors (*keygate.Error): conflict for the primary key; not_found for an
+// id the set does not hold; unsupported for a key keygate does not hold
+// itself (environment variable, KMS, or a --master-key-previous URL): the
+// operator retires it by removing it from --master-key-previous
+// (KEYGATE_MASTER_KEY_PREVIOUS) on every replica.
+func (s *Set) Retire(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.primary.ID() == id {
+		return keygate.Errorf(keygate.CodeConflict, "Master key %s is the primary master key: rotate to a new one, let the rewrap finish, then retire it.", id)
+	}
+	for _, k := range s.previous {
+		if k.ID() == id {
+			return keygate.Errorf(keygate.CodeUnsupported,
+				"Master key %s comes from --master-key-previous (KEYGATE_MASTER_KEY_PREVIOUS): nothing is wrapped by it any more, so remove it from that setting on every replica and restart them.", id)
+		}
+	}
+	idx := -1
+	for i, k := range s.others {
+		if k.ID() == id {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return keygate.Errorf(keygate.CodeNotFound, "Master key %s is not held by this server.", id)
+	}
+	if s.kind != KindFile {
+		return keygate.Errorf(keygate.CodeUnsupported, "The %s master key %s is not held by keygate: remove it from your configuration.", s.kind, id)
+	}
+	primary, others, err := retireFile(s.path, id, s.opt)
+	if err != nil {
+		return err
+	}
+	s.primary, s.others = primary, others
+	return nil
 }
 
 // Close releases KMS clients. The set's KEKs must not be used afterwards.

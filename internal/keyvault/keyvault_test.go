@@ -71,6 +71,7 @@ func key(n int) keygate.Secret {
 type masterKeys struct{ set *keeper.Set }
 
 func (m masterKeys) Rotate(ctx context.Context) (envelope.KEK, error) { return m.set.Rotate(ctx) }
+func (m masterKeys) Retire(ctx context.Context, id string) error      { return m.set.Retire(ctx, id) }
 
 func TestPutResolveDelete(t *testing.T) {
 	f := MustVault(t)

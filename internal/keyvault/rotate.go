@@ -15,6 +15,10 @@ type MasterKeys interface {
 	// Returns an unsupported *keygate.Error for keepers that the operator
 	// rotates by configuration.
 	Rotate(ctx context.Context) (envelope.KEK, error)
+	// Retire removes an older master key from the keeper for good.
+	// Returns conflict for the primary, not_found for an unknown id, and
+	// unsupported for keys the operator retires by configuration.
+	Retire(ctx context.Context, id string) error
 }
 
 // rewrapBatch bounds how many wrapped data keys one pass loads.
@@ -87,6 +91,54 @@ func (s *Service) PendingRewrap(ctx context.Context) (int, error) {
 	}
 	return len(refs), nil
 }
+
+// RetireMasterKey removes the older master key id from the keeper and the
+// keyring, for good, and audits it, once nothing is wrapped by it: every
+// data key and sealed setting (the audit keys among them) must have been
+// rewrapped under the primary, which then opens everything alone.
+//
+// Errors (*keygate.Error): conflict for the primary key or while records
+// still wait for the rewrap (the message says how many); not_found,
+// unsupported: mk's (keys the operator retires by configuration).
+func (s *Service) RetireMasterKey(ctx context.Context, c Change, mk MasterKeys, id string) error {
+	primary := s.keyring.PrimaryID()
+	if id == primary {
+		return keygate.Errorf(keygate.CodeConflict, "Master key %s is the primary master key: rotate to a new one, let the rewrap finish, then retire it.", id)
+	}
+	refs, err := s.store.ListWrapped(ctx, primary, retireScan)
+	if err != nil {
+		return fmt.Errorf("list data keys wrapped by %s: %w", id, err)
+	}
+	n := 0
+	for _, ref := range refs {
+		if ref.KEKID == id {
+			n++
+		}
+	}
+	switch {
+	case n > 0:
+		return keygate.Errorf(keygate.CodeConflict, "%d data keys are still wrapped by master key %s: wait for the rewrap to finish (keygate master-key status) and retry.", n, id)
+	case len(refs) >= retireScan:
+		return keygate.Errorf(keygate.CodeConflict, "%d or more data keys still wait for the rewrap: wait for it to finish (keygate master-key status) and retry.", len(refs))
+	}
+	if err := mk.Retire(ctx, id); err != nil {
+		return fmt.Errorf("retire master key %s: %w", id, err)
+	}
+	if err := s.keyring.Remove(id); err != nil {
+		return fmt.Errorf("retire master key %s: %w", id, err)
+	}
+	detail, _ := json.Marshal(map[string]string{"retired": id, "primary": primary})
+	ev := c.event("", "", keygate.ActionMasterKeyRetire)
+	ev.Detail = string(detail)
+	if _, err := s.store.AppendAudit(ctx, ev); err != nil {
+		return fmt.Errorf("audit master key retirement: %w", err)
+	}
+	return nil
+}
+
+// retireScan is how many records still waiting for the rewrap
+// RetireMasterKey reads; the store's page maximum.
+const retireScan = 1000
 
 // PrimaryKEK returns the id of the primary master key.
 func (s *Service) PrimaryKEK() string { return s.keyring.PrimaryID() }

@@ -19,7 +19,7 @@ const (
 )
 
 const auditColumns = `seq, id, time, actor_id, actor_name, tenant_id, provider, action,
-	key_id, version, hint, fingerprint, request_id, detail, prev_hash, hash`
+	key_id, version, hint, fingerprint, request_id, detail, prev_hash, hash, mac_key_id`
 
 // AuditHead selects the head of the chain: seq and hash, 0 and "" when
 // empty. A backend that must serialize appends locks it (With).
@@ -28,10 +28,11 @@ func (d Dialect) AuditHead() Stmt {
 }
 
 // ChainAudit makes ev the successor of the head (seq, prev) at now: it
-// fills ev's Seq, Time, ID (when empty, from ids), PrevHash and Hash.
-// Returns an error for an event without an action, or if no id can be
-// minted.
-func ChainAudit(ev *keygate.AuditEvent, seq int64, prev string, now time.Time, ids IDs) error {
+// fills ev's Seq, Time, ID (when empty, from ids), PrevHash, Hash and,
+// with a sealer, MACKeyID: the hash is then the sealer's keyed MAC, and
+// without one the plain SHA-256 of ComputeHash. Returns an error for an
+// event without an action, if no id can be minted, or the sealer's.
+func ChainAudit(ev *keygate.AuditEvent, seq int64, prev string, now time.Time, ids IDs, sealer keygate.AuditSealer) error {
 	if ev.Action == "" {
 		return errors.New("append audit: event has no action")
 	}
@@ -45,7 +46,14 @@ func ChainAudit(ev *keygate.AuditEvent, seq int64, prev string, now time.Time, i
 	ev.Seq = seq + 1
 	ev.Time = now
 	ev.PrevHash = prev
-	ev.Hash = ev.ComputeHash(prev)
+	if sealer == nil {
+		ev.MACKeyID = ""
+		ev.Hash = ev.ComputeHash(prev)
+		return nil
+	}
+	if err := sealer.SealAudit(ev, prev); err != nil {
+		return fmt.Errorf("seal audit event %d: %w", ev.Seq, err)
+	}
 	return nil
 }
 
@@ -54,9 +62,9 @@ func ChainAudit(ev *keygate.AuditEvent, seq int64, prev string, now time.Time, i
 // violates the uniqueness of the event id: that is conflict.
 func (d Dialect) WriteAudit(ctx context.Context, tx Tx, ev keygate.AuditEvent, dupID func(error) bool) error {
 	_, err := tx.ExecStmt(ctx, Stmt{d.render(`INSERT INTO audit_events (` + auditColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		[]any{ev.Seq, ev.ID, d.timeArg(ev.Time), ev.ActorID, ev.ActorName, string(ev.Tenant), ev.Provider, ev.Action,
-			ev.KeyID, ev.Version, ev.Hint, ev.Fingerprint, ev.RequestID, ev.Detail, ev.PrevHash, ev.Hash}})
+			ev.KeyID, ev.Version, ev.Hint, ev.Fingerprint, ev.RequestID, ev.Detail, ev.PrevHash, ev.Hash, ev.MACKeyID}})
 	if err != nil {
 		if dupID(err) {
 			return keygate.Errorf(keygate.CodeConflict, "Audit event %s already exists.", Quote(ev.ID))
@@ -118,7 +126,7 @@ func scanAuditEvent(row Row) (keygate.AuditEvent, error) {
 	var ev keygate.AuditEvent
 	var tenant string
 	err := row.Scan(&ev.Seq, &ev.ID, timeDest{&ev.Time}, &ev.ActorID, &ev.ActorName, &tenant, &ev.Provider, &ev.Action,
-		&ev.KeyID, &ev.Version, &ev.Hint, &ev.Fingerprint, &ev.RequestID, &ev.Detail, &ev.PrevHash, &ev.Hash)
+		&ev.KeyID, &ev.Version, &ev.Hint, &ev.Fingerprint, &ev.RequestID, &ev.Detail, &ev.PrevHash, &ev.Hash, &ev.MACKeyID)
 	ev.Tenant = keygate.TenantID(tenant)
 	return ev, err
 }
@@ -133,10 +141,32 @@ func (s *Store) appendAudit(ctx context.Context, tx Tx, ev *keygate.AuditEvent) 
 	if err := tx.QueryRowStmt(ctx, s.d.AuditHead().With(s.d.lock(ForUpdate))).Scan(&seq, &prev); err != nil {
 		return fmt.Errorf("lock audit head: %w", err)
 	}
-	if err := ChainAudit(ev, seq, prev, tx.Now(), s.ids); err != nil {
+	if err := ChainAudit(ev, seq, prev, tx.Now(), s.ids, s.auditSealer()); err != nil {
 		return err
 	}
 	return s.d.WriteAudit(ctx, tx, *ev, func(err error) bool { return tx.Unique(err, s.d.constraint(auditEventsID)) })
+}
+
+// sealerBox holds the audit sealer (an interface) for atomic.Pointer.
+type sealerBox struct{ s keygate.AuditSealer }
+
+// SealAuditWith makes every event appended from now on sealed by s (a
+// keyed MAC) instead of chained with plain SHA-256. The server sets it once
+// at start, after the audit keys are loaded and before it serves; nil
+// returns to plain hashes (tests of events written before keyed sealing).
+func (s *Store) SealAuditWith(sealer keygate.AuditSealer) {
+	if sealer == nil {
+		s.sealer.Store(nil)
+		return
+	}
+	s.sealer.Store(&sealerBox{sealer})
+}
+
+func (s *Store) auditSealer() keygate.AuditSealer {
+	if b := s.sealer.Load(); b != nil {
+		return b.s
+	}
+	return nil
 }
 
 // AppendAudit appends ev on its own and returns it as stored.

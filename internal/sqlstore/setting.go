@@ -26,6 +26,21 @@ func (d Dialect) readSetting(ctx context.Context, tx Tx, name string) (keygate.S
 	return s, err
 }
 
+// listSettings selects the settings whose name starts with prefix, oldest
+// first, then by name.
+func (d Dialect) listSettings(prefix string) Stmt {
+	return Stmt{d.render(`SELECT name, ciphertext, wrapped_dek, kek_id, created_at FROM settings
+		WHERE substr(name, 1, ?) = ? ORDER BY created_at, ` + d.bytewise("name")),
+		[]any{len(prefix), prefix}}
+}
+
+// scanSetting reads a row of listSettings.
+func scanSetting(row Row) (keygate.Setting, error) {
+	var s keygate.Setting
+	err := row.Scan(&s.Name, &s.Sealed.Ciphertext, &s.Sealed.WrappedDEK, &s.Sealed.KEKID, timeDest{&s.CreatedAt})
+	return s, err
+}
+
 // nonNil turns a nil slice into an empty one for NOT NULL byte columns.
 func nonNil(b []byte) []byte {
 	if b == nil {

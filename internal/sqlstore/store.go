@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/keygate/keygate"
 )
@@ -23,6 +24,9 @@ type Store struct {
 	d   Dialect
 	r   Runner
 	ids IDs
+	// sealer seals appended audit events (SealAuditWith); nil: plain
+	// SHA-256.
+	sealer atomic.Pointer[sealerBox]
 }
 
 // New returns the store of a backend of dialect d whose transactions r
@@ -159,6 +163,12 @@ func (s *Store) Rewrap(ctx context.Context, ref keygate.WrappedRef, wrapped []by
 // (default 100, maximum 1000).
 func (s *Store) ListAudit(ctx context.Context, f keygate.AuditFilter) ([]keygate.AuditEvent, error) {
 	return list(ctx, s, "list audit events", s.d.listAudit(f), scanAuditEvent)
+}
+
+// ListSettings returns the settings whose name starts with prefix, oldest
+// first (then by name).
+func (s *Store) ListSettings(ctx context.Context, prefix string) ([]keygate.Setting, error) {
+	return list(ctx, s, "list settings "+prefix, s.d.listSettings(prefix), scanSetting)
 }
 
 // ScanAudit returns up to limit events (default 1000, maximum 10000) with

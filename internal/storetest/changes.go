@@ -79,8 +79,9 @@ func changeCases() map[string]changeCase {
 			_, err := e.s.ListKeyVersions(ctx, f.acme, "openai")
 			return err
 		}),
-		"ListWrapped": read(func(e *env, f fixture) error { _, err := e.s.ListWrapped(ctx, "other", 10); return err }),
-		"GetSetting":  read(func(e *env, f fixture) error { _, err := e.s.GetSetting(ctx, "s1"); return err }),
+		"ListWrapped":  read(func(e *env, f fixture) error { _, err := e.s.ListWrapped(ctx, "other", 10); return err }),
+		"GetSetting":   read(func(e *env, f fixture) error { _, err := e.s.GetSetting(ctx, "s1"); return err }),
+		"ListSettings": read(func(e *env, f fixture) error { _, err := e.s.ListSettings(ctx, "s"); return err }),
 		"AdminTokenByHash": read(func(e *env, f fixture) error {
 			_, err := e.s.AdminTokenByHash(ctx, []byte("hash-at_1"))
 			return err

@@ -72,6 +72,8 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"AuditTimesRoundTrip", testAuditTimesRoundTrip},
 		{"AuditFieldsRoundTrip", testAuditFieldsRoundTrip},
 		{"AuditDuplicateID", testAuditDuplicateID},
+		{"AuditSealed", testAuditSealed},
+		{"SettingsList", testSettingsList},
 		{"UsageRollups", testUsageRollups},
 		{"UsageQuery", testUsageQuery},
 		{"UsageDayEdges", testUsageDayEdges},
