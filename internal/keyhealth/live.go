@@ -144,13 +144,20 @@ func (l *Live) write(c keyvault.Change, k keygate.ProviderKey, to keygate.KeySta
 	}
 }
 
-// success clears the suspicion of key id.
+// success clears the suspicion of key id, and forgets the key once no
+// check runs and its quiet time is over (so that keys rotated away leave
+// nothing behind).
 func (l *Live) success(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s := l.suspects[id]; s != nil {
-		s.since, s.times = time.Time{}, nil
-		s.successes++
+	s := l.suspects[id]
+	if s == nil {
+		return
+	}
+	s.since, s.times = time.Time{}, nil
+	s.successes++
+	if !s.checking && !l.opt.Clock().Before(s.quiet) {
+		delete(l.suspects, id)
 	}
 }
 
