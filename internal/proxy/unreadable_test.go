@@ -164,6 +164,14 @@ func TestUnreadableKey(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("answers (-want +got):\n%s", diff)
 			}
+			// The model list of a tenant with an unreadable key lists the
+			// providers whose keys open.
+			if status, _, body := do(t, "GET", g.URL+"/v1/models", "", bearer(tokA)); status != 200 || !strings.Contains(string(body), `"anthropic/`) || strings.Contains(string(body), `"gpt-4o"`) {
+				t.Errorf("a's model list: %d %s", status, body)
+			}
+			if status, _, body := do(t, "GET", g.URL+"/v1/models", "", bearer(tokB)); status != 200 || !strings.Contains(string(body), `"gpt-4o"`) {
+				t.Errorf("b's model list: %d %s", status, body)
+			}
 			// A tenant whose own key works never opens its unreadable
 			// fallback: give b a working anthropic key and call again.
 			g.MustKey(t, b, "anthropic", tenantAnthropic)
