@@ -141,6 +141,8 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 			t.Fatalf("platform key %s: %v", p, err)
 		}
 	}
+	// A stored key that does not decrypt: its answer and log line.
+	canaryUnreadableKey(t, s, c, hc, dir, storage, tenantKeys["openai"])
 	// Rejected inputs that carry a canary.
 	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"`+tenantKeys["openai"]+` with space"}`, nil)
 	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/anthropic", `{"key":"`+tenantKeys["openai"]+`"}`, nil)

@@ -177,10 +177,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		counter = rc
 	}
 	quotas := quota.New(counter, quota.Options{FailOpen: cfg.QuotaFailOpen, Logger: logger})
+	// One key check for the API's key test, the monitor, and the
+	// confirmation of live rejections of platform keys.
+	checker := keyhealth.NewChecker(catalog, nil, 10*time.Second)
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
 		Resolver:     res,
 		Health:       vault,
+		Check:        checker,
 		Usage:        recorder,
 		Logger:       logger,
 		MaxBodyBytes: cfg.MaxRequestBytes,
@@ -202,7 +206,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if feed, ok := store.(keygate.ChangeFeed); ok {
 		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, feed) })
 	}
-	checker := keyhealth.NewChecker(catalog, nil, 10*time.Second)
 	if cfg.HealthInterval.Duration > 0 {
 		hc := keyhealth.NewMonitor(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
 		jobs.start("key-health-checker", hc.Run)

@@ -49,7 +49,10 @@ type KEK interface {
 	Wrap(ctx context.Context, dek []byte) ([]byte, error)
 	// Unwrap decrypts a data key wrapped by Wrap. It fails, never returning
 	// partial output, when wrapped was not produced by this key or was
-	// modified.
+	// modified. An error that no retry can cure (the KEK refused this
+	// wrapped key, as opposed to not being reachable) has, in its chain,
+	// an error with a method Permanent() bool that returns true: see
+	// Unreadable.
 	Unwrap(ctx context.Context, wrapped []byte) ([]byte, error)
 }
 
@@ -80,3 +83,21 @@ var (
 	// ErrDestroyed means a DataKey was used after Destroy.
 	ErrDestroyed = errors.New("envelope: data key destroyed")
 )
+
+// Unreadable reports whether err, an error of Keyring.Open, says that the
+// record itself cannot be opened with the master keys at hand: its
+// ciphertext or associated data do not authenticate (ErrDecrypt), it is
+// malformed (ErrFormat, ErrInvalidAD), it names a master key the keyring
+// does not hold (ErrUnknownKEK), or the KEK refused its wrapped data key
+// for good (ErrUnwrap with a permanent KEK error). It is false for a KEK
+// that could not be reached or failed otherwise: that may pass, this will
+// not, and callers answer the two differently.
+func Unreadable(err error) bool {
+	for _, target := range []error{ErrDecrypt, ErrFormat, ErrInvalidAD, ErrUnknownKEK} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	var p interface{ Permanent() bool }
+	return errors.Is(err, ErrUnwrap) && errors.As(err, &p) && p.Permanent()
+}

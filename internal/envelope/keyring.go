@@ -238,7 +238,7 @@ func (k *Keyring) unwrap(ctx context.Context, wrapped []byte, kekID string) ([]b
 	}
 	if len(dek) != dekSize {
 		clear(dek)
-		return nil, fmt.Errorf("%w with master key %s: data key is %d bytes, want %d", ErrUnwrap, kekID, len(dek), dekSize)
+		return nil, fmt.Errorf("%w with master key %s: %w: data key is %d bytes, want %d", ErrUnwrap, kekID, ErrFormat, len(dek), dekSize)
 	}
 	return dek, nil
 }

@@ -64,3 +64,36 @@ func TestWithEnvelope(t *testing.T) {
 		t.Error("wrong plaintext")
 	}
 }
+
+// TestUnreadableWrappedKey: a wrapped data key that a local master key
+// refuses makes the record unreadable for envelope (keeper.ErrDecrypt is
+// permanent), unlike a master key that cannot be reached.
+func TestUnreadableWrappedKey(t *testing.T) {
+	ctx := context.Background()
+	set := MustOpen(t, "", keeper.Options{DataDir: t.TempDir()})
+	kr, err := envelope.NewKeyring(set.Primary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := envelope.AD{Owner: "tn_acme", Provider: "openai", KeyID: "pk_1", Version: 1}
+	dk, err := kr.NewDataKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := dk.Seal(keygate.NewSecret("sk-live-canary"), ad)
+	dk.Destroy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func([]byte) []byte{
+		"Tampered":  func(w []byte) []byte { w[len(w)-1] ^= 1; return w },
+		"Truncated": func(w []byte) []byte { return w[:3] },
+	} {
+		bad := sealed
+		bad.WrappedDEK = mutate(append([]byte(nil), sealed.WrappedDEK...))
+		_, err := kr.Open(ctx, bad, ad)
+		if !envelope.Unreadable(err) {
+			t.Errorf("%s: Unreadable(%v) = false", name, err)
+		}
+	}
+}

@@ -57,12 +57,12 @@ const (
 
 // Sentinel errors, checkable with errors.Is.
 var (
-	// ErrDecrypt means a local master key refused a wrapped data key: it
-	// was modified or wrapped by another key.
-	ErrDecrypt = errors.New("keeper: wrapped data key failed authentication")
+	// ErrDecrypt means a master key refused a wrapped data key: it was
+	// modified or wrapped by another key. It is permanent (see refusal).
+	ErrDecrypt error = &refusal{"keeper: wrapped data key failed authentication"}
 	// ErrFormat means a wrapped data key is malformed or names an unknown
-	// format version.
-	ErrFormat = errors.New("keeper: malformed wrapped data key")
+	// format version. It is permanent (see refusal).
+	ErrFormat error = &refusal{"keeper: malformed wrapped data key"}
 	// ErrInsecureFile means the key file's permissions let group or others
 	// access it.
 	ErrInsecureFile = errors.New("keeper: master key file is accessible by group or others")
@@ -70,6 +70,19 @@ var (
 	// wrong length, missing variable, malformed key file.
 	ErrBadKey = errors.New("keeper: invalid master key")
 )
+
+// refusal is an Unwrap error that no retry can cure: the wrapped data key
+// itself cannot be opened by this master key. Its Permanent method is how
+// envelope.Unreadable tells such a record from a master key that could not
+// be reached (a KMS outage), without this package and envelope importing
+// each other.
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+
+// Permanent reports that the failure is the record's, not the master
+// key's availability.
+func (e *refusal) Permanent() bool { return true }
 
 // Options are the dependencies and settings of Open.
 type Options struct {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/hashicorp/vault/api"
+	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
 	"gocloud.dev/secrets"
 	"gocloud.dev/secrets/awskms"
@@ -43,6 +44,11 @@ func (k *kmsKEK) Wrap(ctx context.Context, dek []byte) ([]byte, error) {
 func (k *kmsKEK) Unwrap(ctx context.Context, wrapped []byte) ([]byte, error) {
 	dek, err := k.keeper.Decrypt(ctx, wrapped)
 	if err != nil {
+		if gcerrors.Code(err) == gcerrors.InvalidArgument {
+			// The KMS answered, and refused this ciphertext: no retry
+			// will open it (other codes may be an outage).
+			return nil, fmt.Errorf("unwrap with master key %s: %w: %w", k.id, ErrDecrypt, err)
+		}
 		return nil, fmt.Errorf("unwrap with master key %s: %w", k.id, err)
 	}
 	return dek, nil

@@ -25,13 +25,25 @@ func (s *Service) Resolve(ctx context.Context, owner keygate.TenantID, provider 
 	return key, meta, nil
 }
 
+// unreadable is the key_unreadable error of owner's stored key for
+// provider: it names the key's provider and owner, never its material.
+func unreadable(owner keygate.TenantID, provider string) *keygate.Error {
+	whose := "tenant " + string(owner)
+	if owner.IsPlatform() {
+		whose = "the platform"
+	}
+	return keygate.Errorf(keygate.CodeKeyUnreadable, "The stored %s key of %s cannot be decrypted with the master keys keygate holds; an administrator must set the key again or restore the master key that sealed it.", provider, whose)
+}
+
 // Open reads owner's current key for provider and opens it. It reports a
 // missing key as ok=false, not as an error, so that a cache can remember
 // that answer too. meta.Sealed keeps the version's wrapped data key and
 // master-key id (no ciphertext) so that a cache that lets the key go can
-// name its data key to Forget. Errors: storage failures, and a key that
-// cannot be opened (its master key is not in the keyring, or its
-// ciphertext is corrupt).
+// name its data key to Forget. Errors: key_unreadable for a stored key
+// that cannot be opened with the keys at hand (corrupt or tampered
+// ciphertext or wrapped data key, or a master key the keyring does not
+// hold: envelope.Unreadable), with the cause wrapped; otherwise storage or
+// master-key failures (a KMS that cannot be reached), wrapped as they came.
 func (s *Service) Open(ctx context.Context, owner keygate.TenantID, provider string) (keygate.Secret, keygate.ProviderKey, bool, error) {
 	k, err := s.store.GetKey(ctx, owner, provider)
 	if keygate.IsCode(err, keygate.CodeNotFound) {
@@ -42,6 +54,11 @@ func (s *Service) Open(ctx context.Context, owner keygate.TenantID, provider str
 	}
 	key, err := s.keyring.Open(ctx, k.Sealed, envelope.AD{Owner: owner, Provider: provider, KeyID: k.ID, Version: k.Version})
 	if err != nil {
+		if envelope.Unreadable(err) {
+			// The cause stays in the chain for the server's log; the
+			// caller is told which key, never anything of its material.
+			err = fmt.Errorf("%w: %w", unreadable(owner, provider), err)
+		}
 		return keygate.Secret{}, keygate.ProviderKey{}, false, fmt.Errorf("open %s key %s v%d: %w", provider, k.ID, k.Version, err)
 	}
 	k.Sealed = keygate.Sealed{WrappedDEK: k.Sealed.WrappedDEK, KEKID: k.Sealed.KEKID}

@@ -143,5 +143,6 @@ func errorCodes() []string {
 		keygate.CodeProviderKeyMissing, keygate.CodeBudgetExceeded, keygate.CodeRateLimited,
 		keygate.CodeUnavailable, keygate.CodeUnsupported, keygate.CodeUnknownModel,
 		keygate.CodeKeyRejected, keygate.CodeUpstreamError, keygate.CodeInternal,
+		keygate.CodeKeyUnreadable,
 	}
 }

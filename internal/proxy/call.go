@@ -111,11 +111,12 @@ func (c *call) useFallback(ctx context.Context) error {
 	return nil
 }
 
-// fail answers with err in the call's dialect and logs internal errors in
-// full on the server.
+// fail answers with err in the call's dialect and logs internal errors
+// (and a stored key that does not decrypt, with its cause) in full on the
+// server.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	code := keygate.ErrorCode(err)
-	if code == keygate.CodeInternal || code == keygate.CodeUnavailable {
+	if code == keygate.CodeInternal || code == keygate.CodeUnavailable || code == keygate.CodeKeyUnreadable {
 		p.d.Logger.ErrorContext(r.Context(), "gateway error", "request_id", c.reqID, "path", r.URL.Path, "err", err)
 	}
 	if p.d.Observer != nil {

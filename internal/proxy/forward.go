@@ -93,12 +93,13 @@ func (p *Proxy) retryOnFallback(prev *http.Request, c *call) (*http.Response, er
 	return resp, nil
 }
 
-// observe turns the provider's answer into key health: a stored key that
-// gets 401/403 is invalid at once; one that works again is valid. Only a
-// change is written (in the background, never on the call's path).
+// observe turns the provider's answer into key health (keyhealth.Live
+// decides: a tenant's own key follows its answers, a shared key turns
+// invalid only once a check confirms repeated rejections). Whatever must
+// be written or checked runs in the background, never on the call's path.
 func (p *Proxy) observe(c *call, status int) {
 	k := c.cred.Meta
-	if p.d.Health == nil || k.ID == "" || c.cred.Source == keygate.SourceRequest {
+	if p.health == nil || k.ID == "" || c.cred.Source == keygate.SourceRequest {
 		return
 	}
 	var to keygate.KeyStatus
@@ -111,19 +112,10 @@ func (p *Proxy) observe(c *call, status int) {
 	default:
 		return
 	}
-	if k.Status == to {
-		p.health.Agree(k.ID)
-		return
-	}
 	change := keyvault.Change{Actor: keygate.Actor{ID: "gateway", Name: "live traffic"}, RequestID: c.reqID}
-	seq := p.health.Observe(k.ID)
-	p.d.Background(func(ctx context.Context) {
-		p.health.Write(k.ID, seq, func() {
-			if _, err := p.d.Health.ReportStatus(ctx, change, k, to, why); err != nil {
-				p.d.Logger.Warn("record key health", "request_id", c.reqID, "key_id", k.ID, "err", err)
-			}
-		})
-	})
+	if work := p.health.Observe(change, k, c.cred.Key, to, why); work != nil {
+		p.d.Background(work)
+	}
 }
 
 // endStatus decides the status a call ended with, and whether the client

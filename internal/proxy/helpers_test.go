@@ -44,6 +44,7 @@ type gw struct {
 	URL     string
 	handler http.Handler
 	store   *sqlite.DB
+	dbPath  string // the store's file
 	vault   *keyvault.Service
 	res     *resolver.Service
 	fake    *fakeprovider.Server
@@ -104,8 +105,9 @@ func MustGateway(tb testing.TB) *gw {
 	return MustGatewayWith(tb, inmem.NewCounter())
 }
 
-// MustGatewayWith is MustGateway with the given quota counter.
-func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
+// MustGatewayWith is MustGateway with the given quota counter; opts, if
+// any, adjust the proxy's dependencies.
+func MustGatewayWith(tb testing.TB, counter quota.Counter, opts ...func(*proxy.Deps)) *gw {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -142,14 +144,18 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
-	p := proxy.New(proxy.Deps{
+	g := &gw{store: db, dbPath: filepath.Join(dir, "keygate.db"), vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
+	deps := proxy.Deps{
 		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	p := proxy.New(deps)
 	h := server.New(server.Deps{Gateway: p, GatewayPrefixes: p.Prefixes(), Ready: db.Ping})
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)

@@ -67,6 +67,10 @@ type Deps struct {
 	// Background runs work that must not hold up the call (key health
 	// updates). Nil runs it in a goroutine.
 	Background func(func(context.Context))
+	// Check, if set, is the key check (keyhealth.Checker) that must
+	// confirm live rejections of a shared (platform) key before it turns
+	// invalid (keyhealth.Live); without it, repeated rejections alone do.
+	Check keyhealth.Prober
 	// Quota, if set, enforces budgets and rate limits; Pricing prices the
 	// estimate reserved against money budgets, and the usage settled.
 	Quota   Quota
@@ -93,8 +97,9 @@ type Proxy struct {
 	// stripIn and stripOut are the canonical names of the headers removed
 	// from requests and responses (auth headers of every provider and more).
 	stripIn, stripOut []string
-	// health orders the background key-health reports of live calls.
-	health *keyhealth.Order
+	// health decides the key-health reports of live calls (nil without
+	// Deps.Health).
+	health *keyhealth.Live
 }
 
 // New returns the proxy. Mount it at /v1/ and at /{provider}/ for every
@@ -114,8 +119,11 @@ func New(d Deps) *Proxy {
 			go f(context.Background())
 		}
 	}
-	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{}, health: keyhealth.NewOrder(),
+	p := &Proxy{d: d, mux: http.NewServeMux(), transports: map[string]http.RoundTripper{},
 		providers: map[string]provider.Provider{}, bases: map[string]*url.URL{}}
+	if d.Health != nil {
+		p.health = keyhealth.NewLive(d.Health, d.Check, keyhealth.LiveOptions{Clock: d.Now, Logger: d.Logger})
+	}
 	auth := d.Catalog.AuthHeaders()
 	p.stripIn = canonical(append(append([]string{}, auth...), inboundStrip()...))
 	p.stripOut = canonical(append(append([]string{}, auth...), outboundStrip()...))

@@ -62,15 +62,15 @@ func (d Decision) HasFallback() bool { return d.fallback }
 
 // Fallback returns the platform's credential for a retry, opened now (from
 // the cache when warm). ok is false when the decision has no fallback or
-// the platform has no key for the provider. Errors: unavailable (the key
-// could not be read or opened).
+// the platform has no key for the provider. Errors: key_unreadable (the
+// stored key cannot be decrypted), unavailable (it could not be read).
 func (d Decision) Fallback(ctx context.Context) (c Credential, ok bool, err error) {
 	if !d.fallback {
 		return Credential{}, false, nil
 	}
 	c, ok, err = d.s.key(ctx, keygate.PlatformScope, d.provider, keygate.SourcePlatform)
 	if err != nil {
-		return Credential{}, false, keygate.Unavailable("look up the platform's key", err)
+		return Credential{}, false, keyError("look up the platform's key", err)
 	}
 	return c, ok, nil
 }
@@ -142,8 +142,10 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (token
 // when the fallback is used, so that a platform key that cannot be read
 // fails only the calls that need it. It never returns a credential of
 // another provider or another tenant. Errors: forbidden (request key not
-// allowed), provider_key_missing, unauthorized (tenant gone), unavailable
-// (storage or a key unreadable); others are internal.
+// allowed), provider_key_missing, unauthorized (tenant gone),
+// key_unreadable (a key the call needs cannot be decrypted: this call
+// fails, calls that do not need that key do not), unavailable (storage or
+// the master key unreachable); others are internal.
 func (s *Service) Resolve(ctx context.Context, caller Caller, provider string, requestKey keygate.Secret) (Decision, error) {
 	t, err := s.tenant(ctx, caller.Tenant)
 	if err != nil {
@@ -155,14 +157,14 @@ func (s *Service) Resolve(ctx context.Context, caller Caller, provider string, r
 	var tk, pk Credential
 	if tenantWanted {
 		if tk, a.TenantKey, err = s.key(ctx, caller.Tenant, provider, keygate.SourceTenant); err != nil {
-			return Decision{}, keygate.Unavailable("look up the tenant's key", err)
+			return Decision{}, keyError("look up the tenant's key", err)
 		}
 	}
 	switch {
 	case platformWanted && !a.TenantKey:
 		// The platform key would pay for the call: read it now.
 		if pk, a.PlatformKey, err = s.key(ctx, keygate.PlatformScope, provider, keygate.SourcePlatform); err != nil {
-			return Decision{}, keygate.Unavailable("look up the platform's key", err)
+			return Decision{}, keyError("look up the platform's key", err)
 		}
 	case platformWanted:
 		// The tenant's key pays; the platform key can only be the
@@ -186,6 +188,16 @@ func (s *Service) Resolve(ctx context.Context, caller Caller, provider string, r
 		d.fallback, d.provider, d.s = true, provider, s
 	}
 	return d, nil
+}
+
+// keyError is the error of a key lookup that failed: key_unreadable as it
+// is (the stored key itself is the problem, and retrying will not help),
+// anything else as unavailable.
+func keyError(what string, err error) error {
+	if keygate.IsCode(err, keygate.CodeKeyUnreadable) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return keygate.Unavailable(what, err)
 }
 
 // tenant returns the tenant's snapshot, from the cache when fresh. Returns

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,11 +95,14 @@ type fakeKeys struct {
 	mu     sync.Mutex
 	keys   map[keygate.TenantID]keygate.Secret
 	broken map[keygate.TenantID]bool
-	opens  map[keygate.TenantID]int
+	// unreadable: the owner's stored key does not decrypt (keyvault's
+	// key_unreadable), unlike broken (storage or master key unreachable).
+	unreadable map[keygate.TenantID]bool
+	opens      map[keygate.TenantID]int
 }
 
 func newFakeKeys() *fakeKeys {
-	return &fakeKeys{keys: map[keygate.TenantID]keygate.Secret{}, broken: map[keygate.TenantID]bool{}, opens: map[keygate.TenantID]int{}}
+	return &fakeKeys{keys: map[keygate.TenantID]keygate.Secret{}, broken: map[keygate.TenantID]bool{}, unreadable: map[keygate.TenantID]bool{}, opens: map[keygate.TenantID]int{}}
 }
 
 func (f *fakeKeys) Open(_ context.Context, owner keygate.TenantID, provider string) (keygate.Secret, keygate.ProviderKey, bool, error) {
@@ -106,7 +110,10 @@ func (f *fakeKeys) Open(_ context.Context, owner keygate.TenantID, provider stri
 	defer f.mu.Unlock()
 	f.opens[owner]++
 	if f.broken[owner] {
-		return keygate.Secret{}, keygate.ProviderKey{}, false, errors.New("message authentication failed")
+		return keygate.Secret{}, keygate.ProviderKey{}, false, errors.New("dial tcp: connection refused")
+	}
+	if f.unreadable[owner] {
+		return keygate.Secret{}, keygate.ProviderKey{}, false, fmt.Errorf("%w: message authentication failed", keygate.Errorf(keygate.CodeKeyUnreadable, "The stored %s key of %s cannot be decrypted.", provider, owner))
 	}
 	k, ok := f.keys[owner]
 	return k, keygate.ProviderKey{ID: "pk_" + string(owner), Owner: owner, Provider: provider, Version: 1}, ok, nil
@@ -300,9 +307,17 @@ func TestEntriesExpire(t *testing.T) {
 }
 
 // TestFallbackKeyOpenedOnlyWhenUsed: the platform key is looked up when it
-// pays for the call, or when the fallback is used; a platform key that
-// cannot be opened fails only those calls.
+// pays for the call, or when the fallback is used (a fallback opened
+// eagerly fails "TenantPaysWithFallback"); a platform key that cannot be
+// read (unavailable) or cannot be decrypted (key_unreadable, kept as such)
+// fails only those calls.
 func TestFallbackKeyOpenedOnlyWhenUsed(t *testing.T) {
+	for _, brk := range []string{keygate.CodeUnavailable, keygate.CodeKeyUnreadable} {
+		t.Run(brk, func(t *testing.T) { testFallbackKeyOpenedOnlyWhenUsed(t, brk) })
+	}
+}
+
+func testFallbackKeyOpenedOnlyWhenUsed(t *testing.T, brk string) {
 	ctx := context.Background()
 	tests := []struct {
 		name        string
@@ -323,7 +338,14 @@ func TestFallbackKeyOpenedOnlyWhenUsed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st, tenant, _, _ := mustStore(t)
 			keys := newFakeKeys()
-			keys.broken[keygate.PlatformScope] = true
+			if brk == keygate.CodeUnavailable {
+				keys.broken[keygate.PlatformScope] = true
+			} else {
+				keys.unreadable[keygate.PlatformScope] = true
+			}
+			if tc.wantCode != "" {
+				tc.wantCode = brk
+			}
 			if tc.tenantKey {
 				keys.keys[tenant] = keygate.NewSecret("sk-tenant")
 			}
@@ -344,8 +366,8 @@ func TestFallbackKeyOpenedOnlyWhenUsed(t *testing.T) {
 			}
 			_, ok, err := d.Fallback(ctx)
 			if tc.wantFB {
-				if !keygate.IsCode(err, keygate.CodeUnavailable) || keys.opened(keygate.PlatformScope) != 1 {
-					t.Fatalf("Fallback: %v after %d opens, want unavailable after one", err, keys.opened(keygate.PlatformScope))
+				if keygate.ErrorCode(err) != brk || keys.opened(keygate.PlatformScope) != 1 {
+					t.Fatalf("Fallback: %v after %d opens, want %s after one", err, keys.opened(keygate.PlatformScope), brk)
 				}
 			} else if ok || err != nil {
 				t.Fatalf("Fallback without one: %v %v", ok, err)
@@ -419,8 +441,9 @@ var change = keyvault.Change{Actor: keygate.Actor{ID: "at_test", Name: "test"}}
 
 // TestUnreadablePlatformKeyFailsOnlyItsCalls: a platform key sealed under
 // a master key this keyring does not hold (as after a lost master key, or
-// a corrupt row) fails the calls that need it, and no other: a tenant
-// whose own key pays, with no fallback, is served.
+// a corrupt row) fails the calls that need it, with key_unreadable (not
+// unavailable: no retry will help), and no other: a tenant whose own key
+// pays, with no fallback, is served.
 func TestUnreadablePlatformKeyFailsOnlyItsCalls(t *testing.T) {
 	ctx := context.Background()
 	st, tenant, _, _ := mustStore(t)
@@ -440,8 +463,9 @@ func TestUnreadablePlatformKeyFailsOnlyItsCalls(t *testing.T) {
 		t.Fatalf("a tenant paying with its own key: %v", err)
 	}
 	mustPolicy(t, st, tenant, keygate.Policy{Mode: keygate.ModePlatformOnly})
-	if _, err := res.Resolve(ctx, caller, "openai", keygate.Secret{}); !keygate.IsCode(err, keygate.CodeUnavailable) {
-		t.Fatalf("a tenant on the platform key: %v, want unavailable", err)
+	if _, err := res.Resolve(ctx, caller, "openai", keygate.Secret{}); !keygate.IsCode(err, keygate.CodeKeyUnreadable) ||
+		!strings.Contains(keygate.ErrorMessage(err), "stored openai key of the platform") {
+		t.Fatalf("a tenant on the platform key: %v, want key_unreadable naming the key", err)
 	}
 }
 
