@@ -232,7 +232,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	handler := server.New(server.Deps{
 		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
-		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
+		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: catalog.Redact, RedactPath: catalog.RedactPath,
 		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
 		BodyReadTimeout: cfg.BodyReadTimeout.Duration,
 	})
