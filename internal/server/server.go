@@ -26,8 +26,12 @@ type Deps struct {
 	// (/v1/ and /{provider}/).
 	Gateway         http.Handler
 	GatewayPrefixes []string
-	// Metrics serves /metrics (Prometheus); nil: not served.
+	// Metrics serves /metrics (Prometheus); nil: not served here (it may
+	// have a listener of its own: NewMetrics).
 	Metrics http.Handler
+	// MetricsToken, if set, is required as "Authorization: Bearer" on
+	// /metrics.
+	MetricsToken keygate.Secret
 	// UI, if set, serves the web console at "/" (every path no other route
 	// takes); nil: such paths answer a JSON 404.
 	UI http.Handler
