@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestServeFailsFastOnBusyAddress: `keygate serve` on an address already in
@@ -220,5 +222,46 @@ func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServeDeletedTenantAudit: a deleted tenant's audit trail stays
+// queryable by its id for platform admins, through the API and `keygate
+// audit list --tenant tn_...`; its name no longer resolves, and a tenant
+// token still cannot reach the platform-wide listing.
+func TestServeDeletedTenantAudit(t *testing.T) {
+	s := MustServe(t, t.TempDir(), nil)
+	c := s.MustTenant(t, "doomed")
+	ctx := context.Background()
+	tn, err := c.GetTenant(ctx, "doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteTenant(ctx, "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Events []struct{ Action, Tenant string } `json:"events"`
+	}
+	if st := jsonCall(t, s, "GET", "/api/v1/audit?tenant="+string(tn.ID), "", &page); st != 200 {
+		t.Fatalf("GET /api/v1/audit?tenant=%s: %d", tn.ID, st)
+	}
+	var actions []string
+	for _, e := range page.Events {
+		if e.Tenant != string(tn.ID) {
+			t.Errorf("an event of tenant %q in the deleted tenant's trail", e.Tenant)
+		}
+		actions = append(actions, e.Action)
+	}
+	if diff := cmp.Diff([]string{"tenant.deleted", "tenant.created"}, actions); diff != "" {
+		t.Errorf("the deleted tenant's events (-want +got):\n%s", diff)
+	}
+	var out bytes.Buffer
+	r := cliRun(t, s, s.Token, "", &out, "audit", "list", "--tenant", string(tn.ID), "--json")
+	if r.exit != 0 || !strings.Contains(r.stdout, "tenant.deleted") || !strings.Contains(r.stdout, "tenant.created") {
+		t.Errorf("keygate audit list --tenant %s: %+v", tn.ID, r)
+	}
+	if st := jsonCall(t, s, "GET", "/api/v1/audit?tenant=doomed", "", nil); st != 404 {
+		t.Errorf("the deleted tenant's name: %d, want 404", st)
 	}
 }
