@@ -1,6 +1,8 @@
 package proxy_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/keygate/keygate/internal/provider"
@@ -44,4 +46,45 @@ func TestUnknownModelNotEchoed(t *testing.T) {
 		t.Fatalf("status %d %s", st, b)
 	}
 	testkit.AssertNoCanary(t, "the answer", []byte(b))
+}
+
+// TestQueryKeyNeverForwarded: a ?key= beside a gateway token sent in a
+// header is refused before anything goes upstream, whatever it holds (a
+// provider key included); a gateway token sent as ?key= is taken out of
+// the query before forwarding.
+func TestQueryKeyNeverForwarded(t *testing.T) {
+	g := MustGateway(t)
+	tn, tok := g.MustTenant(t, "acme", true)
+	g.MustKey(t, tn, "exa", tenantExa)
+	const googleKey = "AIzaSyQUERYKEY0123456789abcdefghijklmno"
+	for _, tc := range []struct {
+		name, query string
+		hdr         http.Header
+		status      int
+		secret      string
+	}{
+		{"ProviderKeyBesideHeaderToken", "?key=" + googleKey, http.Header{"Authorization": {"Bearer " + tok}}, 400, googleKey},
+		{"ProviderKeyBesideGoogHeader", "?key=" + googleKey + "&q=1", http.Header{"X-Goog-Api-Key": {tok}}, 400, googleKey},
+		{"TokenInQueryOnly", "?key=" + tok + "&q=1", nil, 200, tok},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g.fake.Reset()
+			status, e := send(t, "GET", g.URL+"/exa/search"+tc.query, "", tc.hdr)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %+v", status, tc.status, e)
+			}
+			reqs := g.fake.Requests()
+			if tc.status == 400 && len(reqs) != 0 {
+				t.Errorf("the provider got %d requests", len(reqs))
+			}
+			for _, r := range reqs {
+				if strings.Contains(r.RawQuery, tc.secret) || strings.Contains(r.RawQuery, "key=") {
+					t.Errorf("the query forwarded upstream is %q", r.RawQuery)
+				}
+			}
+			if tc.status == 200 && (len(reqs) != 1 || reqs[0].RawQuery != "q=1") {
+				t.Errorf("upstream requests %+v, want one with the query q=1", reqs)
+			}
+		})
+	}
 }
