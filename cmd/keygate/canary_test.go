@@ -159,6 +159,7 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		{"PUT", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"` + ck + `","rpm":1}]}`},
 		{"PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"` + ck + `"}`},
 		{"GET", "/api/v1/audit?tenant=" + url.QueryEscape(ck), ""},
+		{"GET", "/api/tenants/acme/" + pk + "/x", ""},
 	} {
 		if st := jsonCall(t, s, rq.method, rq.path, rq.body, nil); st < 400 {
 			t.Errorf("%s %s with a key in it: %d, want it refused", rq.method, rq.path, st)

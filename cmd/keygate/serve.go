@@ -262,7 +262,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	handler := server.New(server.Deps{
 		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
-		Metrics: mainMetrics, MetricsToken: cfg.MetricsToken.Secret, ObserveAPI: mtr.ObserveAPI, Scrub: catalog.Redact, RedactPath: catalog.RedactPath,
+		Metrics: mainMetrics, MetricsToken: cfg.MetricsToken.Secret, ObserveAPI: mtr.ObserveAPI, Scrub: catalog.RedactModel, RedactPath: catalog.RedactPath,
 		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
 		BodyReadTimeout: cfg.BodyReadTimeout.Duration,
 	})

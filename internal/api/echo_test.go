@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/testkit"
@@ -60,5 +62,32 @@ func TestErrorsDoNotEchoKeys(t *testing.T) {
 				t.Errorf("answer %s lacks %q", b, tc.want)
 			}
 		})
+	}
+}
+
+// TestUsageMasksKeyShapedModel: a usage row whose model is key-shaped (one
+// written before the proxy redacted it) is answered with the marker.
+func TestUsageMasksKeyShapedModel(t *testing.T) {
+	a, db := MustAPI(t)
+	tok := MustToken(t, db, keygate.RolePlatformAdmin, "")
+	now := time.Now().UTC()
+	if err := db.InsertUsage(context.Background(), []keygate.UsageEvent{
+		{RequestID: "req_1", Time: now, Tenant: "tn_acme", Provider: "openai", Model: testkit.CanaryOpenAIKey, Source: keygate.SourceTenant, Status: 200, InputTokens: 1},
+		{RequestID: "req_2", Time: now, Tenant: "tn_acme", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, Status: 200, InputTokens: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/api/v1/tenants/acme/usage?group_by=model", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, r)
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	testkit.AssertNoCanary(t, "/usage", rec.Body.Bytes())
+	for _, want := range []string{`"model":"[redacted]"`, `"model":"gpt-4o"`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/usage lacks %s: %s", want, rec.Body)
+		}
 	}
 }
