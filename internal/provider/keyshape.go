@@ -20,26 +20,27 @@ func (c *Catalog) LooksLikeKey(s string) bool {
 	if len(s) > 200 {
 		return true
 	}
-	for _, name := range c.names {
-		for _, pre := range c.byName[name].KeyFormat.Prefixes {
+	if s != "" && c.keyFirst[s[0]] {
+		for _, pre := range c.keyPrefixes {
 			if len(s) > len(pre) && strings.HasPrefix(s, pre) {
 				return true
 			}
 		}
 	}
-	// The starts of credentials that are not provider keys of the catalog:
-	// keygate's own tokens, other issuers' tokens, JWTs and Authorization
-	// schemes pasted whole. (A local array: no package state.)
-	tokenPrefixes := [...]string{
+	if len(s) < 20 {
+		return false // too short for a secret run or a UUID
+	}
+	return hasSecretRun(s) || hasUUID(s)
+}
+
+// tokenPrefixes are the starts of credentials that are not provider keys
+// of the catalog: keygate's own tokens, other issuers' tokens, JWTs and
+// Authorization schemes pasted whole.
+func tokenPrefixes() []string {
+	return []string{
 		"kg_", "kga_", "sk_", "xai-", "pplx-", "hf_", "r8_", "ghp_", "github_pat_", "eyJ",
 		"Bearer ", "bearer ", "Basic ", "basic ",
 	}
-	for _, pre := range tokenPrefixes {
-		if len(s) > len(pre) && strings.HasPrefix(s, pre) {
-			return true
-		}
-	}
-	return hasSecretRun(s) || hasUUID(s)
 }
 
 // Redact returns s, or Redacted when s LooksLikeKey.
@@ -54,7 +55,9 @@ func (c *Catalog) Redact(s string) string {
 // it, or one of its "/"-separated parts ("openai/sk-..."), LooksLikeKey: a
 // key pasted into the model field is never stored or shown.
 func (c *Catalog) RedactModel(s string) string {
-	if c.LooksLikeKey(s) || c.pathHasKey(s) {
+	// Each "/"-part is judged whole (a string without "/" is its own one
+	// part); only the length rule needs the whole string.
+	if len(s) > 200 || c.pathHasKey(s) {
 		return Redacted
 	}
 	return s
@@ -99,13 +102,7 @@ func (c *Catalog) segmentIsKey(s string) bool {
 // only of letters, digits and "_.-", and does not LooksLikeKey. Anything
 // else is named by its field only.
 func (c *Catalog) MayEcho(s string) bool {
-	minLen := 0
-	for _, name := range c.names {
-		if l := c.byName[name].KeyFormat.MinLen; minLen == 0 || l < minLen {
-			minLen = l
-		}
-	}
-	if s == "" || len(s) >= minLen {
+	if s == "" || len(s) >= c.minKeyLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -126,3 +126,21 @@ func TestRedactModel(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRedact: the cost the access log and the usage event pay per
+// request for a plain path and model.
+func BenchmarkRedact(b *testing.B) {
+	c := MustDefault(b)
+	b.Run("Path", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = c.RedactPath("/api/v1/tenants/tn_0123456789abcdef01234567/keys/openai")
+		}
+	})
+	b.Run("Model", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = c.RedactModel("claude-sonnet-4-5-20250929")
+		}
+	})
+}
