@@ -21,7 +21,7 @@ type auditFilterFlags struct {
 }
 
 func (a *auditFilterFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&a.f.Tenant, "tenant", "", "events of this tenant (id or name), or \"platform\" for platform keys and the master key; default: all (platform admins)")
+	fs.StringVar(&a.f.Tenant, "tenant", "", "events of this tenant (id or name; a deleted tenant by its tn_ id), or \"platform\" for platform keys and the master key; default: all (platform admins)")
 	fs.StringVar(&a.f.Provider, "provider", "", "only events about this provider")
 	fs.StringVar(&a.f.Action, "action", "", "only this action, e.g. key.rotated")
 	fs.StringVar(&a.since, "since", "", "from this time on: RFC 3339, a date, or a duration ago such as 24h or 7d")

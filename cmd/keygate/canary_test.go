@@ -148,6 +148,28 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/anthropic", `{"key":"`+tenantKeys["openai"]+`"}`, nil)
 	jsonCall(t, s, "PUT", "/api/v1/tenants/acme/keys/openai", `{"key":"`+tenantKeys["openai"]+`","x":1}`, nil)
 	jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys:test", `{"keys":{"openai":"`+tenantKeys["openai"]+`"}}`, nil)
+	// A key typed where a name, a field or a path segment goes: refused
+	// without being repeated, and logged with the segment redacted.
+	ck, pk := tenantKeys["openai"], url.PathEscape(tenantKeys["openai"])
+	for _, rq := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/tenants/" + pk, ""},
+		{"PUT", "/api/v1/tenants/" + pk + "/keys/openai", `{"key":"x"}`},
+		{"PUT", "/api/v1/tenants/acme/keys/" + pk, `{"key":"x"}`},
+		{"POST", "/api/v1/tenants/acme/keys/" + pk, ""},
+		{"GET", "/api/v1/" + pk, ""},
+		{"DELETE", "/api/v1/tenants/acme/tokens/" + pk, ""},
+		{"DELETE", "/api/v1/admin-tokens/" + pk, ""},
+		{"PUT", "/api/v1/tenants/acme/keys/openai", `{"` + ck + `":"x"}`},
+		{"PUT", "/api/v1/tenants/acme/policy", `{"providers":{"` + ck + `":{}}}`},
+		{"PUT", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"` + ck + `","rpm":1}]}`},
+		{"PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"` + ck + `"}`},
+		{"GET", "/api/v1/audit?tenant=" + url.QueryEscape(ck), ""},
+		{"GET", "/api/tenants/acme/" + pk + "/x", ""},
+	} {
+		if st := jsonCall(t, s, rq.method, rq.path, rq.body, nil); st < 400 {
+			t.Errorf("%s %s with a key in it: %d, want it refused", rq.method, rq.path, st)
+		}
+	}
 	if r := cliRun(t, s, s.Token, "", &cliOut, "key", "set", "--tenant", "acme", "--provider", "openai", tenantKeys["openai"]); r.exit == 0 {
 		t.Fatal("a key in argv was accepted")
 	}
@@ -199,6 +221,27 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":`, nil)
 	call(tokA.Token.Reveal(), "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"`+strings.Repeat("x", 33<<20)+`"}`, nil)
 	call(tenantKeys["openai"], "POST", "/v1/chat/completions", `{"model":"gpt-4o"}`, nil) // a provider key sent as the token
+	// A key pasted as the model or into a gateway path: never logged, stored in the ledger or returned by /usage.
+	// (The fake provider answers with the model it was sent, the caller's
+	// own input: those answers are not scanned, keygate's log, ledger and
+	// /usage are.)
+	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"`+ck+`","messages":[{"role":"user","content":"hi"}]}`, nil)
+	for _, rq := range []struct{ path, body string }{
+		{"/openai/v1/chat/completions", `{"model":"` + ck + `","messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/chat/completions", `{"model":"openai/` + ck + `","messages":[{"role":"user","content":"hi"}]}`},
+		{"/openai/v1/models/" + pk, ""},
+	} {
+		method := "POST"
+		if rq.body == "" {
+			method = "GET"
+		}
+		req, _ := http.NewRequest(method, s.URL+rq.path, strings.NewReader(rq.body))
+		req.Header.Set("Authorization", "Bearer "+tokA.Token.Reveal())
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
 	// A cancelled stream.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	req, _ := http.NewRequestWithContext(cctx, "POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`))

@@ -10,12 +10,15 @@ import (
 // context cancelled at shutdown, and wait blocks until all have returned.
 type jobs struct {
 	ctx    context.Context
+	cancel context.CancelFunc
 	logger *slog.Logger
 	wg     sync.WaitGroup
 }
 
+// newJobs returns jobs whose context ends with ctx or at stop.
 func newJobs(ctx context.Context, logger *slog.Logger) *jobs {
-	return &jobs{ctx: ctx, logger: logger}
+	ctx, cancel := context.WithCancel(ctx)
+	return &jobs{ctx: ctx, cancel: cancel, logger: logger}
 }
 
 // start runs job in a goroutine and logs its failure.
@@ -29,4 +32,10 @@ func (j *jobs) start(name string, job func(context.Context) error) {
 	}()
 }
 
-func (j *jobs) wait() { j.wg.Wait() }
+// stop cancels every job's context and waits until all have returned. A
+// start that fails half-way calls it too: waiting on jobs whose context
+// nobody cancels would hang forever.
+func (j *jobs) stop() {
+	j.cancel()
+	j.wg.Wait()
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,6 +75,30 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("provider base URLs: %w", err)
 	}
 
+	// Bind every address and read the TLS files before anything is
+	// created: an address in use or a bad certificate fails the start at
+	// once, with no data directory, master key or bootstrap token written.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on metrics address %s: %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		certs, err := server.NewCertReloader(cfg.TLSCert, cfg.TLSKey, server.CertOptions{Logger: logger})
+		if err != nil {
+			return err
+		}
+		tlsConfig = server.TLSConfig(certs)
+	}
+
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -124,7 +149,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	jobs := newJobs(ctx, logger)
-	defer jobs.wait()
+	defer jobs.stop() // also when the start fails below: nothing waits on a job left running
 	if n, err := vault.PendingRewrap(ctx); err == nil && n > 0 {
 		logger.Info("re-wrapping data keys under the primary master key", "pending", n)
 		jobs.start("rewrap", func(ctx context.Context) error { _, err := vault.Rewrap(ctx); return err })
@@ -261,17 +286,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
 		MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
 	})
+	// With a metrics address, /metrics is served there only.
+	mainMetrics := mtr.Handler(registry)
+	if metricsLn != nil {
+		mainMetrics = nil
+	}
 	handler := server.New(server.Deps{
 		API: a, BYOKGuide: guide, Gateway: gateway, GatewayPrefixes: gateway.Prefixes(),
-		Metrics: mtr.Handler(registry), ObserveAPI: mtr.ObserveAPI, Scrub: metrics.Scrub,
+		Metrics: mainMetrics, MetricsToken: cfg.MetricsToken.Secret, ObserveAPI: mtr.ObserveAPI, Scrub: catalog.RedactModel, RedactPath: catalog.RedactPath,
 		Ready: store.Ping, Logger: logger, UI: ui.Handler(),
 		BodyReadTimeout: cfg.BodyReadTimeout.Duration,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	ln = server.Listen(ln, cfg.MaxConnections, mtr.ObserveConnection)
 	// No ReadTimeout or WriteTimeout: they would cut streamed answers. The
 	// body has its own deadline (server.Deps.BodyReadTimeout), headers
@@ -282,26 +308,55 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       cfg.IdleTimeout.Duration,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		TLSConfig:         tlsConfig,
+	}
+	servers := []*http.Server{srv}
+	if metricsLn != nil {
+		servers = append(servers, &http.Server{
+			Handler:           server.NewMetrics(server.MetricsDeps{Metrics: mtr.Handler(registry), Token: cfg.MetricsToken.Secret}),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       cfg.IdleTimeout.Duration,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			TLSConfig:         tlsConfig.Clone(), // each server sets up HTTP/2 in its own
+		})
 	}
 	storage := "sqlite"
 	if cfg.IsPostgres() {
 		storage = "postgres"
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "storage", storage, "master_key_kind", keys.Kind(), "primary_master_key", keyring.PrimaryID())
+	listening := []any{"addr", ln.Addr().String(), "tls", tlsConfig != nil, "storage", storage, "master_key_kind", keys.Kind(), "primary_master_key", keyring.PrimaryID()}
+	if metricsLn != nil {
+		listening = append(listening, "metrics_addr", metricsLn.Addr().String())
+	}
+	logger.Info("listening", listening...)
 	flushLogs() // whoever watches the log for the start should not wait
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, l := range []net.Listener{ln, metricsLn}[:len(servers)] {
+		go func() {
+			if tlsConfig != nil {
+				errc <- servers[i].ServeTLS(l, "", "") // the certificate comes from TLSConfig
+				return
+			}
+			errc <- servers[i].Serve(l)
+		}()
+	}
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.Duration.String())
 	}
-	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.Duration.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil && serveErr == nil {
+			serveErr = fmt.Errorf("shutdown: %w", err)
+		}
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	checkpoint(sctx) // the head after the last request
 	logger.Info("stopped")

@@ -79,7 +79,7 @@ func (c *call) decode(v any) error {
 		case errors.Is(err, io.EOF):
 			return keygate.Errorf(keygate.CodeInvalidJSON, "The request body is empty; a JSON object is required.")
 		default:
-			return keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not valid JSON for this endpoint: %s.", jsonProblem(err))
+			return keygate.Errorf(keygate.CodeInvalidJSON, "The request body is not valid JSON for this endpoint: %s.", c.api.jsonProblem(err))
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -113,17 +113,19 @@ func peekNonSpace(r *bufio.Reader) (byte, error) {
 }
 
 // jsonProblem describes a decoding error without echoing input values (a
-// body may hold a key).
-func jsonProblem(err error) string {
+// body may hold a key): field names are repeated only when they cannot be
+// one.
+func (a *API) jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
 		return "syntax error at byte " + strconv.FormatInt(syn.Offset, 10)
 	case errors.As(err, &typ):
-		return "field " + typ.Field + " must be " + typ.Type.String()
+		return "field " + a.fieldPath(typ.Field) + " must be " + typ.Type.String()
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return "unknown field " + a.ref(name)
 	}
 	return "malformed JSON"
 }
@@ -185,7 +187,7 @@ func (a *API) authorize(c *call, rt route) error {
 			if keygate.IsCode(err, keygate.CodeNotFound) && c.p.Role != keygate.RolePlatformAdmin {
 				return forbidden
 			}
-			return err
+			return a.notFoundRef(err, "Tenant %s does not exist.", lookup)
 		}
 		if ref != string(t.ID) && ref != t.Name {
 			return forbidden

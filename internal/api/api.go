@@ -72,9 +72,19 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, tok keygate.Secret) (auth.Principal, error)
 }
 
-// Providers names the providers of the catalog.
+// Providers names the providers of the catalog and knows the shape of
+// their keys (provider.Catalog), so that no message repeats a value that
+// may be a key.
 type Providers interface {
 	Names() []string
+	// MayEcho reports whether a value the caller sent may be repeated in a
+	// message.
+	MayEcho(s string) bool
+	// RedactPath replaces the key-shaped segments of a path.
+	RedactPath(p string) string
+	// RedactModel returns s, or a marker when s (or a "/"-part) looks like
+	// a key.
+	RedactModel(s string) string
 }
 
 // Deps are the API's dependencies. Store, Vault, Auth and Providers are
@@ -127,6 +137,9 @@ func New(d Deps) *API {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
+	if d.Providers == nil {
+		d.Providers = noProviders{}
+	}
 	if d.Background == nil {
 		logger := d.Logger
 		d.Background = func(name string, job func(context.Context) error) {
@@ -143,7 +156,7 @@ func New(d Deps) *API {
 	}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", a.handleOpenAPI)
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path))
+		a.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, a.d.Providers.RedactPath(r.URL.Path)))
 	})
 	return a
 }

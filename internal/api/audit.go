@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -110,10 +111,16 @@ func (a *API) handleAuditList(c *call) (int, any, error) {
 			break
 		}
 		t, err := a.d.Store.GetTenant(c.r.Context(), ref)
-		if err != nil {
-			return 0, nil, err
+		switch {
+		case err == nil:
+			f.Tenant = t.ID
+		case keygate.IsCode(err, keygate.CodeNotFound) && strings.HasPrefix(ref, "tn_"):
+			// A deleted tenant's events are kept: its id still selects
+			// them (its name, gone with it, does not).
+			f.Tenant = keygate.TenantID(ref)
+		default:
+			return 0, nil, a.notFoundRef(err, "Tenant %s does not exist (a deleted tenant's events are found by its tn_ id).", ref)
 		}
-		f.Tenant = t.ID
 	}
 	evs, err := a.d.Store.ListAudit(c.r.Context(), f)
 	if err != nil {

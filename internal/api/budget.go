@@ -48,31 +48,34 @@ func (a *API) handleBudgetGet(c *call) (int, any, error) {
 // (absent = no limit), hard or soft, what it applies to, and whether BYOK
 // usage counts toward platform credits.
 func (a *API) handleBudgetPut(c *call) (int, any, error) {
+	// The limits are read raw and checked one by one, so that a bad value
+	// is answered with its field and what is wrong with it, not as
+	// malformed JSON.
 	var req struct {
-		DailyUSD      *usd    `json:"daily_usd"`
-		MonthlyUSD    *usd    `json:"monthly_usd"`
-		DailyTokens   *int64  `json:"daily_tokens"`
-		MonthlyTokens *int64  `json:"monthly_tokens"`
-		Hard          *bool   `json:"hard"`
-		AppliesTo     *string `json:"applies_to"`
-		BYOKBilling   *string `json:"byok_billing"`
+		DailyUSD      json.RawMessage `json:"daily_usd"`
+		MonthlyUSD    json.RawMessage `json:"monthly_usd"`
+		DailyTokens   json.RawMessage `json:"daily_tokens"`
+		MonthlyTokens json.RawMessage `json:"monthly_tokens"`
+		Hard          *bool           `json:"hard"`
+		AppliesTo     *string         `json:"applies_to"`
+		BYOKBilling   *string         `json:"byok_billing"`
 	}
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
-	b := keygate.Budget{Tenant: c.tenant.ID, DailyTokens: req.DailyTokens, MonthlyTokens: req.MonthlyTokens, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}
-	if req.DailyUSD != nil {
-		v := int64(*req.DailyUSD)
-		b.DailyUSDMicros = &v
+	b := keygate.Budget{Tenant: c.tenant.ID, AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip}
+	var err error
+	if b.DailyUSDMicros, err = usdField("daily_usd", req.DailyUSD); err != nil {
+		return 0, nil, err
 	}
-	if req.MonthlyUSD != nil {
-		v := int64(*req.MonthlyUSD)
-		b.MonthlyUSDMicros = &v
+	if b.MonthlyUSDMicros, err = usdField("monthly_usd", req.MonthlyUSD); err != nil {
+		return 0, nil, err
 	}
-	for _, t := range []*int64{req.DailyTokens, req.MonthlyTokens} {
-		if t != nil && *t < 0 {
-			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Token limits must not be negative.")
-		}
+	if b.DailyTokens, err = tokensField("daily_tokens", req.DailyTokens); err != nil {
+		return 0, nil, err
+	}
+	if b.MonthlyTokens, err = tokensField("monthly_tokens", req.MonthlyTokens); err != nil {
+		return 0, nil, err
 	}
 	if req.Hard != nil {
 		b.Hard = *req.Hard
@@ -138,10 +141,10 @@ func (a *API) handleLimitsPut(c *call) (int, any, error) {
 	var ls []keygate.RateLimit
 	for _, l := range req.Limits {
 		if l.Provider != "" && !slices.Contains(names, l.Provider) {
-			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q in limits.", truncateRef(l.Provider))
+			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %s in limits.", a.ref(l.Provider))
 		}
 		if seen[l.Provider] {
-			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Provider %q is listed twice.", l.Provider)
+			return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "Provider %s is listed twice in limits.", a.ref(l.Provider))
 		}
 		seen[l.Provider] = true
 		if l.RPM < 0 || l.TPM < 0 {

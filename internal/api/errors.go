@@ -46,7 +46,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(code)
 	if code == keygate.CodeInternal || code == keygate.CodeUnavailable {
 		// The full error stays in the server log; the caller gets the code.
-		a.d.Logger.ErrorContext(r.Context(), "api error", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.d.Logger.ErrorContext(r.Context(), "api error", "method", r.Method, "path", a.d.Providers.RedactPath(r.URL.Path), "err", err)
 	}
-	WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: keygate.ErrorMessage(err)}})
+	WriteJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: a.scrubMessage(keygate.ErrorMessage(err))}})
 }

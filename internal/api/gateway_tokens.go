@@ -89,7 +89,7 @@ func (a *API) handleGatewayTokenRevoke(c *call) (int, any, error) {
 	detail, _ := json.Marshal(map[string]any{"kind": "gateway", "token_id": id})
 	ev.Detail = string(detail)
 	if err := a.d.Store.RevokeGatewayToken(c.r.Context(), c.tenant.ID, id, ev); err != nil {
-		return 0, nil, err
+		return 0, nil, a.notFoundRef(err, "Gateway token %s does not exist or is already revoked.", id)
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -74,7 +74,7 @@ func (a *API) handleKeysTest(c *call) (int, any, error) {
 	names := a.d.Providers.Names()
 	for p := range req.Keys {
 		if !slices.Contains(names, p) {
-			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q in keys.", truncateRef(p))
+			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %s in keys.", a.ref(p))
 		}
 	}
 	type outcome struct {
@@ -133,7 +133,7 @@ func (a *API) putTested(c *call, provider string, key keygate.Secret) (keygate.P
 func (a *API) handleKeyRollback(c *call) (int, any, error) {
 	name, ok := strings.CutSuffix(c.r.PathValue("provider"), ":rollback")
 	if !ok {
-		return 0, nil, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s (did you mean .../keys/{provider}:rollback?).", c.r.Method, c.r.URL.Path)
+		return 0, nil, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s (did you mean .../keys/{provider}:rollback?).", c.r.Method, a.d.Providers.RedactPath(c.r.URL.Path))
 	}
 	lc, err := a.lifecycle()
 	if err != nil {

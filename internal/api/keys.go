@@ -54,16 +54,9 @@ func (c *call) provider() (string, error) {
 // providerNamed returns p if it is a catalog provider, or unknown_provider.
 func (c *call) providerNamed(p string) (string, error) {
 	if !slices.Contains(c.api.d.Providers.Names(), p) {
-		return "", keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q; known providers: %s.", truncateRef(p), strings.Join(c.api.d.Providers.Names(), ", "))
+		return "", keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %s; known providers: %s.", c.api.ref(p), strings.Join(c.api.d.Providers.Names(), ", "))
 	}
 	return p, nil
-}
-
-func truncateRef(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 func (a *API) handleKeyPut(c *call) (int, any, error) {

@@ -130,6 +130,11 @@ func wrongBodies(ex map[string]any) []wrongBody {
 			}
 		case bool, json.Number:
 			wrong = "true"
+			if n, ok := v.(json.Number); ok && strings.HasSuffix(k, "_usd") && usdAmount.MatchString(string(n)) {
+				// A USD amount also takes a string: "true" is a bad
+				// amount (invalid_request, named), a bool the wrong type.
+				wrong = true
+			}
 		case map[string]any, []any:
 			wrong = true
 		default:
@@ -274,7 +279,10 @@ func (oaStubStore) GetTenant(context.Context, string) (keygate.Tenant, error) {
 
 type oaStubProviders struct{}
 
-func (oaStubProviders) Names() []string { return []string{"openai", "anthropic"} }
+func (oaStubProviders) Names() []string             { return []string{"openai", "anthropic"} }
+func (oaStubProviders) MayEcho(string) bool         { return false }
+func (oaStubProviders) RedactPath(p string) string  { return p }
+func (oaStubProviders) RedactModel(s string) string { return s }
 
 // oaStubVault and oaStubLifecycle panic on every call, like oaStubStore.
 type oaStubVault struct{ Vault }

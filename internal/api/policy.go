@@ -90,7 +90,7 @@ func (a *API) handlePolicyPut(c *call) (int, any, error) {
 	names := a.d.Providers.Names()
 	for name, rule := range req.Providers {
 		if !slices.Contains(names, name) {
-			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %q in providers.", truncateRef(name))
+			return 0, nil, keygate.Errorf(keygate.CodeUnknownProvider, "Unknown provider %s in providers.", a.ref(name))
 		}
 		q, err := rule.policy("providers." + name)
 		if err != nil {

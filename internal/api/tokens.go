@@ -154,7 +154,7 @@ func (a *API) handleAdminTokenRevoke(c *call) (int, any, error) {
 		}
 	}
 	if found == nil || !found.RevokedAt.IsZero() {
-		return 0, nil, keygate.Errorf(keygate.CodeNotFound, "No active admin token %q.", truncateRef(id))
+		return 0, nil, keygate.Errorf(keygate.CodeNotFound, "No active admin token %s.", a.ref(id))
 	}
 	ev := c.event(found.Tenant, keygate.ActionTokenRevoked)
 	detail, _ := json.Marshal(map[string]any{"kind": "admin", "token_id": found.ID, "name": found.Name, "role": found.Role})

@@ -130,7 +130,11 @@ func (a *API) handleUsage(c *call) (int, any, error) {
 	}
 	rowsJSON := make([]usageRowJSON, 0, len(rows))
 	for _, r := range rows {
-		rowsJSON = append(rowsJSON, toUsageRowJSON(r))
+		row := toUsageRowJSON(r)
+		// The proxy records a key-shaped model as a marker; rows written
+		// before it did are masked here.
+		row.Model = a.d.Providers.RedactModel(row.Model)
+		rowsJSON = append(rowsJSON, row)
 	}
 	out["rows"] = rowsJSON
 	if c.tenant.ID != "" {

@@ -97,7 +97,7 @@ func New(d Deps) *Handler {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.adapt(rt))
 	}
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		h.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path))
+		h.writeError(w, r, keygate.Errorf(keygate.CodeNotFound, "No such endpoint: %s %s.", r.Method, h.shownPath(r.URL.Path)))
 	})
 	return h
 }
@@ -241,4 +241,14 @@ func optTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// shownPath is a request path as an error message may repeat it: with its
+// key-shaped segments redacted when the catalog can tell them
+// (provider.Catalog.RedactPath), else not at all.
+func (h *Handler) shownPath(p string) string {
+	if rp, ok := h.d.Providers.(interface{ RedactPath(string) string }); ok {
+		return rp.RedactPath(p)
+	}
+	return "(path not repeated)"
 }

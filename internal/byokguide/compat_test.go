@@ -473,3 +473,15 @@ func mustJSON(tb testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// TestUnknownEndpointDoesNotEchoPath: a key typed into an unknown path is
+// not repeated in the 404.
+func TestUnknownEndpointDoesNotEchoPath(t *testing.T) {
+	const key = "sk-KGCANARYc4n4ry7e5tD0N0TL3AK0123456789abcdefQ7zX"
+	h := MustHandler(t, newFakes())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/tenants/acme/"+key+"/x", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "KGCANARY") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -103,7 +104,17 @@ func (c *Client) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error
 	if f.Limit > 0 {
 		set("limit", strconv.Itoa(f.Limit))
 	}
-	_, err := c.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &page})
+	status, err := c.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &page})
+	if status == http.StatusNotFound && path != "/audit" && strings.HasPrefix(f.Tenant, "tn_") {
+		// A deleted tenant has no /tenants/{id} any more, but its events
+		// are kept: a platform admin finds them on the platform-wide
+		// endpoint by the tenant's id. Any other caller keeps the 404.
+		q.Set("tenant", f.Tenant)
+		var all AuditPage
+		if _, perr := c.do(ctx, call{method: http.MethodGet, path: "/audit", query: q, out: &all}); perr == nil {
+			return all, nil
+		}
+	}
 	return page, err
 }
 

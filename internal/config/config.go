@@ -110,6 +110,21 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// MetricsAddr, when set, is a listen address of its own for /metrics,
+	// which the main address then no longer serves (keep it on a private
+	// interface). Empty (the default): /metrics on the main address.
+	MetricsAddr string `toml:"metrics_addr"`
+	// MetricsToken, when set, is required as "Authorization: Bearer" on
+	// /metrics, wherever it is served (compared in constant time; never
+	// logged). At least 16 characters. Empty (the default): no token.
+	MetricsToken Secret `toml:"metrics_token"`
+	// TLSCert and TLSKey, set together, are the paths of a PEM certificate
+	// (chain) and its private key: keygate then serves HTTPS (TLS 1.2 or
+	// newer) on the main address and the metrics address, and reloads the
+	// pair when the files change. Empty (the default): plain HTTP, for use
+	// behind a TLS-terminating proxy.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 	// Providers holds per-provider operator settings, by catalog name.
 	Providers map[string]ProviderConfig `toml:"providers"`
 
@@ -127,6 +142,18 @@ type ProviderConfig struct {
 	// local fake this way). Only the operator can set it.
 	BaseURL string `toml:"base_url"`
 }
+
+// Secret is a keygate.Secret that decodes from a TOML string.
+type Secret struct{ keygate.Secret }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Secret) UnmarshalText(b []byte) error {
+	s.Secret = keygate.NewSecret(string(b))
+	return nil
+}
+
+// Equal compares in constant time.
+func (s Secret) Equal(o Secret) bool { return s.Secret.Equal(o.Secret) }
 
 // Duration is a time.Duration that decodes from strings like "30s".
 type Duration struct{ time.Duration }
@@ -198,6 +225,10 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		cpFile      = fs.String("audit-checkpoint-file", "", "publish a signed checkpoint of the audit trail's head to this file (0600) on an interval and at shutdown [KEYGATE_AUDIT_CHECKPOINT_FILE]")
 		cpEvery     = fs.Duration("audit-checkpoint-interval", c.AuditCheckpointInterval.Duration, "how often the audit checkpoint file is rewritten [KEYGATE_AUDIT_CHECKPOINT_INTERVAL]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
+		metricsAddr = fs.String("metrics-addr", "", "serve /metrics on this address of its own instead of --addr [KEYGATE_METRICS_ADDR]")
+		metricsTok  = fs.String("metrics-token", "", "bearer token required on /metrics; prefer KEYGATE_METRICS_TOKEN, argv is visible to local users [KEYGATE_METRICS_TOKEN]")
+		tlsCert     = fs.String("tls-cert", "", "PEM certificate file: serve HTTPS, reloaded when it changes (with --tls-key) [KEYGATE_TLS_CERT]")
+		tlsKey      = fs.String("tls-key", "", "PEM private key file of --tls-cert [KEYGATE_TLS_KEY]")
 	)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -295,6 +326,18 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if set["log-flush-interval"] {
 		c.LogFlushInterval = Duration{*logFlush}
 	}
+	if set["metrics-addr"] {
+		c.MetricsAddr = *metricsAddr
+	}
+	if set["metrics-token"] {
+		c.MetricsToken = Secret{keygate.NewSecret(*metricsTok)}
+	}
+	if set["tls-cert"] {
+		c.TLSCert = *tlsCert
+	}
+	if set["tls-key"] {
+		c.TLSKey = *tlsKey
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -344,6 +387,12 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("KEYGATE_OTLP_ENDPOINT", &c.OTLPEndpoint)
 	str("KEYGATE_REDIS_URL", &c.RedisURL)
 	str("KEYGATE_PRICES_FILE", &c.PricesFile)
+	str("KEYGATE_METRICS_ADDR", &c.MetricsAddr)
+	str("KEYGATE_TLS_CERT", &c.TLSCert)
+	str("KEYGATE_TLS_KEY", &c.TLSKey)
+	if v := getenv("KEYGATE_METRICS_TOKEN"); v != "" {
+		c.MetricsToken = Secret{keygate.NewSecret(v)}
+	}
 	if v := getenv("KEYGATE_MASTER_KEY_PREVIOUS"); v != "" {
 		c.MasterKeyPrevious = splitList(v)
 	}
@@ -437,6 +486,19 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics_addr: %q is not host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && port != "0" {
+			errs = append(errs, fmt.Errorf("metrics_addr: %q is the main address; leave metrics_addr empty to serve /metrics there", c.MetricsAddr))
+		}
+	}
+	if n := c.MetricsToken.Len(); n > 0 && n < 16 {
+		errs = append(errs, fmt.Errorf("metrics_token: %d characters is below the minimum of 16", n))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert, tls_key: set both (HTTPS) or neither (plain HTTP)"))
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

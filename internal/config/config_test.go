@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -127,6 +128,11 @@ func TestLoadErrors(t *testing.T) {
 		{"NegativeMaxConnections", []string{"--max-connections", "-1"}, nil, "max_connections"},
 		{"BadMaxConnections", nil, map[string]string{"KEYGATE_MAX_CONNECTIONS": "many"}, "KEYGATE_MAX_CONNECTIONS"},
 		{"SmallBody", []string{"--max-body-bytes", "10"}, nil, "max_body_bytes"},
+		{"BadMetricsAddr", []string{"--metrics-addr", "nope"}, nil, "metrics_addr"},
+		{"MetricsAddrIsMain", []string{"--addr", "127.0.0.1:9000", "--metrics-addr", "127.0.0.1:9000"}, nil, "metrics_addr"},
+		{"ShortMetricsToken", nil, map[string]string{"KEYGATE_METRICS_TOKEN": "short"}, "metrics_token"},
+		{"CertWithoutKey", []string{"--tls-cert", "cert.pem"}, nil, "tls_cert, tls_key"},
+		{"KeyWithoutCert", nil, map[string]string{"KEYGATE_TLS_KEY": "key.pem"}, "tls_cert, tls_key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,5 +159,49 @@ func TestAdminTokenFromEnvOnly(t *testing.T) {
 	}
 	if c.AdminToken.Reveal() != "kga_secret_value" {
 		t.Fatal("admin token not read from KEYGATE_ADMIN_TOKEN")
+	}
+}
+
+// TestOperatorSurfaceOptions: the metrics listener, its token and the TLS
+// files come from the file, the environment and flags, in that order of
+// precedence; the token is never printed.
+func TestOperatorSurfaceOptions(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keygate.toml")
+	if err := os.WriteFile(file, []byte(`
+metrics_addr = "127.0.0.1:9100"
+metrics_token = "file-token-0123456789"
+tls_cert = "/etc/keygate/cert.pem"
+tls_key = "/etc/keygate/key.pem"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                          string
+		args                          []string
+		env                           map[string]string
+		metricsAddr, token, cert, key string
+	}{
+		{"Defaults", nil, nil, "", "", "", ""},
+		{"File", []string{"--config", file}, nil, "127.0.0.1:9100", "file-token-0123456789", "/etc/keygate/cert.pem", "/etc/keygate/key.pem"},
+		{"EnvOverFile", []string{"--config", file}, map[string]string{"KEYGATE_METRICS_ADDR": "127.0.0.1:9200", "KEYGATE_METRICS_TOKEN": "env-token-0123456789", "KEYGATE_TLS_CERT": "c.pem", "KEYGATE_TLS_KEY": "k.pem"},
+			"127.0.0.1:9200", "env-token-0123456789", "c.pem", "k.pem"},
+		{"FlagsOverEnv", []string{"--metrics-addr", "127.0.0.1:9300", "--metrics-token", "flag-token-0123456789", "--tls-cert", "fc.pem", "--tls-key", "fk.pem"}, map[string]string{"KEYGATE_METRICS_ADDR": "127.0.0.1:9200", "KEYGATE_METRICS_TOKEN": "env-token-0123456789"},
+			"127.0.0.1:9300", "flag-token-0123456789", "fc.pem", "fk.pem"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{c.MetricsAddr, c.MetricsToken.Reveal(), c.TLSCert, c.TLSKey}
+			if diff := cmp.Diff([]string{tc.metricsAddr, tc.token, tc.cert, tc.key}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if tc.token != "" && strings.Contains(fmt.Sprintf("%v %+v", c, c), tc.token) {
+				t.Error("the metrics token is printed with the configuration")
+			}
+		})
 	}
 }

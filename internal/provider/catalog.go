@@ -23,6 +23,12 @@ type Catalog struct {
 	byName map[string]Provider
 	names  []string // sorted
 	routes []route  // model prefixes, longest first
+	// keyPrefixes are the key-format prefixes of every provider and
+	// keygate's own token prefixes (LooksLikeKey); minKeyLen is the
+	// shortest key any provider accepts (MayEcho).
+	keyPrefixes []string
+	keyFirst    [256]bool // first bytes of keyPrefixes: most strings skip the loop
+	minKeyLen   int
 }
 
 type route struct {
@@ -120,6 +126,10 @@ func build(ps []Provider) (*Catalog, error) {
 		}
 		c.byName[p.Name] = p
 		c.names = append(c.names, p.Name)
+		c.keyPrefixes = append(c.keyPrefixes, p.KeyFormat.Prefixes...)
+		if l := p.KeyFormat.MinLen; c.minKeyLen == 0 || l < c.minKeyLen {
+			c.minKeyLen = l
+		}
 		for _, pre := range p.ModelPrefixes {
 			if o, taken := owner[pre]; taken {
 				return nil, fmt.Errorf("model prefix %q claimed by both %q and %q", pre, o, p.Name)
@@ -129,6 +139,12 @@ func build(ps []Provider) (*Catalog, error) {
 		}
 	}
 	sort.Strings(c.names)
+	c.keyPrefixes = append(c.keyPrefixes, tokenPrefixes()...)
+	for _, pre := range c.keyPrefixes {
+		if pre != "" {
+			c.keyFirst[pre[0]] = true
+		}
+	}
 	// Longest prefix first, so "gpt-image-" would beat "gpt-" if they
 	// belonged to different providers; ties broken by name for determinism.
 	sort.Slice(c.routes, func(i, j int) bool {

@@ -253,6 +253,9 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			// cost as it is, and the quota settles it.
 			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, pricedModel(c, ev.Model), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
 		}
+		// A key pasted into the model field is not kept: the ledger, /usage,
+		// metrics and traces see the marker.
+		ev.Model = p.d.Catalog.RedactModel(ev.Model)
 		p.settle(c, ev)
 		p.d.Usage.Record(ev)
 		if p.d.Observer != nil {

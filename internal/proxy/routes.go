@@ -30,7 +30,7 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 		}
 		name, upstreamModel, ok := p.d.Catalog.Route(h.Model)
 		if !ok {
-			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownModel, "No provider serves model %q: use a model name of a known provider, or provider/model (providers: %s).", truncate(h.Model, 80), strings.Join(p.d.Catalog.Names(), ", ")))
+			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownModel, "No provider serves model %q: use a model name of a known provider, or provider/model (providers: %s).", truncate(p.d.Catalog.RedactModel(h.Model), 80), strings.Join(p.d.Catalog.Names(), ", ")))
 			return
 		}
 		prov := p.providers[name]

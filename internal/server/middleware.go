@@ -58,13 +58,11 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // withAccessLog logs one JSON line per request, also when the handler
 // aborts (a proxied stream whose client went away). It logs the path only,
-// never the query string (some SDKs put keys there) or any header.
+// with key-shaped segments redacted (d.RedactPath), never the query string
+// (some SDKs put keys there) or any header.
 func withAccessLog(d Deps, next http.Handler) http.Handler {
 	logger, now := d.Logger, d.Now
-	scrub := d.Scrub
-	if scrub == nil {
-		scrub = func(s string) string { return s }
-	}
+	scrub, redactPath := d.Scrub, d.RedactPath
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -83,7 +81,7 @@ func withAccessLog(d Deps, next http.Handler) http.Handler {
 			attrs := []slog.Attr{
 				slog.String("request_id", reqid.From(r.Context())),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", redactPath(r.URL.Path)),
 				slog.Int("status", status),
 				slog.Int64("bytes", sw.bytes),
 				slog.Duration("duration", elapsed),
@@ -106,14 +104,14 @@ func withAccessLog(d Deps, next http.Handler) http.Handler {
 
 // withRecover turns a panic into a 500 and a log line with the stack. The
 // panic value is not logged: it could hold anything.
-func withRecover(logger *slog.Logger, next http.Handler) http.Handler {
+func withRecover(logger *slog.Logger, redactPath func(string) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "stack", string(debug.Stack()))
+				logger.ErrorContext(r.Context(), "panic serving request", "path", redactPath(r.URL.Path), "stack", string(debug.Stack()))
 				writeError(w, http.StatusInternalServerError, "internal", "Internal error.")
 			}
 		}()

@@ -20,7 +20,13 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		}
 	}
 	if d.Metrics != nil {
-		mux.Handle("GET /metrics", d.Metrics)
+		mux.Handle("GET /metrics", requireBearer(d.MetricsToken, d.Metrics))
+	} else {
+		// Served on a listener of its own, or not at all: not the
+		// console's page either.
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "not_found", "No such endpoint.")
+		})
 	}
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", handleReadyz(d))

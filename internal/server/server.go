@@ -26,8 +26,12 @@ type Deps struct {
 	// (/v1/ and /{provider}/).
 	Gateway         http.Handler
 	GatewayPrefixes []string
-	// Metrics serves /metrics (Prometheus); nil: not served.
+	// Metrics serves /metrics (Prometheus); nil: not served here (it may
+	// have a listener of its own: NewMetrics).
 	Metrics http.Handler
+	// MetricsToken, if set, is required as "Authorization: Bearer" on
+	// /metrics.
+	MetricsToken keygate.Secret
 	// UI, if set, serves the web console at "/" (every path no other route
 	// takes); nil: such paths answer a JSON 404.
 	UI http.Handler
@@ -37,6 +41,10 @@ type Deps struct {
 	// Scrub, if set, cleans a caller-supplied value (the model name) before
 	// it is logged, so a key pasted into it never reaches the log.
 	Scrub func(string) string
+	// RedactPath, if set, replaces the key-shaped segments of a request
+	// path before it is logged (provider.Catalog.RedactPath), so a key
+	// pasted into a URL never reaches the log.
+	RedactPath func(string) string
 	// BodyReadTimeout is how long a request has to deliver its body once
 	// its headers are in; past it the body read fails with
 	// keygate.CodeRequestTimeout (408). Responses are not limited. 0: no
@@ -60,7 +68,13 @@ func New(d Deps) http.Handler {
 	if d.Rand == nil {
 		d.Rand = rand.Reader
 	}
+	if d.Scrub == nil {
+		d.Scrub = func(s string) string { return s }
+	}
+	if d.RedactPath == nil {
+		d.RedactPath = func(s string) string { return s }
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(d.Rand, withAccessLog(d, withBodyDeadline(d.BodyReadTimeout, withRecover(d.Logger, mux))))
+	return withRequestID(d.Rand, withAccessLog(d, withBodyDeadline(d.BodyReadTimeout, withRecover(d.Logger, d.RedactPath, mux))))
 }
