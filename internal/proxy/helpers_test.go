@@ -51,6 +51,7 @@ type gw struct {
 	prices  *pricing.Table
 	bgDone  chan struct{}
 	changed *pulse // fires on every usage event and every request the fake receives
+	obs     *observer
 }
 
 // pulse tells waiters that something they may be waiting for happened: a
@@ -142,9 +143,9 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter) *gw {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
+	g := &gw{store: db, vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed, obs: &observer{}}
 	p := proxy.New(proxy.Deps{
-		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices,
+		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices, Observer: g.obs,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()
