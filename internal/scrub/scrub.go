@@ -35,6 +35,8 @@ const marker = "[redacted]"
 // once built and safe for concurrent use.
 type Scrubber struct {
 	needles [][]byte
+	strs    []string // the needles as strings, to search strings without copying them
+	offs    []int    // where each needle starts in the buffer they share
 	// first marks the bytes that start a needle: most bytes of a body
 	// cannot begin a match, so the tail check rarely compares anything.
 	first [256]bool
@@ -42,44 +44,54 @@ type Scrubber struct {
 }
 
 // New returns a Scrubber for the given credentials (zero or short ones are
-// ignored). It is built for each answer relayed, so it allocates little:
-// the needles of all keys share one buffer.
+// ignored). A key's needles are the key itself, the parts of its base64
+// encodings that depend on the key alone (for each alphabet and each
+// alignment of the key in a longer encoded text, without the characters
+// that mix in neighbouring bytes or padding), and its query and path
+// escapings where they differ from it. A Scrubber is built for each answer
+// relayed, so it allocates little: the needles of all keys share one
+// buffer.
 func New(keys ...keygate.Secret) *Scrubber {
 	s := &Scrubber{}
 	size := 0
 	for _, k := range keys {
-		size += needlesLen(k.Len())
+		size += needlesLen(k.RevealBytes())
+	}
+	if size == 0 {
+		return s
 	}
 	store := make([]byte, 0, size)
+	s.needles = make([][]byte, 0, maxNeedles*len(keys))
+	s.offs = make([]int, 0, maxNeedles*len(keys))
 	for _, k := range keys {
 		store = s.appendNeedles(store, k.RevealBytes())
 	}
 	s.minimize()
-	for _, n := range s.needles {
+	str := string(store)
+	s.strs = make([]string, len(s.needles))
+	for i, n := range s.needles {
 		s.first[n[0]] = true
 		s.max = max(s.max, len(n))
+		s.strs[i] = str[s.offs[i] : s.offs[i]+len(n)]
 	}
 	return s
 }
 
-// Needles returns the byte strings that reveal key: key itself, the parts
-// of its base64 encodings that depend on key alone (for each alphabet and
-// each alignment of key in a longer encoded text, without the characters
-// that mix in neighbouring bytes or padding), and its query and path
-// escapings where they differ from key. A key shorter than MinKeyLen has
-// none.
-func Needles(key []byte) [][]byte {
-	var s Scrubber
-	s.appendNeedles(make([]byte, 0, needlesLen(len(key))), key)
-	return s.needles
-}
+// maxNeedles is the most needles one key has: itself, six base64 cores,
+// two escapings.
+const maxNeedles = 9
 
-// needlesLen bounds the bytes of the needles of a key of n bytes.
-func needlesLen(n int) int {
+// needlesLen bounds the bytes of the needles of key.
+func needlesLen(key []byte) int {
+	n := len(key)
 	if n < MinKeyLen {
 		return 0
 	}
-	return n + 6*base64.RawStdEncoding.EncodedLen(n+2) + 2*3*n
+	size := n + 6*base64.RawStdEncoding.EncodedLen(n+2)
+	if needsEscape(key) {
+		size += 2 * 3 * n
+	}
+	return size
 }
 
 // appendNeedles appends key's needles to store (whose capacity
@@ -90,13 +102,13 @@ func (s *Scrubber) appendNeedles(store, key []byte) []byte {
 	}
 	start := len(store)
 	store = append(store, key...)
-	s.add(store[start:len(store):len(store)])
+	s.add(store, start)
 	var zeros [2]byte // the bytes before key at alignments 1 and 2
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 		for align := 0; align < 3; align++ {
 			start := len(store)
 			store = appendBase64Core(store, enc, zeros[:align], key)
-			s.add(store[start:len(store):len(store)])
+			s.add(store, start)
 		}
 	}
 	if needsEscape(key) {
@@ -104,7 +116,7 @@ func (s *Scrubber) appendNeedles(store, key []byte) []byte {
 			if esc != string(key) {
 				start := len(store)
 				store = append(store, esc...)
-				s.add(store[start:len(store):len(store)])
+				s.add(store, start)
 			}
 		}
 	}
@@ -151,13 +163,16 @@ func needsEscape(key []byte) bool {
 	return false
 }
 
-func (s *Scrubber) add(n []byte) {
+// add adds store[start:] as a needle unless it is one already.
+func (s *Scrubber) add(store []byte, start int) {
+	n := store[start:len(store):len(store)]
 	for _, m := range s.needles {
 		if bytes.Equal(m, n) {
 			return
 		}
 	}
 	s.needles = append(s.needles, n)
+	s.offs = append(s.offs, start)
 }
 
 // minimize drops every needle that contains another: scrubbing the shorter
@@ -165,7 +180,7 @@ func (s *Scrubber) add(n []byte) {
 // one needle can match at any position, so the order of matching is
 // never ambiguous.
 func (s *Scrubber) minimize() {
-	keep := s.needles[:0]
+	keep, offs := s.needles[:0], s.offs[:0]
 	for i, n := range s.needles {
 		redundant := false
 		for j, m := range s.needles {
@@ -175,10 +190,10 @@ func (s *Scrubber) minimize() {
 			}
 		}
 		if !redundant {
-			keep = append(keep, n)
+			keep, offs = append(keep, n), append(offs, s.offs[i])
 		}
 	}
-	s.needles = keep
+	s.needles, s.offs = keep, offs
 }
 
 // Empty reports whether s has nothing to find.
@@ -305,8 +320,8 @@ func (s *Scrubber) String(v string) (string, int) {
 
 // contains reports whether v holds a needle.
 func (s *Scrubber) contains(v string) bool {
-	for _, nd := range s.needles {
-		if strings.Contains(v, string(nd)) { // no allocation: the conversion does not escape
+	for _, nd := range s.strs {
+		if strings.Contains(v, nd) {
 			return true
 		}
 	}
