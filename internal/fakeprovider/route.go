@@ -95,7 +95,8 @@ func (x *exchange) probe() {
 
 // echo answers any other request with what the fake received, so tests of
 // the raw /{provider}/... passthrough can check the method, path, query and
-// body that arrived. Auth headers are never echoed.
+// body that arrived. Auth headers are never echoed, the key only in echo
+// mode (Echo.Body).
 func (x *exchange) echo() {
 	var body any = x.body
 	if len(x.rawBody) == 0 {
