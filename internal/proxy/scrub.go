@@ -38,11 +38,12 @@ func (p *Proxy) scrubResponse(ctx context.Context, resp *http.Response, c *call,
 	if s.Empty() {
 		return nil
 	}
-	r := &scrubReport{p: p, ctx: ctx, c: c}
+	b := &scrubbedBody{rc: resp.Body, s: s, resp: resp, scrubReport: scrubReport{p: p, ctx: ctx, c: c}}
 	if n := scrubHeaders(s, resp.Header); n > 0 {
-		r.found(scrubHeader, n)
+		b.found(scrubHeader, n)
 	}
-	resp.Body = &scrubbedBody{Reader: scrub.NewReader(resp.Body, s, r.foundInBody), rc: resp.Body, s: s, resp: resp, r: r}
+	b.Reader = scrub.NewReader(resp.Body, s, b.foundInBody)
+	resp.Body = b
 	return nil
 }
 
@@ -99,10 +100,10 @@ func scrubHeaders(s *scrub.Scrubber, h http.Header) int {
 // just after.
 type scrubbedBody struct {
 	*scrub.Reader
+	scrubReport
 	rc   io.ReadCloser
 	s    *scrub.Scrubber
 	resp *http.Response
-	r    *scrubReport
 	done bool
 }
 
@@ -111,7 +112,7 @@ func (b *scrubbedBody) Read(buf []byte) (int, error) {
 	if err != nil && !b.done && len(b.resp.Trailer) > 0 {
 		b.done = true
 		if m := scrubHeaders(b.s, b.resp.Trailer); m > 0 {
-			b.r.found(scrubHeader, m)
+			b.found(scrubHeader, m)
 		}
 	}
 	return n, err
