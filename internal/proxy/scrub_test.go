@@ -19,6 +19,9 @@ import (
 	"github.com/keygate/keygate/internal/fakeprovider"
 )
 
+// tenantGoogle is a well-formed Gemini key (39 characters).
+const tenantGoogle = "AIzaTenantGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+
 // observer is the proxy's metrics sink in tests; it keeps the scrub
 // counts.
 type observer struct {
@@ -93,11 +96,12 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 	g.MustKey(t, tn, "openai", tenantOpenAI)
 	g.MustKey(t, tn, "anthropic", tenantAnthropic)
 	g.MustKey(t, tn, "exa", tenantExa)
+	g.MustKey(t, tn, "google", tenantGoogle)
 	g.MustKey(t, keygate.PlatformScope, "openai", platformOpenAI)
 	g.MustKey(t, keygate.PlatformScope, "anthropic", platformAnthropic)
 	// A tenant without keys of its own is served with the platform's.
 	_, tokP := g.MustTenant(t, "small", false)
-	all := []string{tenantOpenAI, tenantAnthropic, tenantExa, platformOpenAI, platformAnthropic, requestOpenAI}
+	all := []string{tenantOpenAI, tenantAnthropic, tenantExa, tenantGoogle, platformOpenAI, platformAnthropic, requestOpenAI}
 	echo := func(modes string) map[string]string {
 		h := bearer(tok)
 		h[fakeprovider.EchoHeader] = modes
@@ -122,6 +126,7 @@ func TestEchoedKeyIsScrubbed(t *testing.T) {
 		{"MessagesError", "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[]}`, echo("error"), 400, tenantAnthropic, []string{"anthropic/body"}},
 		{"PassthroughEcho", "POST", "/exa/anything?x=1", `{"q":"x"}`, echo("header,body"), 200, tenantExa, []string{"exa/header", "exa/body"}},
 		{"PassthroughStream", "POST", "/openai/v1/chat/completions", stream, echo("body"), 200, tenantOpenAI, []string{"openai/body"}},
+		{"PassthroughGeminiStream", "POST", "/google/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", `{"contents":[{"parts":[{"text":"hi"}]}]}`, echo("header,body"), 200, tenantGoogle, []string{"google/header", "google/body"}},
 		{"PlatformKey", "POST", "/v1/chat/completions", stream, map[string]string{"Authorization": "Bearer " + tokP, fakeprovider.EchoHeader: "all"}, 400, platformOpenAI, []string{"openai/header", "openai/body"}},
 		{"PlatformKeyStream", "POST", "/v1/chat/completions", stream, map[string]string{"Authorization": "Bearer " + tokP, fakeprovider.EchoHeader: "header,body"}, 200, platformOpenAI, []string{"openai/header", "openai/body"}},
 	}
