@@ -208,6 +208,29 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", body, map[string]string{fakeprovider.FaultHeader: "status=429,retry_after=2"})
 		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", body, map[string]string{fakeprovider.FaultHeader: "status=500"})
 	}
+	// Providers that reflect the key they received, in clear, base64 and
+	// URL-encoded, in headers, a trailer, errors, streams cut inside the
+	// key and model lists: the tenant's, the platform's and the request's
+	// key are all scrubbed before anything reaches the caller.
+	for p, model := range llm {
+		stream := `{"model":"` + model + `","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+		echo := map[string]string{fakeprovider.EchoHeader: "header,body"}
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", stream, echo)
+		call(tokR.Token.Reveal(), "POST", "/v1/chat/completions", stream, echo) // the platform's key
+		call(tokR.Token.Reveal(), "POST", "/v1/chat/completions", stream, map[string]string{fakeprovider.EchoHeader: "all", "X-Provider-Key": requestKeys[p]})
+		call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", stream, map[string]string{fakeprovider.EchoHeader: "error"})
+	}
+	call(tokA.Token.Reveal(), "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, map[string]string{fakeprovider.EchoHeader: "header,body"})
+	call(tokA.Token.Reveal(), "POST", "/exa/search", `{"query":"x"}`, map[string]string{fakeprovider.EchoHeader: "header,body"})
+	call(tokA.Token.Reveal(), "GET", "/deepgram/v1/projects", "", map[string]string{fakeprovider.EchoHeader: "error"})
+	fake.SetEcho("", fakeprovider.Echo{Body: true})
+	call(tokA.Token.Reveal(), "GET", "/v1/models", "", nil)
+	call(tokR.Token.Reveal(), "GET", "/v1/models", "", nil) // the platform's keys
+	jsonCall(t, s, "POST", "/api/v1/tenants/acme/keys:test", `{"keys":{"openai":"`+tenantKeys["openai"]+`"}}`, nil)
+	if r := cliRun(t, s, s.Token, platformKeys["groq"], &cliOut, "key", "test", "--tenant", "acme", "--provider", "groq"); r.exit != 0 && r.exit != 1 && r.exit != 6 {
+		t.Fatalf("key test with an echoing provider: %+v", r)
+	}
+	fake.SetEcho("", fakeprovider.Echo{})
 	call(tokA.Token.Reveal(), "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
 	call(tokA.Token.Reveal(), "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"x"}`, nil)
 	call(tokA.Token.Reveal(), "POST", "/v1/responses", `{"model":"gpt-4o","input":"x"}`, nil)
@@ -306,6 +329,13 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		{"tenant", "exa", tenantKeys["exa"]}, {"platform", "openai", platformKeys["openai"]}, {"request", "groq", requestKeys["groq"]}, {"request", "google", requestKeys["google"]}} {
 		if !seen[k.key] {
 			t.Errorf("the %s %s canary never reached the provider: the scan would prove less than it claims", k.role, k.provider)
+		}
+	}
+	// The providers did echo the keys: the scan would prove less than it
+	// claims if nothing had been scrubbed.
+	for _, where := range []string{`where="header"`, `where="body"`} {
+		if !bytes.Contains(scans.Bytes(), []byte(where)) {
+			t.Errorf("keygate_credential_scrubs_total has no %s series: the providers' echoes never came", where)
 		}
 	}
 	s.Stop(t) // flushes traces and the usage ledger

@@ -209,6 +209,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	for k, v := range resp.Header {
 		fmt.Fprintf(&r.bodies, "%s: %s\n", k, v)
 	}
+	for k, v := range resp.Trailer { // filled in once the body was read
+		fmt.Fprintf(&r.bodies, "trailer %s: %s\n", k, v)
+	}
 	r.mu.Unlock()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil

@@ -19,6 +19,7 @@ func (x *exchange) anthropicMessages() {
 	model := stringField(x.body, "model", modelIDs(x.p.Name)[0])
 	pr := readPrompt(x.body)
 	words, cut := reply(x.p.Name, pr, intField(x.body, "max_tokens"))
+	words = x.echoWords(words)
 	stop := "end_turn"
 	if cut {
 		stop = "max_tokens"
@@ -58,7 +59,7 @@ func (x *exchange) anthropicMessages() {
 }
 
 func (x *exchange) anthropicModels() {
-	ids := modelIDs(x.p.Name)
+	ids := x.echoIDs(modelIDs(x.p.Name))
 	data := make([]any, len(ids))
 	for i, id := range ids {
 		data[i] = map[string]any{"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"}

@@ -22,5 +22,8 @@
 // recorded (method, path, headers, body, the key seen, status, whether the
 // client cancelled). Faults (429 with Retry-After, 500, a delay before the
 // first byte, a stream that stalls or is cut after N events) are set with
-// SetFault or per request with the X-Fake-Fault header.
+// SetFault or per request with the X-Fake-Fault header. Echo mode (SetEcho,
+// or the X-Fake-Echo header) makes it reflect the key it received, in
+// clear, base64 and URL-encoded, in headers, a trailer, errors, answers,
+// streams cut inside the key and model lists, as a careless provider may.
 package fakeprovider

@@ -3,10 +3,12 @@ package fakeprovider
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,7 @@ type Fake struct {
 	revoked  map[string]bool
 	accepted map[string]bool // nil: every key not revoked
 	faults   map[string]*Fault
+	echoes   map[string]Echo
 	requests []*Request
 	nextID   int
 	canceled chan Request
@@ -109,6 +112,7 @@ func (f *Fake) Reset() {
 	f.revoked = map[string]bool{}
 	f.accepted = nil
 	f.faults = map[string]*Fault{}
+	f.echoes = nil
 	f.requests = nil
 }
 
@@ -165,17 +169,40 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 
-	x := &exchange{f: f, p: p, w: sw, r: r, path: path, rawBody: body, ctx: r.Context(), rid: rec.ID}
+	x := &exchange{f: f, p: p, w: sw, r: r, path: path, rawBody: body, ctx: r.Context(), rid: rec.ID, key: key.Reveal()}
+	echo, err := f.echoFor(p.Name, r.Header.Get(EchoHeader))
+	if err != nil {
+		x.fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	if hasKey {
+		x.reflect = echo
+	}
+	if x.reflect.Header {
+		h := sw.Header()
+		h.Set("X-Echo-Key", x.key)
+		h.Set("X-Echo-Key-Base64", base64.StdEncoding.EncodeToString([]byte(x.key)))
+		h.Set("X-Echo-Key-Url", url.QueryEscape(x.key))
+		h.Set("Trailer", EchoTrailer)
+		defer h.Set(EchoTrailer, echoText(x.key))
+	}
 	if !hasKey || !f.keyAccepted(key) {
 		rec.setAuthorized(&f.mu, false)
 		msg := "Invalid API key."
-		if !hasKey {
+		switch {
+		case !hasKey:
 			msg = fmt.Sprintf("Missing API key: send it in the %s header.", p.Auth.Header)
+		case x.reflect.Error:
+			msg = "Invalid API key. " + echoText(x.key)
 		}
 		x.fail(http.StatusUnauthorized, msg)
 		return
 	}
 	rec.setAuthorized(&f.mu, true)
+	if x.reflect.Error {
+		x.fail(http.StatusBadRequest, "Incorrect API key provided. "+echoText(x.key))
+		return
+	}
 
 	fault, err := f.faultFor(p.Name, r.Header.Get(FaultHeader))
 	if err != nil {
@@ -183,6 +210,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.fault = fault
+	if fault.Encoding != "" {
+		sw.Header().Set("Content-Encoding", fault.Encoding)
+	}
 	if !x.wait(fault.Delay) {
 		return
 	}
@@ -229,6 +259,10 @@ type exchange struct {
 	rawBody []byte
 	body    map[string]any
 	fault   Fault
+	// key is the key the request carried; reflect says where the answer
+	// reflects it.
+	key     string
+	reflect Echo
 }
 
 // wait blocks for d (if positive) and reports false if the request was
@@ -278,7 +312,7 @@ func (x *exchange) json(status int, v any) {
 	}
 	x.w.Header().Set("Content-Type", "application/json")
 	x.w.WriteHeader(status)
-	_, _ = x.w.Write(b)
+	x.write(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -9,8 +9,8 @@ import (
 
 // FaultHeader is the request header that sets a Fault for one request,
 // overriding any set with SetFault: comma-separated key=value pairs among
-// status, retry_after, delay (a Go duration), stall_after and cut_after,
-// e.g. "status=429,retry_after=7" or "stall_after=3".
+// status, retry_after, delay (a Go duration), stall_after, cut_after and
+// encoding, e.g. "status=429,retry_after=7" or "stall_after=3".
 const FaultHeader = "X-Fake-Fault"
 
 // Fault is a misbehaviour the fake applies to requests that passed the key
@@ -30,6 +30,10 @@ type Fault struct {
 	// CutAfter, when positive, drops the connection after that many stream
 	// events; a non-streaming answer is dropped half-way through its body.
 	CutAfter int
+	// Encoding, when set, labels the answer with this Content-Encoding
+	// ("br"), as a provider that compresses unasked does; the body is
+	// sent as it is.
+	Encoding string
 	// Times is how many requests the fault applies to before it clears
 	// itself; 0 means until SetFault or Reset replaces it.
 	Times int
@@ -92,6 +96,8 @@ func parseFault(s string) (Fault, error) {
 			fl.StallAfter, err = strconv.Atoi(v)
 		case "cut_after":
 			fl.CutAfter, err = strconv.Atoi(v)
+		case "encoding":
+			fl.Encoding = v
 		default:
 			return Fault{}, fmt.Errorf("%s: unknown key %q", FaultHeader, k)
 		}

@@ -14,6 +14,7 @@ func geminiUsage(in, out int) map[string]any {
 func (x *exchange) geminiGenerate(model string, streaming bool) {
 	pr := readPrompt(x.body)
 	words, cut := reply(x.p.Name, pr, intField(x.body, "generationConfig"))
+	words = x.echoWords(words)
 	finish := "STOP"
 	if cut {
 		finish = "MAX_TOKENS"
@@ -46,7 +47,7 @@ func (x *exchange) geminiGenerate(model string, streaming bool) {
 }
 
 func (x *exchange) geminiModels() {
-	ids := modelIDs(x.p.Name)
+	ids := x.echoIDs(modelIDs(x.p.Name))
 	data := make([]any, len(ids))
 	for i, id := range ids {
 		data[i] = map[string]any{

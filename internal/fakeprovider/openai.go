@@ -48,6 +48,7 @@ func (x *exchange) openAIChat() {
 	model := stringField(x.body, "model", modelIDs(x.p.Name)[0])
 	pr := readPrompt(x.body)
 	words, cut := reply(x.p.Name, pr, intField(x.body, "max_completion_tokens", "max_tokens"))
+	words = x.echoWords(words)
 	finish := "stop"
 	if cut {
 		finish = "length"
@@ -109,6 +110,7 @@ func (x *exchange) openAICompletions() {
 	model := stringField(x.body, "model", "gpt-3.5-turbo-instruct")
 	pr := readPrompt(x.body)
 	words, cut := reply(x.p.Name, pr, intField(x.body, "max_tokens"))
+	words = x.echoWords(words)
 	finish := "stop"
 	if cut {
 		finish = "length"
@@ -205,7 +207,7 @@ func embed(s string, dims int) []float32 {
 }
 
 func (x *exchange) openAIModels() {
-	ids := modelIDs(x.p.Name)
+	ids := x.echoIDs(modelIDs(x.p.Name))
 	data := make([]any, len(ids))
 	for i, id := range ids {
 		if x.p.Name == "google" {

@@ -81,7 +81,11 @@ func (x *exchange) probe() {
 		v = []any{map[string]any{"model_id": "eleven_multilingual_v2", "name": "Eleven Multilingual v2"}}
 	default:
 		if fld := x.p.Probe.SuccessField; fld != "" {
-			v = map[string]any{fld: []any{map[string]any{"id": x.p.Name + "-fake-model"}}}
+			var list []any
+			for _, id := range x.echoIDs([]string{x.p.Name + "-fake-model"}) {
+				list = append(list, map[string]any{"id": id})
+			}
+			v = map[string]any{fld: list}
 		} else {
 			v = map[string]any{"ok": true}
 		}
@@ -91,13 +95,14 @@ func (x *exchange) probe() {
 
 // echo answers any other request with what the fake received, so tests of
 // the raw /{provider}/... passthrough can check the method, path, query and
-// body that arrived. Auth headers are never echoed.
+// body that arrived. Auth headers are never echoed, the key only in echo
+// mode (Echo.Body).
 func (x *exchange) echo() {
 	var body any = x.body
 	if len(x.rawBody) == 0 {
 		body = nil
 	}
-	x.json(http.StatusOK, map[string]any{
+	v := map[string]any{
 		"fake":       true,
 		"provider":   x.p.Name,
 		"method":     x.r.Method,
@@ -105,5 +110,9 @@ func (x *exchange) echo() {
 		"query":      x.r.URL.RawQuery,
 		"body":       body,
 		"body_bytes": len(x.rawBody),
-	})
+	}
+	if x.reflect.Body {
+		v["echo"] = echoText(x.key)
+	}
+	x.json(http.StatusOK, v)
 }

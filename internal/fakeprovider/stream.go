@@ -45,7 +45,7 @@ func (s *stream) raw(name, data string) bool {
 	if name != "" {
 		fmt.Fprintf(s.x.w, "event: %s\n", name)
 	}
-	fmt.Fprintf(s.x.w, "data: %s\n\n", data)
+	s.x.write([]byte("data: " + data + "\n\n"))
 	s.x.w.Flush()
 	s.n++
 	if c := s.x.fault.CutAfter; c > 0 && s.n >= c {

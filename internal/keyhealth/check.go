@@ -13,6 +13,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/scrub"
 )
 
 // Status is the outcome of a check.
@@ -30,7 +31,8 @@ const (
 	Unverifiable Status = "unverifiable"
 )
 
-// Result is what a check found. Error never contains the key.
+// Result is what a check found. Neither Error nor Models ever contains
+// the key (a model id that holds it, in clear or encoded, is scrubbed).
 type Result struct {
 	Status Status
 	// Models lists up to MaxModels model ids the key can use, when the
@@ -124,6 +126,12 @@ func (c *Checker) Check(ctx context.Context, name string, key keygate.Secret) (R
 			return Result{Status: Unverifiable, Error: fmt.Sprintf("%s answered the key check in an unexpected shape", p.DisplayName)}, nil
 		}
 		res.Models, res.ModelCount = modelIDs(doc[p.Probe.SuccessField])
+		// The ids are the provider's text: one that echoes the key it
+		// received must not show it to whoever asked for the check.
+		s := scrub.New(key)
+		for i, id := range res.Models {
+			res.Models[i], _ = s.String(id)
+		}
 	}
 	return res, nil
 }

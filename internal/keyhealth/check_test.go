@@ -85,3 +85,32 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckScrubsEchoedKey: a provider whose model list reflects the key
+// it received (in clear, base64 or URL-encoded) does not get it into the
+// check's result, which the key-test APIs return.
+func TestCheckScrubsEchoedKey(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	fake.SetEcho("", fakeprovider.Echo{Body: true})
+	c := keyhealth.NewChecker(catalogAt(t, fake.BaseURLs()), nil, 5*time.Second)
+	for _, tc := range []struct{ provider, key string }{
+		{"openai", goodKey},
+		{"groq", "gsk_goodKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			res, err := c.Check(context.Background(), tc.provider, keygate.NewSecret(tc.key))
+			if err != nil || res.Status != keyhealth.Valid {
+				t.Fatalf("Check = %+v, %v", res, err)
+			}
+			got := strings.Join(res.Models, "\n") + res.Error
+			if !strings.Contains(got, "[redacted") {
+				t.Fatalf("models %q: the echoed ids are missing, so the test proves nothing", res.Models)
+			}
+			for name, f := range fakeprovider.EchoForms(tc.key) {
+				if strings.Contains(got, f) {
+					t.Errorf("the result holds the key's %s form: %q", name, res.Models)
+				}
+			}
+		})
+	}
+}

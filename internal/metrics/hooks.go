@@ -18,6 +18,20 @@ func (m *Metrics) ObserveRejection(kind, provider string) {
 	m.rejections.WithLabelValues(kind, m.providers.value(provider)).Inc()
 }
 
+// ObserveScrubs counts n copies of a call's credential that keygate
+// replaced in a provider's answer. where is "header" or "body" (anything
+// else counts as "other"); provider is the catalog name.
+func (m *Metrics) ObserveScrubs(provider, where string, n int) {
+	switch where {
+	case "header", "body":
+	default:
+		where = other
+	}
+	if n > 0 {
+		m.scrubs.WithLabelValues(m.providers.value(provider), where).Add(float64(n))
+	}
+}
+
 // ObserveGatewayError counts a gateway call that keygate answered with an
 // error of its own, before or instead of a provider's answer (a bad token,
 // no key for the provider, a budget or rate refusal, an unreachable

@@ -95,6 +95,7 @@ type Metrics struct {
 	keyHealth     *prometheus.GaugeVec
 	apiRequests   *prometheus.CounterVec
 	apiLatency    *prometheus.HistogramVec
+	scrubs        *prometheus.CounterVec
 
 	mu    sync.RWMutex
 	calls map[callKey]*callObservers
@@ -197,8 +198,12 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		Help:    "Duration of management API requests, by route pattern and method.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"route", "method"})
+	m.scrubs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "credential_scrubs_total",
+		Help: "Copies of a call's own credential (in clear, base64 or URL encoding) that a provider's answer carried and keygate replaced before relaying it, by provider and where (header, body).",
+	}, []string{"provider", "where"})
 	for _, c := range []prometheus.Collector{
-		m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
+		m.scrubs, m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
 		m.rejections, m.gatewayErrors, m.cacheLookups, m.changes, m.resyncs, m.connections, m.keyHealth, m.apiRequests, m.apiLatency,
 	} {
 		if err := reg.Register(c); err != nil {

@@ -49,6 +49,10 @@ func TestExposition(t *testing.T) {
 	m.ObserveRejection("budget", "openai")
 	m.ObserveRejection("rate", "anthropic")
 	m.ObserveGatewayError("chat", keygate.CodeProviderKeyMissing)
+	m.ObserveScrubs("openai", "body", 2)
+	m.ObserveScrubs("openai", "body", 1)
+	m.ObserveScrubs("anthropic", "header", 1)
+	m.ObserveScrubs("anthropic", "nonsense", 1)
 	token := m.CacheObserver("token")
 	token(true)
 	token(false)
@@ -104,6 +108,9 @@ func TestExposition(t *testing.T) {
 		`keygate_rejections_total{kind="budget",provider="openai"}`:                                              1,
 		`keygate_rejections_total{kind="rate",provider="anthropic"}`:                                             1,
 		`keygate_gateway_errors_total{code="provider_key_missing",route="chat"}`:                                 1,
+		`keygate_credential_scrubs_total{provider="openai",where="body"}`:                                        3,
+		`keygate_credential_scrubs_total{provider="anthropic",where="header"}`:                                   1,
+		`keygate_credential_scrubs_total{provider="anthropic",where="other"}`:                                    1,
 		`keygate_cache_lookups_total{cache="token",result="hit"}`:                                                1,
 		`keygate_cache_lookups_total{cache="token",result="miss"}`:                                               1,
 		`keygate_cache_lookups_total{cache="key",result="hit"}`:                                                  1,

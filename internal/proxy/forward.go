@@ -53,22 +53,30 @@ func retryable(status int) bool {
 
 // modifyResponse runs once the provider's headers are in: it records key
 // health, retries on the platform key where the policy allows it, strips
-// credentials from the headers, and meters the body as it streams.
+// credential headers, scrubs the keys the call sent from the headers and
+// the body (scrub.go), and meters the body as it streams.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	c.upstream = p.d.Now().Sub(c.sent)
 	p.observe(c, resp.StatusCode)
+	keys := [2]keygate.Secret{c.cred.Key}
 	if c.decision.HasFallback() && c.cred.Source == keygate.SourceTenant && retryable(resp.StatusCode) && (c.body != nil || resp.Request.Body == nil) {
 		if alt, err := p.retryOnFallback(resp.Request, c); err == nil {
 			resp.Body.Close()
 			*resp = *alt
 			p.observe(c, resp.StatusCode)
+			keys[1] = c.cred.Key
 		} else {
 			p.d.Logger.WarnContext(resp.Request.Context(), "fallback to the platform key failed", "request_id", c.reqID, "err", err)
 		}
 	}
 	c.status = resp.StatusCode
 	p.cleanResponseHeader(resp.Header)
+	// Before the meter: what the caller and the ledger see never holds the
+	// key, and usage is read from bytes the scrub leaves as they were.
+	if err := p.scrubResponse(resp.Request.Context(), resp, c, keys[:]...); err != nil {
+		return err
+	}
 	resp.Header.Set(headerKeySource, string(c.cred.Source))
 	c.streamed = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	c.meter = usage.NewMeter(c.usage, c.streamed)

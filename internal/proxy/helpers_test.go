@@ -52,6 +52,7 @@ type gw struct {
 	prices  *pricing.Table
 	bgDone  chan struct{}
 	changed *pulse // fires on every usage event and every request the fake receives
+	obs     *observer
 }
 
 // pulse tells waiters that something they may be waiting for happened: a
@@ -144,9 +145,9 @@ func MustGatewayWith(tb testing.TB, counter quota.Counter, opts ...func(*proxy.D
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &gw{store: db, dbPath: filepath.Join(dir, "keygate.db"), vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed}
+	g := &gw{store: db, dbPath: filepath.Join(dir, "keygate.db"), vault: v, res: res, fake: fake, usage: rec, prices: prices, bgDone: make(chan struct{}, 100), changed: changed, obs: &observer{}}
 	deps := proxy.Deps{
-		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices,
+		Catalog: cat, Resolver: res, Health: v, Usage: rec, Pricing: prices, Observer: g.obs,
 		Quota: quota.New(counter, quota.Options{}),
 		Background: func(f func(context.Context)) {
 			go func() { f(context.Background()); g.bgDone <- struct{}{} }()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/provider"
+	"github.com/keygate/keygate/internal/scrub"
 )
 
 type modelEntry struct {
@@ -92,7 +93,16 @@ func (p *Proxy) listModels(ctx context.Context, prov provider.Provider, key keyg
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&list); err != nil {
 		return nil
 	}
+	// The list is built from the provider's own strings: one that echoes
+	// the key it received would hand it to the caller.
+	s, found := scrub.New(key), 0
 	for i := range list.Data {
+		e := &list.Data[i]
+		for _, f := range []*string{&e.ID, &e.Object, &e.OwnedBy} {
+			var n int
+			*f, n = s.String(*f)
+			found += n
+		}
 		if prov.Name != "openai" {
 			list.Data[i].ID = prov.Name + "/" + list.Data[i].ID
 		}
@@ -102,6 +112,12 @@ func (p *Proxy) listModels(ctx context.Context, prov provider.Provider, key keyg
 		if list.Data[i].OwnedBy == "" {
 			list.Data[i].OwnedBy = prov.Name
 		}
+	}
+	if found > 0 {
+		if p.d.Observer != nil {
+			p.d.Observer.ObserveScrubs(prov.Name, scrubBody, found)
+		}
+		p.d.Logger.WarnContext(ctx, "the provider's model list carried the key; keygate replaced it", "provider", prov.Name)
 	}
 	return list.Data
 }

@@ -47,6 +47,9 @@ type Observer interface {
 	ObserveGatewayError(route, code string)
 	// ObserveRejection records a budget or rate-limit refusal.
 	ObserveRejection(kind, provider string)
+	// ObserveScrubs records n copies of a call's credential that keygate
+	// replaced in a provider's answer, where "header" or "body".
+	ObserveScrubs(provider, where string, n int)
 }
 
 // Deps are the proxy's dependencies. Catalog, Resolver and Usage are

@@ -25,6 +25,7 @@ type codeObserver struct {
 
 func (o *codeObserver) ObserveCall(keygate.UsageEvent, time.Duration) {}
 func (o *codeObserver) ObserveRejection(string, string)               {}
+func (o *codeObserver) ObserveScrubs(string, string, int)             {}
 func (o *codeObserver) ObserveGatewayError(_, code string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
