@@ -35,7 +35,9 @@ func NewReader(src io.Reader, s *Scrubber, found func(n int)) *Reader {
 }
 
 // Read implements io.Reader. Errors are the source's, returned after every
-// byte before them.
+// byte before them, except an unfinished prefix of a needle just before an
+// error other than io.EOF, which is dropped: a stream that breaks off in the
+// middle of a key never releases its first part.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(r.out) > 0 {
 		n := copy(p, r.out)
@@ -86,9 +88,17 @@ func (r *Reader) fill(w []byte) int {
 				r.err, final = err, true
 			}
 		}
-		count, hold := r.s.scan(w[:h], 0, final)
+		// A source that broke off (any error but io.EOF) ends the text
+		// unfinished: its held tail may be the start of a needle, so it
+		// is scanned as if more were to come and then dropped, never
+		// released.
+		broken := final && r.err != io.EOF
+		count, hold := r.s.scan(w[:h], 0, final && !broken)
 		if count > 0 && r.found != nil {
 			r.found(count)
+		}
+		if broken {
+			return hold
 		}
 		if hold > 0 || final {
 			r.held = append(r.held, w[hold:h]...)

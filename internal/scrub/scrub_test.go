@@ -253,9 +253,27 @@ func TestReaderFlushesEventsAtOnce(t *testing.T) {
 func TestReaderPassesErrors(t *testing.T) {
 	boom := errors.New("boom")
 	s := scrub.New(keygate.NewSecret(key))
-	r := scrub.NewReader(io.MultiReader(strings.NewReader("ok "+key[:4]), iotest.ErrReader(boom)), s, nil)
+	r := scrub.NewReader(io.MultiReader(strings.NewReader("ok "), iotest.ErrReader(boom)), s, nil)
 	got, err := io.ReadAll(r)
-	if !errors.Is(err, boom) || string(got) != "ok "+key[:4] {
+	if !errors.Is(err, boom) || string(got) != "ok " {
 		t.Errorf("ReadAll = %q, %v; want the bytes then the error", got, err)
+	}
+}
+
+// A source that breaks off in the middle of a key drops the key's first
+// part; one that ends there (io.EOF) returns it, as the whole text holds
+// no key.
+func TestReaderBrokenOffInsideKey(t *testing.T) {
+	boom := errors.New("boom")
+	s := scrub.New(keygate.NewSecret(key))
+	r := scrub.NewReader(io.MultiReader(strings.NewReader("ok "+key[:12]), iotest.ErrReader(boom)), s, nil)
+	got, err := io.ReadAll(r)
+	if !errors.Is(err, boom) || string(got) != "ok " {
+		t.Errorf("broken off: ReadAll = %q, %v; want %q and the error", got, err, "ok ")
+	}
+	r = scrub.NewReader(strings.NewReader("ok "+key[:12]), s, nil)
+	got, err = io.ReadAll(r)
+	if err != nil || string(got) != "ok "+key[:12] {
+		t.Errorf("ended: ReadAll = %q, %v; want the whole text", got, err)
 	}
 }
