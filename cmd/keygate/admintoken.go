@@ -45,7 +45,7 @@ func adminTokenCreate(ctx context.Context, c *cli, cmd *command, args []string) 
 			if nt.Tenant != "" {
 				who += " of " + string(nt.Tenant)
 			}
-			fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", nt.ID, nt.Name, who)
+			fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", termSafe(nt.ID), termSafe(nt.Name), termSafe(who))
 			_, err := fmt.Fprintln(w, nt.Token.Reveal())
 			return err
 		},

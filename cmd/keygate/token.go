@@ -29,7 +29,7 @@ func tokenCreate(ctx context.Context, c *cli, cmd *command, args []string) error
 			}{nt.GatewayToken, nt.Token.Reveal()}
 		},
 		text: func(w io.Writer, nt client.NewGatewayToken) error {
-			fmt.Fprintf(c.stderr, "created gateway token %s (%s) for tenant %s; it is shown only once, store it now:\n", nt.ID, nt.Name, nt.Tenant)
+			fmt.Fprintf(c.stderr, "created gateway token %s (%s) for tenant %s; it is shown only once, store it now:\n", termSafe(nt.ID), termSafe(nt.Name), termSafe(string(nt.Tenant)))
 			_, err := fmt.Fprintln(w, nt.Token.Reveal())
 			return err
 		},

@@ -42,6 +42,9 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := keygate.ValidateName("name", req.Name); err != nil {
+		return 0, nil, err
+	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" {
 		req.Name = "default"

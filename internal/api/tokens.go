@@ -45,6 +45,9 @@ func (a *API) handleAdminTokenCreate(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := keygate.ValidateName("name", req.Name); err != nil {
+		return 0, nil, err
+	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || len(req.Name) > 100 {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "name is required (at most 100 characters).")
