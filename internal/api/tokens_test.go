@@ -41,7 +41,9 @@ func TestNamesArePlainText(t *testing.T) {
 				if status != 400 {
 					t.Fatalf("status %d, want 400: %s", status, out)
 				}
-				var e struct{ Error struct{ Code, Message string } }
+				var e struct {
+					Error struct{ Code, Message string }
+				}
 				if err := json.Unmarshal([]byte(out), &e); err != nil {
 					t.Fatal(err)
 				}
