@@ -96,3 +96,10 @@ type Actor struct {
 // SystemActor returns the actor of changes the server makes on its own
 // (first-start bootstrap, background jobs).
 func SystemActor() Actor { return Actor{ID: "system", Name: "keygate"} }
+
+// ActionAuthThrottled records that a client address reached the threshold
+// of failed authentications and is refused for the rest of its window:
+// sampled, at most one per address and window. Its detail names the
+// address, the surface, the failures and the end of the wait, never a
+// presented token. Persisted: never rename.
+const ActionAuthThrottled = "auth.throttled"

@@ -145,8 +145,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The gateway's one cache: it hears every change this process commits
 	// from the store itself, and other replicas' changes from the change
 	// feed below.
+	// Tokens' last uses are noted in memory on the requests' path and
+	// written once a minute; failed authentications are throttled per
+	// client address (authwire.go).
+	uses := auth.NewUses(keygate.TokenUseInterval)
+	jobs.start("token-uses", func(ctx context.Context) error { return flushUses(ctx, uses, store, time.Minute, logger) })
+	authMetrics, err := metrics.NewAuth(registry, auth.SurfaceAPI, auth.SurfaceGateway)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	throttle := newThrottle(cfg, authMetrics, store, jobs, logger)
+	admins := adminAuth(auth.Guard(throttle, auth.SurfaceAPI, auth.NewService(store, auth.Options{Uses: uses}).Authenticate))
 	res := resolver.New(store, vault, resolver.Options{
-		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr,
+		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr, Uses: uses,
 	})
 	defer res.Close()
 	prices, err := pricing.Load(cfg.PricesFile)
@@ -180,7 +191,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	quotas := quota.New(counter, quota.Options{FailOpen: cfg.QuotaFailOpen, Logger: logger})
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
-		Resolver:     res,
+		Resolver:     gatewayResolver{res, auth.Guard(throttle, auth.SurfaceGateway, res.Authenticate)},
 		Health:       vault,
 		Usage:        recorder,
 		Logger:       logger,
@@ -221,7 +232,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a := api.New(api.Deps{
 		Store:         store,
 		Vault:         vault,
-		Auth:          auth.NewService(store),
+		Auth:          admins,
 		Providers:     catalog,
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
@@ -233,7 +244,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Background:    jobs.start,
 	})
 	guide := byokguide.New(byokguide.Deps{
-		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
+		Store: store, Vault: vault, Checker: checker, Auth: admins, Providers: catalog,
 		MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
 	})
 	handler := server.New(server.Deps{

@@ -3,10 +3,13 @@ package server
 import (
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/reqid"
 )
 
@@ -119,4 +122,27 @@ func withRecover(logger *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withClient tells the authentication throttle (auth.Guard) who the client
+// is: the IP of the connection's peer. Headers such as X-Forwarded-For are
+// not read: any client can set them, and would pick the address its
+// failures count against. A refusal sets Retry-After on the answer, which
+// the API or the proxy then writes in its own shape.
+func withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &auth.Client{Addr: clientIP(r.RemoteAddr), Refused: func(wait time.Duration) {
+			w.Header().Set("Retry-After", auth.RetryAfter(wait))
+		}}
+		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
+	})
+}
+
+// clientIP returns the host of a RemoteAddr ("ip:port"), or the whole
+// string if it has no port.
+func clientIP(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
 }
