@@ -143,10 +143,21 @@ func (t *Throttle) Tracked() int {
 type Client struct {
 	// Addr is the client's address (its IP).
 	Addr string
-	// Refused, if set, is called with the wait when an authentication is
-	// refused as throttled (the server sets Retry-After).
-	Refused func(wait time.Duration)
+	// Refused, if set, is told the wait when an authentication is refused
+	// as throttled (the server sets Retry-After).
+	Refused Refusal
 }
+
+// Refusal is told how long a refused client must wait.
+type Refusal interface {
+	Refused(wait time.Duration)
+}
+
+// RefusalFunc is a func that is a Refusal.
+type RefusalFunc func(wait time.Duration)
+
+// Refused calls f.
+func (f RefusalFunc) Refused(wait time.Duration) { f(wait) }
 
 type clientKey struct{}
 
@@ -181,7 +192,7 @@ func Guard[T any](t *Throttle, surface string, authenticate func(context.Context
 				t.opt.OnRefused(surface)
 			}
 			if c.Refused != nil {
-				c.Refused(wait)
+				c.Refused.Refused(wait)
 			}
 			var zero T
 			return zero, keygate.Errorf(keygate.CodeAuthThrottled, "Too many failed authentications from this address; retry in %s seconds.", RetryAfter(wait))

@@ -117,7 +117,7 @@ func TestGuard(t *testing.T) {
 		return "principal", nil
 	})
 	var wait time.Duration
-	ctx := auth.WithClient(context.Background(), &auth.Client{Addr: "203.0.113.9", Refused: func(w time.Duration) { wait = w }})
+	ctx := auth.WithClient(context.Background(), &auth.Client{Addr: "203.0.113.9", Refused: auth.RefusalFunc(func(w time.Duration) { wait = w })})
 
 	answer = answers["unavailable"]
 	_, _ = g(ctx, valid)

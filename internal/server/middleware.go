@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +23,7 @@ func withRequestID(random io.Reader, next http.Handler) http.Handler {
 		id := reqid.New(random)
 		w.Header().Set("X-Request-Id", id)
 		ctx := reqid.WithInfo(reqid.With(r.Context(), id), &reqid.Info{})
+		ctx = withClient(ctx, w, r) // here, to copy the request only once
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -124,18 +126,22 @@ func withRecover(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// withClient tells the authentication throttle (auth.Guard) who the client
-// is: the IP of the connection's peer. Headers such as X-Forwarded-For are
-// not read: any client can set them, and would pick the address its
-// failures count against. A refusal sets Retry-After on the answer, which
-// the API or the proxy then writes in its own shape.
-func withClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &auth.Client{Addr: clientIP(r.RemoteAddr), Refused: func(wait time.Duration) {
-			w.Header().Set("Retry-After", auth.RetryAfter(wait))
-		}}
-		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
-	})
+// withClient returns ctx telling the authentication throttle (auth.Guard)
+// who r's client is: the IP of the connection's peer. Headers such as
+// X-Forwarded-For are not read: any client can set them, and would pick the
+// address its failures count against. A refusal sets Retry-After on w's
+// answer, which the API or the proxy then writes in its own shape.
+func withClient(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+	return auth.WithClient(ctx, &auth.Client{Addr: clientIP(r.RemoteAddr), Refused: retryAfter(w.Header())})
+}
+
+// retryAfter sets the Retry-After header of a refused answer. (A map type:
+// making it an auth.Refusal allocates nothing.)
+type retryAfter http.Header
+
+// Refused implements auth.Refusal.
+func (h retryAfter) Refused(wait time.Duration) {
+	http.Header(h).Set("Retry-After", auth.RetryAfter(wait))
 }
 
 // clientIP returns the host of a RemoteAddr ("ip:port"), or the whole

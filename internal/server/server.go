@@ -63,5 +63,5 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(d.Rand, withAccessLog(d, withBodyDeadline(d.BodyReadTimeout, withRecover(d.Logger, withClient(mux)))))
+	return withRequestID(d.Rand, withAccessLog(d, withBodyDeadline(d.BodyReadTimeout, withRecover(d.Logger, mux))))
 }
