@@ -142,9 +142,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	tracer := tp.Tracer(metrics.TracerName)
 
-	// The gateway's one cache: it hears every change this process commits
-	// from the store itself, and other replicas' changes from the change
-	// feed below.
 	// Tokens' last uses are noted in memory on the requests' path and
 	// written once a minute; failed authentications are throttled per
 	// client address (authwire.go).
@@ -156,6 +153,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	throttle := newThrottle(cfg, authMetrics, store, jobs, logger)
 	admins := adminAuth(auth.Guard(throttle, auth.SurfaceAPI, auth.NewService(store, auth.Options{Uses: uses}).Authenticate))
+	// The gateway's one cache: it hears every change this process commits
+	// from the store itself, and other replicas' changes from the change
+	// feed below.
 	res := resolver.New(store, vault, resolver.Options{
 		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr, Uses: uses,
 	})
