@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
 )
 
 // Bounds of a token's lifetime when it is given one.
@@ -52,6 +53,23 @@ func (e expiryRequest) expiry(now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return at.UTC(), nil
+}
+
+// within caps expires, the expiry a caller asked for a token it creates, at
+// the caller's own expiry (zero: never): a token without an expiry made by
+// an expiring token expires with it, and one asked to outlive it is
+// refused, so that an expiring token cannot mint itself a lasting one.
+func within(expires time.Time, p auth.Principal) (time.Time, error) {
+	if p.ExpiresAt.IsZero() {
+		return expires, nil
+	}
+	if expires.IsZero() {
+		return p.ExpiresAt.UTC(), nil
+	}
+	if expires.After(p.ExpiresAt) {
+		return time.Time{}, keygate.Errorf(keygate.CodeInvalidRequest, "expires_in/expires_at: a token cannot outlive the admin token that creates it, which expires at %s.", p.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return expires, nil
 }
 
 // parseLifetime parses "<n>d" (whole days) or a Go duration ("12h",

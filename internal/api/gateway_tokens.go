@@ -60,6 +60,9 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "name is at most 100 characters.")
 	}
 	expires, err := req.expiry(a.d.Now())
+	if err == nil {
+		expires, err = within(expires, c.p)
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -63,6 +63,9 @@ func (a *API) handleAdminTokenCreate(c *call) (int, any, error) {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "role must be one of platform_admin, owner, admin, member.")
 	}
 	expires, err := req.expiry(a.d.Now())
+	if err == nil {
+		expires, err = within(expires, c.p)
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -173,3 +173,57 @@ func TestTokenExpiry(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestTokenCannotOutliveItsCreator: a token created by an expiring admin
+// token expires with it when no expiry is asked, and asking for a later
+// expiry is refused; a token without expiry creates what it likes.
+func TestTokenCannotOutliveItsCreator(t *testing.T) {
+	_, db := MustAPI(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	cat, err := provider.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(Deps{Store: db, Auth: auth.NewService(db, auth.Options{Now: clock}), Providers: cat, Now: clock})
+	admin := MustToken(t, db, keygate.RolePlatformAdmin, "")
+	status, out := MustServe(t, a, admin, "POST", "/api/v1/admin-tokens", `{"name":"temp","role":"owner","tenant":"acme","expires_in":"1d"}`)
+	var owner struct{ Token string }
+	if err := json.Unmarshal([]byte(out), &owner); err != nil || status != 201 {
+		t.Fatalf("owner token: %d %s", status, out)
+	}
+	ownerEnd := now.Add(24 * time.Hour)
+	tests := []struct {
+		name, token, path, body string
+		status                  int
+		want                    *time.Time
+	}{
+		{"InheritsGateway", owner.Token, "/api/v1/tenants/acme/tokens", `{"name":"app"}`, 201, &ownerEnd},
+		{"InheritsAdmin", owner.Token, "/api/v1/admin-tokens", `{"name":"m","role":"member","tenant":"acme"}`, 201, &ownerEnd},
+		{"Shorter", owner.Token, "/api/v1/tenants/acme/tokens", `{"name":"app","expires_in":"12h"}`, 201, ptr(now.Add(12 * time.Hour))},
+		{"ErrLonger", owner.Token, "/api/v1/tenants/acme/tokens", `{"name":"app","expires_in":"90d"}`, 400, nil},
+		{"ErrLongerAdmin", owner.Token, "/api/v1/admin-tokens", `{"name":"m","role":"member","tenant":"acme","expires_at":"2027-01-01T00:00:00Z"}`, 400, nil},
+		{"NeverExpiringCreator", admin, "/api/v1/tenants/acme/tokens", `{"name":"app"}`, 201, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := MustServe(t, a, tc.token, "POST", tc.path, tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, out)
+			}
+			if status != 201 {
+				if !strings.Contains(out, "outlive") {
+					t.Errorf("error %s: want it to say the token cannot outlive its creator", out)
+				}
+				return
+			}
+			var got struct {
+				ExpiresAt *time.Time `json:"expires_at"`
+			}
+			_ = json.Unmarshal([]byte(out), &got)
+			if diff := cmp.Diff(tc.want, got.ExpiresAt); diff != "" {
+				t.Errorf("expires_at (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

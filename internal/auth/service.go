@@ -63,5 +63,5 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Princip
 		return Principal{}, keygate.Errorf(keygate.CodeTokenExpired, "The admin token expired at %s; ask an admin for a new one.", t.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	s.opt.Uses.Seen(keygate.TokenAdmin, t.ID, t.LastUsedAt, now)
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Tenant: t.Tenant}, nil
+	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Tenant: t.Tenant, ExpiresAt: t.ExpiresAt}, nil
 }
