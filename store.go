@@ -82,6 +82,12 @@ type Store interface {
 	// RevokeAdminToken marks the token revoked with ev; not_found if absent
 	// or already revoked.
 	RevokeAdminToken(ctx context.Context, id string, ev AuditEvent) error
+	// TouchTokens records when tokens were last used: each token's
+	// LastUsedAt becomes its use's At unless it is already later. Unknown
+	// ids are skipped. It announces no change: no cache holds the last use,
+	// and announcing would evict every used token from every replica's
+	// cache. Returns invalid_request for an unknown kind.
+	TouchTokens(ctx context.Context, uses []TokenUse) error
 	// CountAdminTokens returns how many admin tokens exist (revoked or not),
 	// used to bootstrap the first one.
 	CountAdminTokens(ctx context.Context) (int, error)

@@ -17,6 +17,7 @@ func adminTokenCreate(ctx context.Context, c *cli, cmd *command, args []string) 
 	fs.StringVar(&p.Name, "name", "", "token name, e.g. ci (required)")
 	fs.StringVar(&role, "role", "", "platform_admin, owner, admin or member (required)")
 	fs.StringVar(&p.Tenant, "tenant", "", "tenant (id or name) of an owner, admin or member token")
+	fs.StringVar(&p.ExpiresIn, "expires-in", "", "make the token expire after this long: whole days (90d) or a duration (12h); default: never")
 	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func adminTokenCreate(ctx context.Context, c *cli, cmd *command, args []string) 
 			if nt.Tenant != "" {
 				who += " of " + string(nt.Tenant)
 			}
-			fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", nt.ID, nt.Name, who)
+			fmt.Fprintf(c.stderr, "created admin token %s (%s, %s); it is shown only once, store it now:\n", termSafe(nt.ID), termSafe(nt.Name), termSafe(who))
 			_, err := fmt.Fprintln(w, nt.Token.Reveal())
 			return err
 		},
@@ -63,9 +64,9 @@ func adminTokenList(ctx context.Context, c *cli, cmd *command, args []string) er
 	}, view[[]client.AdminToken]{
 		json: func(ts []client.AdminToken) any { return client.AdminTokenList{Tokens: nonNil(ts)} },
 		text: func(w io.Writer, ts []client.AdminToken) error {
-			tb := newTable(w, "ID", "NAME", "ROLE", "TENANT", "CREATED", "REVOKED")
+			tb := newTable(w, "ID", "NAME", "ROLE", "TENANT", "CREATED", "EXPIRES", "LAST USED", "REVOKED")
 			for _, t := range ts {
-				tb.row(t.ID, t.Name, string(t.Role), string(t.Tenant), fmtTime(t.CreatedAt), fmtTimePtr(t.RevokedAt))
+				tb.row(t.ID, t.Name, string(t.Role), string(t.Tenant), fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt))
 			}
 			return tb.flush()
 		},

@@ -14,7 +14,7 @@ func TestAdminTokenCommands(t *testing.T) {
 	s := MustFake(t)
 	MustTenant(t, s, "acme")
 
-	r := MustRun(t, s, "", "admin-token", "create", "--name", "ci", "--role", "admin", "--tenant", "acme")
+	r := MustRun(t, s, "", "admin-token", "create", "--name", "ci", "--role", "admin", "--tenant", "acme", "--expires-in", "12h")
 	token := strings.TrimSpace(r.stdout)
 	if r.exit != 0 || !strings.HasPrefix(token, "kga_") || strings.Count(r.stdout, "\n") != 1 {
 		t.Fatalf("create: exit %d, stdout %q; want the token alone on one line", r.exit, r.stdout)
@@ -41,8 +41,8 @@ func TestAdminTokenCommands(t *testing.T) {
 
 	r = MustRun(t, s, "", "admin-token", "list", "--tenant", "acme")
 	wantList := "" +
-		"ID       NAME  ROLE   TENANT   CREATED               REVOKED\n" +
-		"at_0003  ci    admin  tn_0001  2025-01-02T03:04:07Z  -\n"
+		"ID       NAME  ROLE   TENANT   CREATED               EXPIRES               LAST USED  REVOKED\n" +
+		"at_0003  ci    admin  tn_0001  2025-01-02T03:04:07Z  2025-01-02T15:04:07Z  -          -\n"
 	if diff := cmp.Diff(wantList, r.stdout); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}

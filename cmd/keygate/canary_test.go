@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -337,6 +338,24 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		if !bytes.Contains(scans.Bytes(), []byte(where)) {
 			t.Errorf("keygate_credential_scrubs_total has no %s series: the providers' echoes never came", where)
 		}
+	}
+	// Canary keys presented as admin and gateway tokens until the address
+	// is throttled (past the default 20 failures): the failures, the
+	// refusals, the auth.throttled audit event, its log line and the
+	// metrics must name the address, never the presented token. Last, as
+	// the address stays throttled for the rest of the window.
+	for i := range 25 {
+		p := []string{"openai", "anthropic", "groq"}[i%3]
+		call(tenantKeys[p], "GET", "/api/v1/whoami", "", nil)
+		call(platformKeys[p], "POST", "/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
+	}
+	if resp, err := hc.Get(s.URL + "/metrics"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !regexp.MustCompile(`keygate_auth_throttled_total\{surface="api"\} [1-9]`).Match(b) {
+			t.Error("the canary tokens were not throttled: the scan of the throttle's outputs would prove nothing")
+		}
+		fmt.Fprintf(&scans, "/metrics after throttling\n%s\n", b)
 	}
 	s.Stop(t) // flushes traces and the usage ledger
 	if col.buf.Len() == 0 {

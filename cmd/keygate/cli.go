@@ -78,11 +78,11 @@ func commands() []*command {
 		{noun: "master-key", verb: "rotate", summary: "make a new master key primary and rewrap in the background", json: true, run: masterKeyRotate},
 		{noun: "master-key", verb: "retire", args: "mk_...", summary: "remove an old master key from the key file for good, once nothing is wrapped by it", json: true, run: masterKeyRetire},
 
-		{noun: "admin-token", verb: "create", args: "--name NAME --role ROLE [--tenant TENANT]", summary: "create an admin token and print it once", json: true, run: adminTokenCreate},
+		{noun: "admin-token", verb: "create", args: "--name NAME --role ROLE [--tenant TENANT] [--expires-in 90d]", summary: "create an admin token and print it once", json: true, run: adminTokenCreate},
 		{noun: "admin-token", verb: "list", args: "[--tenant TENANT]", summary: "list admin tokens", json: true, run: adminTokenList},
 		{noun: "admin-token", verb: "revoke", args: "ID", summary: "revoke an admin token", run: adminTokenRevoke},
 
-		{noun: "token", verb: "create", args: "--tenant TENANT [--name NAME]", summary: "create a gateway token (kg_...) for a tenant's apps and print it once", json: true, run: tokenCreate},
+		{noun: "token", verb: "create", args: "--tenant TENANT [--name NAME] [--expires-in 90d]", summary: "create a gateway token (kg_...) for a tenant's apps and print it once", json: true, run: tokenCreate},
 		{noun: "token", verb: "list", args: "--tenant TENANT", summary: "list a tenant's gateway tokens", json: true, run: tokenList},
 		{noun: "token", verb: "revoke", args: "--tenant TENANT ID", summary: "revoke a gateway token", run: tokenRevoke},
 

@@ -80,7 +80,7 @@ func TestKillDuringRotation(t *testing.T) {
 	}
 	bin := MustBuild(t)
 	fake := fakeprovider.Start(t)
-	const token = "kga_crashTestTokenCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+	const token = "kga_crashTest_9bvLzFi5UqdiFGjL6hbwjcv3zaoXHMxHxQ7Y"
 	env := append([]string{"KEYGATE_ADMIN_TOKEN=" + token}, fake.Env()...)
 	dir := t.TempDir()
 	ctx := context.Background()

@@ -104,7 +104,7 @@ func report(w io.Writer, err error) int {
 		return exitOK
 	}
 	msg, code, exit := describe(err)
-	fmt.Fprintf(w, "keygate: %s (%s)\n", msg, code)
+	fmt.Fprintf(w, "keygate: %s (%s)\n", termSafe(msg), termSafe(code))
 	if exit == exitUsage {
 		fmt.Fprintln(w, "Run 'keygate help' for usage.")
 	}

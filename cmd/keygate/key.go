@@ -112,7 +112,7 @@ func keySet(ctx context.Context, c *cli, cmd *command, args []string) error {
 				tested = ", status " + string(ch.Key.Status)
 			}
 			_, err := fmt.Fprintf(w, "%s %s key of %s: version %d, hint %s, fingerprint %s%s\n",
-				action, ch.Key.Provider, in.display, ch.Key.Version, ch.Key.Hint, ch.Key.Fingerprint, tested)
+				action, termSafe(ch.Key.Provider), termSafe(in.display), ch.Key.Version, termSafe(ch.Key.Hint), termSafe(ch.Key.Fingerprint), termSafe(tested))
 			return err
 		},
 	}.print(c, ch)

@@ -109,7 +109,7 @@ func keyRollback(ctx context.Context, c *cli, cmd *command, args []string) error
 		return api.RollbackKey(ctx, owner, provider)
 	}, view[client.Key]{text: func(w io.Writer, k client.Key) error {
 		_, err := fmt.Fprintf(w, "rolled back %s key of %s to version %d, hint %s, fingerprint %s\n",
-			k.Provider, display, k.Version, k.Hint, k.Fingerprint)
+			termSafe(k.Provider), termSafe(display), k.Version, termSafe(k.Hint), termSafe(k.Fingerprint))
 		return err
 	}})
 }

@@ -51,7 +51,7 @@ func startReplicas(t *testing.T, n int, fake *fakeprovider.Server, args ...strin
 		dbURL: withQueryParam(pgURL, "search_path", schema),
 		app:   "kgt-" + schema[len(schema)-8:], // the schema's random suffix
 		env: map[string]string{
-			"KEYGATE_ADMIN_TOKEN": "kga_replicaTestTokenAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			"KEYGATE_ADMIN_TOKEN": "kga_replicaTest_EdPZmKlNpPn4ShtmVtJt4kWtTaMCF7XFzGiI",
 			"KEYGATE_MASTER_KEY":  "env://KG_TEST_MASTER_KEY",
 			"KG_TEST_MASTER_KEY":  base64.StdEncoding.EncodeToString(mk),
 		},

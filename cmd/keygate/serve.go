@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if err != nil {
 		return usageError{fmt.Errorf("serve: %w", err)}
+	}
+	if !cfg.AdminToken.IsZero() {
+		if err := auth.CheckAdminTokenStrength(cfg.AdminToken); err != nil {
+			return usageError{fmt.Errorf("serve: %w", err)}
+		}
 	}
 	level, _ := config.ParseLogLevel(cfg.LogLevel)
 	logger, flushLogs, closeLogs := newLogger(stderr, level, cfg.LogFlushInterval.Duration)
@@ -144,7 +150,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := auditKeys.Init(ctx, store.SealAuditWith); err != nil {
 		return fmt.Errorf("initialize audit keys: %w", err)
 	}
-	if err := bootstrapAdmin(ctx, store, cfg.AdminToken, stderr, logger); err != nil {
+	if err := bootstrapAdmin(ctx, store, cfg.AdminToken, cfg.DataDir, logger); err != nil {
 		return err
 	}
 
@@ -166,11 +172,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	tracer := tp.Tracer(metrics.TracerName)
 
+	// Tokens' last uses are noted in memory on the requests' path and
+	// written once a minute; failed authentications are throttled per
+	// client address (authwire.go).
+	uses := auth.NewUses(keygate.TokenUseInterval)
+	jobs.start("token-uses", func(ctx context.Context) error { return flushUses(ctx, uses, store, time.Minute, logger) })
+	authMetrics, err := metrics.NewAuth(registry, auth.SurfaceAPI, auth.SurfaceGateway)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	throttle := newThrottle(cfg, authMetrics, store, jobs, logger)
+	admins := adminAuth(auth.Guard(throttle, auth.SurfaceAPI, auth.NewService(store, auth.Options{Uses: uses}).Authenticate))
 	// The gateway's one cache: it hears every change this process commits
 	// from the store itself, and other replicas' changes from the change
 	// feed below.
 	res := resolver.New(store, vault, resolver.Options{
-		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr,
+		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr, Uses: uses,
 	})
 	defer res.Close()
 	prices, err := pricing.Load(cfg.PricesFile)
@@ -207,7 +224,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	checker := keyhealth.NewChecker(catalog, nil, 10*time.Second)
 	gateway := proxy.New(proxy.Deps{
 		Catalog:      catalog,
-		Resolver:     res,
+		Resolver:     gatewayResolver{res, auth.Guard(throttle, auth.SurfaceGateway, res.Authenticate)},
 		Health:       vault,
 		Check:        checker,
 		Usage:        recorder,
@@ -270,7 +287,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a := api.New(api.Deps{
 		Store:         store,
 		Vault:         vault,
-		Auth:          auth.NewService(store),
+		Auth:          admins,
 		Providers:     catalog,
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
@@ -283,7 +300,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Background:    jobs.start,
 	})
 	guide := byokguide.New(byokguide.Deps{
-		Store: store, Vault: vault, Checker: checker, Auth: auth.NewService(store), Providers: catalog,
+		Store: store, Vault: vault, Checker: checker, Auth: admins, Providers: catalog,
 		MaxBodyBytes: cfg.MaxBodyBytes, Logger: logger,
 	})
 	// With a metrics address, /metrics is served there only.
@@ -430,10 +447,12 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (ser
 
 // bootstrapAdmin makes sure a platform-admin token exists. On the very first
 // start it creates one — the KEYGATE_ADMIN_TOKEN value if set, else a new
-// random token printed once to stderr — and stores only its hash. A
-// KEYGATE_ADMIN_TOKEN that is not stored yet is added on later starts too,
-// so an operator can recover access through the environment.
-func bootstrapAdmin(ctx context.Context, store keygate.Store, preset keygate.Secret, stderr io.Writer, logger *slog.Logger) error {
+// random token written to the 0600 file bootstrapTokenFile in dataDir, whose
+// path is logged — and stores only its hash. The token is never written
+// among the log lines. A KEYGATE_ADMIN_TOKEN that is not stored yet is added
+// on later starts too, so an operator can recover access through the
+// environment.
+func bootstrapAdmin(ctx context.Context, store keygate.Store, preset keygate.Secret, dataDir string, logger *slog.Logger) error {
 	n, err := store.CountAdminTokens(ctx)
 	if err != nil {
 		return fmt.Errorf("count admin tokens: %w", err)
@@ -461,20 +480,66 @@ func bootstrapAdmin(ctx context.Context, store keygate.Store, preset keygate.Sec
 	if err != nil {
 		return err
 	}
+	// The file first: a token that is stored but was never shown would
+	// lock the operator out.
+	var file string
+	if generated {
+		if file, err = writeBootstrapToken(dataDir, tok); err != nil {
+			return err
+		}
+	}
 	sys := keygate.SystemActor()
 	ev := keygate.AuditEvent{ActorID: sys.ID, ActorName: sys.Name, Action: keygate.ActionTokenCreated,
 		Detail: fmt.Sprintf(`{"kind":"admin","token_id":%q,"name":"bootstrap","role":"platform_admin"}`, id)}
 	if _, err := store.CreateAdminToken(ctx, keygate.AdminToken{
 		ID: id, Name: "bootstrap", Role: keygate.RolePlatformAdmin, Hash: hash, CreatedBy: sys.ID,
 	}, ev); err != nil {
+		if file != "" {
+			_ = os.Remove(file)
+		}
 		return fmt.Errorf("create bootstrap admin token: %w", err)
 	}
 	if generated {
-		fmt.Fprintf(stderr, "\n"+
-			"  keygate: created the first platform-admin token. It is shown only this once:\n\n"+
-			"      %s\n\n"+
-			"  export KEYGATE_TOKEN=<that token>  (only its hash is stored)\n\n", tok.Reveal())
+		logger.Warn("created the first platform-admin token; it is in token_file, readable by this user only: "+
+			"store it in your secret manager (export KEYGATE_TOKEN=$(cat token_file)) and delete the file. Only its hash is stored.",
+			"token_id", id, "token_file", file)
+		return nil
 	}
-	logger.Info("created bootstrap platform-admin token", "token_id", id, "from_env", !generated)
+	logger.Info("created bootstrap platform-admin token", "token_id", id, "from_env", true)
 	return nil
+}
+
+// bootstrapTokenFile is the name, in the data directory, of the file that
+// holds the generated first platform-admin token.
+const bootstrapTokenFile = "bootstrap-admin-token"
+
+// writeBootstrapToken writes tok and a newline to bootstrapTokenFile in dir,
+// readable by its owner only, replacing any older file atomically, and
+// returns the file's path.
+func writeBootstrapToken(dir string, tok keygate.Secret) (string, error) {
+	path := filepath.Join(dir, bootstrapTokenFile)
+	f, err := os.CreateTemp(dir, bootstrapTokenFile+".*")
+	if err != nil {
+		return "", fmt.Errorf("write bootstrap admin token: %w", err)
+	}
+	tmp := f.Name()
+	// CreateTemp makes the file 0600; Chmod says so whatever the umask.
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(append(tok.RevealBytes(), '\n'))
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("write bootstrap admin token to %s: %w", path, err)
+	}
+	return path, nil
 }

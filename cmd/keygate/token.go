@@ -15,12 +15,13 @@ const defaultGatewayTokenName = "default"
 func tokenCreate(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
 	name := fs.String("name", defaultGatewayTokenName, "a name that says which app uses the token, e.g. web")
+	expiresIn := fs.String("expires-in", "", "make the token expire after this long: whole days (90d) or a duration (12h); default: never")
 	tenant, err := c.parseTenant(cmd, fs, args, "the tenant (id or name) whose apps will use the token (required)")
 	if err != nil {
 		return err
 	}
 	return request(c, func(api *client.Client) (client.NewGatewayToken, error) {
-		return api.CreateGatewayToken(ctx, tenant, *name)
+		return api.CreateGatewayTokenWith(ctx, tenant, client.CreateGatewayTokenParams{Name: *name, ExpiresIn: *expiresIn})
 	}, view[client.NewGatewayToken]{
 		json: func(nt client.NewGatewayToken) any {
 			return struct {
@@ -29,7 +30,7 @@ func tokenCreate(ctx context.Context, c *cli, cmd *command, args []string) error
 			}{nt.GatewayToken, nt.Token.Reveal()}
 		},
 		text: func(w io.Writer, nt client.NewGatewayToken) error {
-			fmt.Fprintf(c.stderr, "created gateway token %s (%s) for tenant %s; it is shown only once, store it now:\n", nt.ID, nt.Name, nt.Tenant)
+			fmt.Fprintf(c.stderr, "created gateway token %s (%s) for tenant %s; it is shown only once, store it now:\n", termSafe(nt.ID), termSafe(nt.Name), termSafe(string(nt.Tenant)))
 			_, err := fmt.Fprintln(w, nt.Token.Reveal())
 			return err
 		},
@@ -46,9 +47,9 @@ func tokenList(ctx context.Context, c *cli, cmd *command, args []string) error {
 	}, view[[]client.GatewayToken]{
 		json: func(ts []client.GatewayToken) any { return client.GatewayTokenList{Tokens: nonNil(ts)} },
 		text: func(w io.Writer, ts []client.GatewayToken) error {
-			tb := newTable(w, "ID", "NAME", "PREFIX", "CREATED", "REVOKED")
+			tb := newTable(w, "ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "REVOKED")
 			for _, t := range ts {
-				tb.row(t.ID, t.Name, t.Prefix, fmtTime(t.CreatedAt), fmtTimePtr(t.RevokedAt))
+				tb.row(t.ID, t.Name, t.Prefix, fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt))
 			}
 			return tb.flush()
 		},

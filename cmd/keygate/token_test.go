@@ -13,7 +13,7 @@ func TestTokenCommands(t *testing.T) {
 	s := MustFake(t)
 	MustTenant(t, s, "acme")
 
-	r := MustRun(t, s, "", "token", "create", "--tenant", "acme", "--name", "web")
+	r := MustRun(t, s, "", "token", "create", "--tenant", "acme", "--name", "web", "--expires-in", "90d")
 	token := strings.TrimSpace(r.stdout)
 	if r.exit != 0 || !strings.HasPrefix(token, "kg_") || strings.Count(r.stdout, "\n") != 1 {
 		t.Fatalf("create: exit %d, stdout %q, stderr %q; want the token alone on one line", r.exit, r.stdout, r.stderr)
@@ -40,16 +40,16 @@ func TestTokenCommands(t *testing.T) {
 		want result
 	}{
 		{"List", []string{"token", "list", "--tenant", "acme"}, result{stdout: "" +
-			"ID       NAME     PREFIX   CREATED               REVOKED\n" +
-			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -\n" +
-			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  -\n"}},
+			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED\n" +
+			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -\n" +
+			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          -\n"}},
 		{"Revoke", []string{"token", "revoke", "--tenant", "acme", "gt_0003"}, result{stdout: "revoked gateway token gt_0003 of tenant acme\n"}},
 		{"RevokeAgain", []string{"token", "revoke", "gt_0003", "--tenant", "acme"}, result{exit: exitNotFound,
 			stderr: "keygate: No active gateway token \"gt_0003\" for tenant tn_0001. (not_found)\n"}},
 		{"ListAfterRevoke", []string{"token", "list", "--tenant", "acme"}, result{stdout: "" +
-			"ID       NAME     PREFIX   CREATED               REVOKED\n" +
-			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -\n" +
-			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-01-02T03:04:10Z\n"}},
+			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED\n" +
+			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -\n" +
+			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          2025-01-02T03:04:10Z\n"}},
 		{"UnknownTenant", []string{"token", "list", "--tenant", "nope"}, result{exit: exitNotFound,
 			stderr: "keygate: Tenant \"nope\" not found. (not_found)\n"}},
 	}

@@ -52,7 +52,7 @@ func MustAPI(tb testing.TB) (*API, *sqlite.DB) {
 			tb.Fatal(err)
 		}
 	}
-	return New(Deps{Store: db, Vault: v, Auth: auth.NewService(db), Providers: cat}), db
+	return New(Deps{Store: db, Vault: v, Auth: auth.NewService(db, auth.Options{}), Providers: cat}), db
 }
 
 // MustToken stores an admin token with role on tenant and returns it.

@@ -18,12 +18,18 @@ type gatewayTokenJSON struct {
 	CreatedBy string           `json:"created_by"`
 	CreatedAt time.Time        `json:"created_at"`
 	RevokedAt *time.Time       `json:"revoked_at"`
+	// ExpiresAt is null for a token that never expires.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// LastUsedAt is when the token last authenticated, to the hour; null
+	// if not yet recorded.
+	LastUsedAt *time.Time `json:"last_used_at"`
 	// Token is set only in the answer to create, once.
 	Token string `json:"token,omitempty"`
 }
 
 func toGatewayTokenJSON(t keygate.GatewayToken) gatewayTokenJSON {
-	out := gatewayTokenJSON{ID: t.ID, Name: t.Name, Tenant: t.Tenant, Prefix: t.Prefix, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt}
+	out := gatewayTokenJSON{ID: t.ID, Name: t.Name, Tenant: t.Tenant, Prefix: t.Prefix, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt,
+		ExpiresAt: optTime(t.ExpiresAt), LastUsedAt: optTime(t.LastUsedAt)}
 	if !t.RevokedAt.IsZero() {
 		r := t.RevokedAt
 		out.RevokedAt = &r
@@ -38,8 +44,12 @@ const gatewayTokenPrefixLen = 7
 func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 	var req struct {
 		Name string `json:"name"`
+		expiryRequest
 	}
 	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if err := keygate.ValidateName("name", req.Name); err != nil {
 		return 0, nil, err
 	}
 	req.Name = strings.TrimSpace(req.Name)
@@ -48,6 +58,13 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 	}
 	if len(req.Name) > 100 {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "name is at most 100 characters.")
+	}
+	expires, err := req.expiry(a.d.Now())
+	if err == nil {
+		expires, err = within(expires, c.p)
+	}
+	if err != nil {
+		return 0, nil, err
 	}
 	tok, hash, err := auth.Mint(a.d.Rand, auth.GatewayTokenPrefix)
 	if err != nil {
@@ -58,10 +75,14 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	ev := c.event(c.tenant.ID, keygate.ActionTokenCreated)
-	detail, _ := json.Marshal(map[string]any{"kind": "gateway", "token_id": id, "name": req.Name})
+	info := map[string]any{"kind": "gateway", "token_id": id, "name": req.Name}
+	if !expires.IsZero() {
+		info["expires_at"] = expires
+	}
+	detail, _ := json.Marshal(info)
 	ev.Detail = string(detail)
 	t, err := a.d.Store.CreateGatewayToken(c.r.Context(), keygate.GatewayToken{
-		ID: id, Name: req.Name, Tenant: c.tenant.ID, Hash: hash, Prefix: tok.Reveal()[:gatewayTokenPrefixLen], CreatedBy: c.p.TokenID,
+		ID: id, Name: req.Name, Tenant: c.tenant.ID, Hash: hash, Prefix: tok.Reveal()[:gatewayTokenPrefixLen], CreatedBy: c.p.TokenID, ExpiresAt: expires,
 	}, ev)
 	if err != nil {
 		return 0, nil, err

@@ -32,6 +32,11 @@ func (a *API) handleTenantCreate(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	// Plain text first, so that the message never echoes a control
+	// sequence; then the tenant name's own stricter rule.
+	if err := keygate.ValidateName("name", req.Name); err != nil {
+		return 0, nil, err
+	}
 	if err := keygate.ValidateTenantName(req.Name); err != nil {
 		return 0, nil, err
 	}

@@ -18,12 +18,18 @@ type adminTokenJSON struct {
 	CreatedBy string           `json:"created_by"`
 	CreatedAt time.Time        `json:"created_at"`
 	RevokedAt *time.Time       `json:"revoked_at"`
+	// ExpiresAt is null for a token that never expires.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// LastUsedAt is when the token last authenticated, to the hour; null
+	// if not yet recorded.
+	LastUsedAt *time.Time `json:"last_used_at"`
 	// Token is set only in the answer to create, once.
 	Token string `json:"token,omitempty"`
 }
 
 func toAdminTokenJSON(t keygate.AdminToken) adminTokenJSON {
-	out := adminTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Tenant: t.Tenant, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt}
+	out := adminTokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Tenant: t.Tenant, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt,
+		ExpiresAt: optTime(t.ExpiresAt), LastUsedAt: optTime(t.LastUsedAt)}
 	if !t.RevokedAt.IsZero() {
 		r := t.RevokedAt
 		out.RevokedAt = &r
@@ -35,6 +41,7 @@ type adminTokenCreateRequest struct {
 	Name   string       `json:"name"`
 	Role   keygate.Role `json:"role"`
 	Tenant string       `json:"tenant"`
+	expiryRequest
 }
 
 // handleAdminTokenCreate mints an admin token. Platform admins may mint any
@@ -45,12 +52,22 @@ func (a *API) handleAdminTokenCreate(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := keygate.ValidateName("name", req.Name); err != nil {
+		return 0, nil, err
+	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || len(req.Name) > 100 {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "name is required (at most 100 characters).")
 	}
 	if !req.Role.Valid() {
 		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "role must be one of platform_admin, owner, admin, member.")
+	}
+	expires, err := req.expiry(a.d.Now())
+	if err == nil {
+		expires, err = within(expires, c.p)
+	}
+	if err != nil {
+		return 0, nil, err
 	}
 	var tenant keygate.TenantID
 	if req.Role == keygate.RolePlatformAdmin {
@@ -79,10 +96,14 @@ func (a *API) handleAdminTokenCreate(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	ev := c.event(tenant, keygate.ActionTokenCreated)
-	detail, _ := json.Marshal(map[string]any{"kind": "admin", "token_id": id, "name": req.Name, "role": req.Role})
+	info := map[string]any{"kind": "admin", "token_id": id, "name": req.Name, "role": req.Role}
+	if !expires.IsZero() {
+		info["expires_at"] = expires
+	}
+	detail, _ := json.Marshal(info)
 	ev.Detail = string(detail)
 	t, err := a.d.Store.CreateAdminToken(c.r.Context(), keygate.AdminToken{
-		ID: id, Name: req.Name, Role: req.Role, Tenant: tenant, Hash: hash, CreatedBy: c.p.TokenID,
+		ID: id, Name: req.Name, Role: req.Role, Tenant: tenant, Hash: hash, CreatedBy: c.p.TokenID, ExpiresAt: expires,
 	}, ev)
 	if err != nil {
 		return 0, nil, err

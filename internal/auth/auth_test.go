@@ -115,7 +115,7 @@ func TestAuthenticate(t *testing.T) {
 		string(gh): {ID: "at_1", Name: "ci", Role: keygate.RoleAdmin, Tenant: "tn_a", Hash: gh},
 		string(rh): {ID: "at_2", Role: keygate.RoleAdmin, Hash: rh, RevokedAt: keygate.Now(timeNow)},
 	}
-	s := auth.NewService(m)
+	s := auth.NewService(m, auth.Options{})
 	p, err := s.Authenticate(context.Background(), good)
 	if err != nil || p.TokenID != "at_1" || p.Tenant != "tn_a" || p.Role != keygate.RoleAdmin {
 		t.Fatalf("good token: %+v, %v", p, err)

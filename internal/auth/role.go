@@ -1,6 +1,10 @@
 package auth
 
-import "github.com/keygate/keygate"
+import (
+	"time"
+
+	"github.com/keygate/keygate"
+)
 
 // Right is one thing a caller may do through the management API. Every
 // endpoint declares the right it needs in the api package's route table.
@@ -49,6 +53,9 @@ type Principal struct {
 	Role    keygate.Role
 	// Tenant is the tenant the role applies to; empty for platform admins.
 	Tenant keygate.TenantID
+	// ExpiresAt is when the token expires; zero: never. Tokens it creates
+	// may not outlive it.
+	ExpiresAt time.Time
 }
 
 // Actor returns the principal as the actor of an audit event.

@@ -20,6 +20,11 @@ type AdminToken struct {
 	CreatedBy string           `json:"created_by"`
 	CreatedAt time.Time        `json:"created_at"`
 	RevokedAt *time.Time       `json:"revoked_at"`
+	// ExpiresAt is when the token stops working; nil: never.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// LastUsedAt is when the token last authenticated, recorded at most
+	// once an hour; nil: not yet recorded.
+	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
 // NewAdminToken is a token just created: its metadata and the token, which
@@ -36,6 +41,8 @@ type CreateAdminTokenParams struct {
 	Name   string       `json:"name"`
 	Role   keygate.Role `json:"role"`
 	Tenant string       `json:"tenant,omitempty"`
+	// ExpiresIn ("90d", "12h"), if set, makes the token expire.
+	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
 // AdminTokenList is the API's answer to GET /admin-tokens.

@@ -21,6 +21,19 @@ type GatewayToken struct {
 	CreatedBy string     `json:"created_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	// ExpiresAt is when the token stops working; nil: never.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// LastUsedAt is when the token last authenticated, recorded at most
+	// once an hour; nil: not yet recorded.
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// CreateGatewayTokenParams is the body of CreateGatewayTokenWith. An empty
+// Name gets the server's default name ("default"); ExpiresIn ("90d",
+// "12h"), if set, makes the token expire.
+type CreateGatewayTokenParams struct {
+	Name      string `json:"name"`
+	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
 // NewGatewayToken is a gateway token just created: its metadata and the token
@@ -56,14 +69,19 @@ func tokensPath(tenant, id string) (string, error) {
 // (over 100 characters), and forbidden when the caller may not act on the
 // tenant.
 func (c *Client) CreateGatewayToken(ctx context.Context, tenant, name string) (NewGatewayToken, error) {
+	return c.CreateGatewayTokenWith(ctx, tenant, CreateGatewayTokenParams{Name: name})
+}
+
+// CreateGatewayTokenWith is CreateGatewayToken with every setting of the
+// new token; the server also answers invalid_request for an expiry it
+// refuses (not a duration, under 1m or over 3650d).
+func (c *Client) CreateGatewayTokenWith(ctx context.Context, tenant string, params CreateGatewayTokenParams) (NewGatewayToken, error) {
 	var nt NewGatewayToken
 	p, err := tokensPath(tenant, "")
 	if err != nil {
 		return nt, err
 	}
-	body, err := jsonBody(struct {
-		Name string `json:"name"`
-	}{name})
+	body, err := jsonBody(params)
 	if err != nil {
 		return nt, err
 	}

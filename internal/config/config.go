@@ -107,6 +107,14 @@ type Config struct {
 	// AuditCheckpointInterval is how often the checkpoint file is
 	// rewritten. Default 1m; between 1s and 24h.
 	AuditCheckpointInterval Duration `toml:"audit_checkpoint_interval"`
+	// AuthFailMax is how many failed authentications (admin or gateway
+	// token) one client address may make per AuthFailWindow; past it the
+	// address gets 429 auth_throttled until its window ends. Default 20;
+	// 0 turns throttling off.
+	AuthFailMax int `toml:"auth_fail_max"`
+	// AuthFailWindow is the window of AuthFailMax. Default 1m; between 1s
+	// and 24h.
+	AuthFailWindow Duration `toml:"auth_fail_window"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM. Default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -188,6 +196,8 @@ func Default() Config {
 		MaxConnections:   10000,
 
 		AuditCheckpointInterval: Duration{time.Minute},
+		AuthFailMax:             20,
+		AuthFailWindow:          Duration{time.Minute},
 	}
 }
 
@@ -224,6 +234,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		maxConns    = fs.Int("max-connections", c.MaxConnections, "client connections held open at once; 0: no cap [KEYGATE_MAX_CONNECTIONS]")
 		cpFile      = fs.String("audit-checkpoint-file", "", "publish a signed checkpoint of the audit trail's head to this file (0600) on an interval and at shutdown [KEYGATE_AUDIT_CHECKPOINT_FILE]")
 		cpEvery     = fs.Duration("audit-checkpoint-interval", c.AuditCheckpointInterval.Duration, "how often the audit checkpoint file is rewritten [KEYGATE_AUDIT_CHECKPOINT_INTERVAL]")
+		authFails   = fs.Int("auth-fail-max", c.AuthFailMax, "failed authentications per client address per window before it is throttled; 0: off [KEYGATE_AUTH_FAIL_MAX]")
+		authWindow  = fs.Duration("auth-fail-window", c.AuthFailWindow.Duration, "the window of --auth-fail-max [KEYGATE_AUTH_FAIL_WINDOW]")
 		shutdown    = fs.Duration("shutdown-timeout", c.ShutdownTimeout.Duration, "drain time for in-flight requests at shutdown [KEYGATE_SHUTDOWN_TIMEOUT]")
 		metricsAddr = fs.String("metrics-addr", "", "serve /metrics on this address of its own instead of --addr [KEYGATE_METRICS_ADDR]")
 		metricsTok  = fs.String("metrics-token", "", "bearer token required on /metrics; prefer KEYGATE_METRICS_TOKEN, argv is visible to local users [KEYGATE_METRICS_TOKEN]")
@@ -313,6 +325,12 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["max-connections"] {
 		c.MaxConnections = *maxConns
+	}
+	if set["auth-fail-max"] {
+		c.AuthFailMax = *authFails
+	}
+	if set["auth-fail-window"] {
+		c.AuthFailWindow = Duration{*authWindow}
 	}
 	if set["shutdown-timeout"] {
 		c.ShutdownTimeout = Duration{*shutdown}
@@ -429,6 +447,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxConnections = n
 	}
+	if v := getenv("KEYGATE_AUTH_FAIL_MAX"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("KEYGATE_AUTH_FAIL_MAX: %q is not an integer", v)
+		}
+		c.AuthFailMax = n
+	}
 	for _, d := range []struct {
 		name string
 		dst  *Duration
@@ -436,6 +461,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"KEYGATE_KEY_GRACE", &c.KeyGrace}, {"KEYGATE_HEALTH_INTERVAL", &c.HealthInterval}, {"KEYGATE_LOG_FLUSH_INTERVAL", &c.LogFlushInterval}, {"KEYGATE_CACHE_TTL", &c.CacheTTL},
 		{"KEYGATE_IDLE_TIMEOUT", &c.IdleTimeout}, {"KEYGATE_BODY_READ_TIMEOUT", &c.BodyReadTimeout},
 		{"KEYGATE_AUDIT_CHECKPOINT_INTERVAL", &c.AuditCheckpointInterval},
+		{"KEYGATE_AUTH_FAIL_WINDOW", &c.AuthFailWindow},
 	} {
 		if v := getenv(d.name); v != "" {
 			v, err := time.ParseDuration(v)
@@ -532,6 +558,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnections < 0 {
 		errs = append(errs, fmt.Errorf("max_connections: %d is negative (0 means no cap)", c.MaxConnections))
+	}
+	if c.AuthFailMax < 0 {
+		errs = append(errs, fmt.Errorf("auth_fail_max: %d is negative (0 turns throttling off)", c.AuthFailMax))
+	}
+	if c.AuthFailWindow.Duration < time.Second || c.AuthFailWindow.Duration > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("auth_fail_window: %s is not between 1s and 24h", c.AuthFailWindow.Duration))
 	}
 	if c.LogFlushInterval.Duration < 0 || c.LogFlushInterval.Duration > 10*time.Second {
 		errs = append(errs, fmt.Errorf("log_flush_interval: %s is not between 0 and 10s", c.LogFlushInterval.Duration))

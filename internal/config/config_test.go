@@ -79,6 +79,9 @@ base_url = "http://127.0.0.1:9999"
 		{"ConnectionLimitsFromEnvAndFlags", []string{"--body-read-timeout", "15s", "--max-connections", "20"}, map[string]string{"KEYGATE_BODY_READ_TIMEOUT": "2m", "KEYGATE_IDLE_TIMEOUT": "5s", "KEYGATE_MAX_CONNECTIONS": "9"}, func(c *config.Config) {
 			c.BodyReadTimeout, c.IdleTimeout, c.MaxConnections = config.Duration{Duration: 15 * time.Second}, config.Duration{Duration: 5 * time.Second}, 20
 		}},
+		{"AuthThrottleFromEnvAndFlags", []string{"--auth-fail-window", "10m"}, map[string]string{"KEYGATE_AUTH_FAIL_MAX": "5", "KEYGATE_AUTH_FAIL_WINDOW": "2m"}, func(c *config.Config) {
+			c.AuthFailMax, c.AuthFailWindow = 5, config.Duration{Duration: 10 * time.Minute}
+		}},
 		{"ListenAddrWins", nil, map[string]string{"KEYGATE_ADDR": "http://127.0.0.1:8181", "KEYGATE_LISTEN_ADDR": "127.0.0.1:9191"}, func(c *config.Config) {
 			c.Addr = "127.0.0.1:9191"
 		}},
@@ -124,6 +127,8 @@ func TestLoadErrors(t *testing.T) {
 		{"LongLogFlush", []string{"--log-flush-interval", "1m"}, nil, "log_flush_interval"},
 		{"ShortCacheTTL", []string{"--cache-ttl", "100ms"}, nil, "cache_ttl"},
 		{"NoIdleTimeout", []string{"--idle-timeout", "0"}, nil, "idle_timeout"},
+		{"NegativeAuthFailMax", []string{"--auth-fail-max", "-1"}, nil, "auth_fail_max"},
+		{"NoAuthFailWindow", nil, map[string]string{"KEYGATE_AUTH_FAIL_WINDOW": "0s"}, "auth_fail_window"},
 		{"ShortBodyReadTimeout", nil, map[string]string{"KEYGATE_BODY_READ_TIMEOUT": "10ms"}, "body_read_timeout"},
 		{"NegativeMaxConnections", []string{"--max-connections", "-1"}, nil, "max_connections"},
 		{"BadMaxConnections", nil, map[string]string{"KEYGATE_MAX_CONNECTIONS": "many"}, "KEYGATE_MAX_CONNECTIONS"},

@@ -50,8 +50,13 @@ type keyRef struct {
 
 type tokenEntry struct {
 	caller  Caller
-	ok      bool // false: revoked
-	expires time.Time
+	ok      bool      // false: revoked
+	expires time.Time // of the cache entry
+	// validUntil is the token's own expiry (zero: none), checked against
+	// the clock on every call, cached or not.
+	validUntil time.Time
+	// lastUsed is the token's last use as storage had it (auth.Uses).
+	lastUsed time.Time
 }
 
 type tenantEntry struct {

@@ -86,8 +86,10 @@ func (d Decision) Billing() string {
 }
 
 // Authenticate returns the caller of a gateway token. Returns unauthorized
-// for a missing, malformed, unknown or revoked token, unavailable when the
-// token is not cached and storage cannot be read.
+// for a missing, malformed, unknown or revoked token, token_expired for a
+// token past its expiry (checked against the clock on every call, cached or
+// not), unavailable when the token is not cached and storage cannot be
+// read. A token that authenticates is told to Options.Uses.
 func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller, error) {
 	b := tok.RevealBytes()
 	if len(b) == 0 {
@@ -112,6 +114,10 @@ func (s *Service) Authenticate(ctx context.Context, tok keygate.Secret) (Caller,
 	if !e.ok {
 		return Caller{}, keygate.Errorf(keygate.CodeUnauthorized, "The gateway token is not valid.")
 	}
+	if keygate.Expired(e.validUntil, now) {
+		return Caller{}, keygate.Errorf(keygate.CodeTokenExpired, "The gateway token has expired; ask the tenant's owner for a new one.")
+	}
+	s.opt.Uses.Seen(keygate.TokenGateway, e.caller.TokenID, e.lastUsed, now)
 	return e.caller, nil
 }
 
@@ -127,9 +133,11 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (token
 		return tokenEntry{}, keygate.Unavailable("look up gateway token", err)
 	}
 	e := tokenEntry{
-		caller:  Caller{TokenID: t.ID, Tenant: t.Tenant},
-		ok:      t.RevokedAt.IsZero() && subtle.ConstantTimeCompare(h, t.Hash) == 1,
-		expires: s.cache.expiry(now),
+		caller:     Caller{TokenID: t.ID, Tenant: t.Tenant},
+		ok:         t.RevokedAt.IsZero() && subtle.ConstantTimeCompare(h, t.Hash) == 1,
+		expires:    s.cache.expiry(now),
+		validUntil: t.ExpiresAt,
+		lastUsed:   t.LastUsedAt,
 	}
 	s.cache.putToken(gen, h, e)
 	return e, nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate"
+	"github.com/keygate/keygate/internal/auth"
 )
 
 // Store is the storage the resolver reads, and whose changes it hears.
@@ -66,8 +67,12 @@ type Options struct {
 	CacheObserver func(cache string) func(hit bool)
 	// Feed, if set, counts the changes Listen applies.
 	Feed FeedObserver
-	// Clock reads the time for expiry; default time.Now.
+	// Clock reads the time for expiry (of cache entries and of tokens);
+	// default time.Now.
 	Clock keygate.Clock
+	// Uses, if set, records the last use of each gateway token that
+	// authenticates, at most once per interval and off the call's path.
+	Uses *auth.Uses
 }
 
 func (o Options) withDefaults() Options {

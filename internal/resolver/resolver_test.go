@@ -640,7 +640,7 @@ func TestListenDropsThenCounts(t *testing.T) {
 
 // BenchmarkDecisionWarm is one call's questions with a warm cache: token
 // → caller, then the decision (tenant snapshot and tenant key). It must
-// not allocate.
+// not allocate. Token uses are noted, as in the server.
 func BenchmarkDecisionWarm(b *testing.B) {
 	ctx := context.Background()
 	st, tenant, tok, _ := mustStore(b)
@@ -648,7 +648,7 @@ func BenchmarkDecisionWarm(b *testing.B) {
 	if _, err := f.vault.Put(ctx, change, tenant, "openai", keygate.NewSecret("sk-tenantAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); err != nil {
 		b.Fatal(err)
 	}
-	res := resolver.New(st, f.vault, resolver.Options{})
+	res := resolver.New(st, f.vault, resolver.Options{Uses: auth.NewUses(0)})
 	if _, err := res.Resolve(ctx, resolver.Caller{Tenant: tenant}, "openai", keygate.Secret{}); err != nil {
 		b.Fatal(err)
 	}

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/keygate/keygate/internal/auth"
 	"github.com/keygate/keygate/internal/reqid"
 )
 
@@ -19,6 +23,7 @@ func withRequestID(random io.Reader, next http.Handler) http.Handler {
 		id := reqid.New(random)
 		w.Header().Set("X-Request-Id", id)
 		ctx := reqid.WithInfo(reqid.With(r.Context(), id), &reqid.Info{})
+		ctx = withClient(ctx, w, r) // here, to copy the request only once
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -117,4 +122,31 @@ func withRecover(logger *slog.Logger, redactPath func(string) string, next http.
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withClient returns ctx telling the authentication throttle (auth.Guard)
+// who r's client is: the IP of the connection's peer. Headers such as
+// X-Forwarded-For are not read: any client can set them, and would pick the
+// address its failures count against. A refusal sets Retry-After on w's
+// answer, which the API or the proxy then writes in its own shape.
+func withClient(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+	return auth.WithClient(ctx, &auth.Client{Addr: clientIP(r.RemoteAddr), Refused: retryAfter(w.Header())})
+}
+
+// retryAfter sets the Retry-After header of a refused answer. (A map type:
+// making it an auth.Refusal allocates nothing.)
+type retryAfter http.Header
+
+// Refused implements auth.Refusal.
+func (h retryAfter) Refused(wait time.Duration) {
+	http.Header(h).Set("Retry-After", auth.RetryAfter(wait))
+}
+
+// clientIP returns the host of a RemoteAddr ("ip:port"), or the whole
+// string if it has no port.
+func clientIP(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
 }

@@ -1,6 +1,7 @@
 // Package server assembles keygate's HTTP surface: the management API, the
 // health endpoints and the middleware every request passes through (body
-// read deadline, request id, access log, panic recovery), and the listener
+// read deadline, request id, access log, panic recovery, the client address
+// for the authentication throttle), and the listener
 // that caps open connections.
 package server
 

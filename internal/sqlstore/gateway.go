@@ -7,7 +7,7 @@ import (
 	"github.com/keygate/keygate"
 )
 
-const gatewayTokenColumns = `id, name, tenant_id, hash, prefix, created_by, created_at, revoked_at`
+const gatewayTokenColumns = `id, name, tenant_id, hash, prefix, created_by, created_at, revoked_at, expires_at, last_used_at`
 
 // CheckGatewayToken checks t for CreateGatewayToken: invalid_request
 // without an id, hash or tenant.
@@ -18,10 +18,11 @@ func CheckGatewayToken(t keygate.GatewayToken) error {
 	return nil
 }
 
-// InsertGatewayToken inserts t, not revoked.
+// InsertGatewayToken inserts t, not revoked and never used; a zero
+// t.ExpiresAt is NULL (no expiry).
 func (d Dialect) InsertGatewayToken(t keygate.GatewayToken) Stmt {
-	return Stmt{d.render(`INSERT INTO gateway_tokens (` + gatewayTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`),
-		[]any{t.ID, t.Name, string(t.Tenant), t.Hash, t.Prefix, t.CreatedBy, d.timeArg(t.CreatedAt)}}
+	return Stmt{d.render(`INSERT INTO gateway_tokens (` + gatewayTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)`),
+		[]any{t.ID, t.Name, string(t.Tenant), t.Hash, t.Prefix, t.CreatedBy, d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt)}}
 }
 
 // gatewayTokenByHash selects the gateway token with that hash, revoked or
@@ -49,7 +50,8 @@ func (d Dialect) RevokeGatewayToken(tenant keygate.TenantID, id string, now time
 func scanGatewayToken(row Row) (keygate.GatewayToken, error) {
 	var t keygate.GatewayToken
 	var tenant string
-	err := row.Scan(&t.ID, &t.Name, &tenant, &t.Hash, &t.Prefix, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt})
+	err := row.Scan(&t.ID, &t.Name, &tenant, &t.Hash, &t.Prefix, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt},
+		timeDest{&t.ExpiresAt}, timeDest{&t.LastUsedAt})
 	t.Tenant = keygate.TenantID(tenant)
 	return t, err
 }
@@ -69,7 +71,8 @@ func (s *Store) CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, 
 		return keygate.GatewayToken{}, err
 	}
 	err := s.r.Write(ctx, "create gateway token "+t.ID, func(tx Tx) error {
-		t.CreatedAt, t.RevokedAt = tx.Now(), time.Time{}
+		t.CreatedAt, t.RevokedAt, t.LastUsedAt = tx.Now(), time.Time{}, time.Time{}
+		t.ExpiresAt = t.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
 		// On PostgreSQL the foreign key check takes a share lock on the
 		// tenant row, so a concurrent DeleteTenant either waits for this
 		// token (and deletes it) or has already won (and this insert fails

@@ -8,7 +8,7 @@ import (
 	"github.com/keygate/keygate"
 )
 
-const adminTokenColumns = `id, name, role, tenant_id, hash, created_by, created_at, revoked_at`
+const adminTokenColumns = `id, name, role, tenant_id, hash, created_by, created_at, revoked_at, expires_at, last_used_at`
 
 // CheckAdminToken checks t for CreateAdminToken: invalid_request without
 // an id or hash, or with an unknown role.
@@ -22,15 +22,15 @@ func CheckAdminToken(t keygate.AdminToken) error {
 	return nil
 }
 
-// InsertAdminToken inserts t, not revoked; an empty t.Tenant is NULL (a
-// platform-wide token).
+// InsertAdminToken inserts t, not revoked and never used; an empty t.Tenant
+// is NULL (a platform-wide token), a zero t.ExpiresAt NULL (no expiry).
 func (d Dialect) InsertAdminToken(t keygate.AdminToken) Stmt {
 	var tenant any
 	if t.Tenant != "" {
 		tenant = string(t.Tenant)
 	}
-	return Stmt{d.render(`INSERT INTO admin_tokens (` + adminTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`),
-		[]any{t.ID, t.Name, string(t.Role), tenant, t.Hash, t.CreatedBy, d.timeArg(t.CreatedAt)}}
+	return Stmt{d.render(`INSERT INTO admin_tokens (` + adminTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)`),
+		[]any{t.ID, t.Name, string(t.Role), tenant, t.Hash, t.CreatedBy, d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt)}}
 }
 
 // adminTokenByHash selects the admin token with that hash, revoked or not
@@ -62,7 +62,8 @@ func scanAdminToken(row Row) (keygate.AdminToken, error) {
 	var t keygate.AdminToken
 	var role string
 	var tenant *string
-	err := row.Scan(&t.ID, &t.Name, &role, &tenant, &t.Hash, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt})
+	err := row.Scan(&t.ID, &t.Name, &role, &tenant, &t.Hash, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt},
+		timeDest{&t.ExpiresAt}, timeDest{&t.LastUsedAt})
 	t.Role = keygate.Role(role)
 	if tenant != nil {
 		t.Tenant = keygate.TenantID(*tenant)
@@ -101,7 +102,8 @@ func (s *Store) CreateAdminToken(ctx context.Context, t keygate.AdminToken, ev k
 		return keygate.AdminToken{}, err
 	}
 	err := s.r.Write(ctx, "create admin token "+t.ID, func(tx Tx) error {
-		t.CreatedAt, t.RevokedAt = tx.Now(), time.Time{}
+		t.CreatedAt, t.RevokedAt, t.LastUsedAt = tx.Now(), time.Time{}, time.Time{}
+		t.ExpiresAt = t.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
 		_, err := tx.ExecStmt(ctx, s.d.InsertAdminToken(t))
 		switch {
 		case tx.ForeignKey(err):
@@ -137,5 +139,47 @@ func (s *Store) RevokeAdminToken(ctx context.Context, id string, ev keygate.Audi
 			return err
 		}
 		return s.appendAudit(ctx, tx, &ev)
+	})
+}
+
+// touchToken sets the last use of the token id of kind (its table) to at,
+// unless a later one is recorded.
+func (d Dialect) touchToken(kind keygate.TokenKind, id string, at time.Time) (Stmt, error) {
+	var table string
+	switch kind {
+	case keygate.TokenAdmin:
+		table = "admin_tokens"
+	case keygate.TokenGateway:
+		table = "gateway_tokens"
+	default:
+		return Stmt{}, keygate.Errorf(keygate.CodeInvalidRequest, "Token kind %s is not valid.", Quote(string(kind)))
+	}
+	return Stmt{d.render(`UPDATE ` + table + ` SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`),
+		[]any{d.timeArg(at), id, d.timeArg(at)}}, nil
+}
+
+// TouchTokens records the last use of each token in uses, in one
+// transaction; see keygate.Store. It announces nothing (on PostgreSQL the
+// change feed's trigger ignores last_used_at too): the last use is
+// information for people, and no cache holds it.
+func (s *Store) TouchTokens(ctx context.Context, uses []keygate.TokenUse) error {
+	stmts := make([]Stmt, 0, len(uses))
+	for _, u := range uses {
+		st, err := s.d.touchToken(u.Kind, u.ID, u.At)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, st)
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	return s.r.Write(ctx, fmt.Sprintf("record the last use of %d tokens", len(stmts)), func(tx Tx) error {
+		for _, st := range stmts {
+			if _, err := tx.ExecStmt(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

@@ -326,6 +326,22 @@ func changeCases() map[string]changeCase {
 				return e.s.RevokeGatewayToken(ctx, f.acme, "gt_none", event(keygate.ActionTokenRevoked, f.acme))
 			},
 		},
+		// The last use of a token is information for people that no
+		// cache holds: recording it announces nothing, so that a use does
+		// not evict the token from every cache.
+		"TouchTokens": {
+			call: func(e *env, f fixture) error {
+				return e.s.TouchTokens(ctx, []keygate.TokenUse{
+					{Kind: keygate.TokenGateway, ID: "gt_1", At: e.clock.Now()},
+					{Kind: keygate.TokenAdmin, ID: "at_1", At: e.clock.Now()},
+				})
+			},
+			want: func(fixture) []keygate.Change { return nil },
+			fail: func(e *env, f fixture) error {
+				return e.s.TouchTokens(ctx, []keygate.TokenUse{{Kind: "other", ID: "gt_1", At: e.clock.Now()}})
+			},
+			noop: func(e *env, f fixture) error { return e.s.TouchTokens(ctx, nil) },
+		},
 		"CreateAdminToken": {
 			call: func(e *env, f fixture) error {
 				_, err := e.s.CreateAdminToken(ctx, keygate.AdminToken{ID: "at_2", Role: keygate.RolePlatformAdmin, Hash: []byte("hash-at_2")},

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"GatewayTokens", testGatewayTokens},
 		{"GatewayTokenErrors", testGatewayTokenErrors},
 		{"TenantDeleteGateway", testTenantDeleteGateway},
+		{"TokenExpiryAndUse", testTokenExpiryAndUse},
 		{"Policies", testPolicies},
 		{"PolicyErrors", testPolicyErrors},
 		{"KeyStatus", testKeyStatus},

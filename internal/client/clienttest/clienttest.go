@@ -720,7 +720,11 @@ func (s *Server) createToken(_ *http.Request, body []byte, who *client.AdminToke
 	if p.Name == "" || !p.Role.Valid() {
 		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "A name and a valid role are required.")
 	}
-	t := client.AdminToken{ID: s.nextID("at"), Name: p.Name, Role: p.Role, CreatedBy: who.ID, CreatedAt: s.now}
+	expires, err := s.expiry(p.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
+	}
+	t := client.AdminToken{ID: s.nextID("at"), Name: p.Name, Role: p.Role, CreatedBy: who.ID, CreatedAt: s.now, ExpiresAt: expires}
 	if p.Role == keygate.RolePlatformAdmin {
 		if err := platformOnly(who); err != nil {
 			return 0, nil, err

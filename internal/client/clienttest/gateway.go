@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
@@ -36,16 +39,18 @@ func (s *Server) createGatewayToken(r *http.Request, body []byte, who *client.Ad
 	if err := writer(who); err != nil {
 		return 0, nil, err
 	}
-	var p struct {
-		Name string `json:"name"`
-	}
+	var p client.CreateGatewayTokenParams
 	if err := decode(body, &p); err != nil {
 		return 0, nil, err
 	}
 	if p.Name == "" {
 		p.Name = "default"
 	}
-	g := client.GatewayToken{ID: s.nextID("gt"), Name: p.Name, Tenant: t.ID, CreatedBy: who.ID, CreatedAt: s.now}
+	expires, err := s.expiry(p.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
+	}
+	g := client.GatewayToken{ID: s.nextID("gt"), Name: p.Name, Tenant: t.ID, CreatedBy: who.ID, CreatedAt: s.now, ExpiresAt: expires}
 	token := fmt.Sprintf("kg_fake%024d", s.seq)
 	g.Prefix = token[:7]
 	s.gateway[token] = &g
@@ -174,4 +179,27 @@ func (s *Server) putPolicy(r *http.Request, body []byte, who *client.AdminToken)
 	s.policies[t.ID] = &p
 	s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionPolicyUpdated})
 	return http.StatusOK, s.policyFor(t.ID), nil
+}
+
+// expiry returns when a token created now with expires_in (empty: none)
+// expires: whole days ("90d") or a Go duration, as the server takes them.
+func (s *Server) expiry(in string) (*time.Time, error) {
+	if in == "" {
+		return nil, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(in, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "expires_in must be a duration such as 90d, 12h or 30m.")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(in); err != nil || d < time.Minute {
+			return nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "expires_in must be a duration such as 90d, 12h or 30m.")
+		}
+	}
+	at := s.now.Add(d)
+	return &at, nil
 }
