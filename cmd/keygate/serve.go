@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -274,7 +275,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	checkpoint := func(ctx context.Context) {}
 	if cfg.AuditCheckpointFile != "" {
+		// One writer at a time, each reading the head when it holds the
+		// lock: otherwise the periodic write, slow in its fsync, could
+		// rename an older head over the one written at shutdown.
+		var mu sync.Mutex
 		checkpoint = func(ctx context.Context) {
+			mu.Lock()
+			defer mu.Unlock()
 			if err := writeCheckpoint(ctx, cfg.AuditCheckpointFile, auditKeys, store); err != nil {
 				logger.Error("write audit checkpoint", "file", cfg.AuditCheckpointFile, "err", err)
 			}
