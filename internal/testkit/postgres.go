@@ -63,7 +63,11 @@ func PostgresSchema(tb testing.TB) (url, schema string) {
 		tb.Fatalf("create schema %s: %v", schema, err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Dropping waits for PostgreSQL's own I/O (a dropped database's
+		// files, a checkpoint), which on a loaded machine can take more
+		// than seconds; the bound only keeps a dead server from hanging
+		// the test.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, url)
 		if err != nil {
