@@ -159,7 +159,9 @@ func TestEndUserRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +184,7 @@ type fakeClock struct {
 	now time.Time
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 // TestPerUserDailyLimit: a tenant's hard per-user daily limit stops end user
@@ -228,7 +230,9 @@ func TestPerUserDailyLimit(t *testing.T) {
 	if ok == 0 || refusal == nil {
 		t.Fatalf("alice: %d calls admitted, refused %s: the per-user limit did not bite", ok, refusal)
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	_ = json.Unmarshal(refusal, &e)
 	if e.Error.Code != keygate.CodeBudgetExceeded || !strings.Contains(e.Error.Message, "per-user daily token limit") || strings.Contains(e.Error.Message, "alice") {
 		t.Errorf("refusal %s: want budget_exceeded naming the per-user limit, not the user", refusal)
