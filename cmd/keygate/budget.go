@@ -115,18 +115,24 @@ func budgetSetting() setting[client.Budget] {
 
 // budgetText prints b as aligned fields.
 func budgetText(w io.Writer, b client.Budget) error {
-	return fields(w,
+	kv := []string{
 		"tenant", string(b.Tenant),
 		"daily usd", fmtUSDLimit(b.DailyUSD),
 		"monthly usd", fmtUSDLimit(b.MonthlyUSD),
 		"daily tokens", fmtTokenLimit(b.DailyTokens),
 		"monthly tokens", fmtTokenLimit(b.MonthlyTokens),
-		"per-user daily usd", fmtUSDLimit(b.PerUserDailyUSD),
-		"per-user daily tokens", fmtTokenLimit(b.PerUserDailyTokens),
+	}
+	if b.PerUserDailyUSD != nil || b.PerUserDailyTokens != nil {
+		// Only when set: most tenants have no per-user limit.
+		kv = append(kv,
+			"per-user daily usd", fmtUSDLimit(b.PerUserDailyUSD),
+			"per-user daily tokens", fmtTokenLimit(b.PerUserDailyTokens))
+	}
+	return fields(w, append(kv,
 		"hard", strconv.FormatBool(b.Hard),
 		"applies to", b.AppliesTo,
 		"byok billing", b.BYOKBilling,
-		"updated", fmtTimePtr(b.UpdatedAt))
+		"updated", fmtTimePtr(b.UpdatedAt))...)
 }
 
 // fmtUSD formats a decimal amount from the server as "$12.5"; "N/A" and ""
