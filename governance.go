@@ -26,6 +26,12 @@ type Budget struct {
 	MonthlyUSDMicros *int64
 	DailyTokens      *int64
 	MonthlyTokens    *int64
+	// PerUserDailyUSDMicros and PerUserDailyTokens cap what each end user
+	// (UsageEvent.EndUser) of the tenant may use in a UTC day, counted
+	// over the same calls as the budget (AppliesTo). Calls that name no
+	// end user are not capped per user. Hard or soft as the budget is.
+	PerUserDailyUSDMicros *int64
+	PerUserDailyTokens    *int64
 	// Hard budgets refuse calls (429 budget_exceeded) once spent; soft
 	// ones only alert.
 	Hard bool
@@ -50,8 +56,12 @@ type UsageQuery struct {
 	Tenant TenantID // empty: every tenant (platform-wide)
 	From   time.Time
 	To     time.Time // exclusive
+	// User keeps only the calls of this end user (UsageEvent.EndUser).
+	User string
 	// GroupBy lists the dimensions of the rows: any of "tenant",
-	// "provider", "model", "key_source", "day". Empty: one total row.
+	// "provider", "model", "key_source", "user", "day". Empty: one total
+	// row. Grouping or filtering by user reads the ledger's events, not
+	// its rollups.
 	GroupBy []string
 }
 
@@ -61,6 +71,7 @@ type UsageRow struct {
 	Provider     string
 	Model        string
 	Source       KeySource
+	User         string    // the end user, "" for calls that named none
 	Day          time.Time // UTC midnight, when grouped by day
 	Requests     int64
 	InputTokens  int64

@@ -7,8 +7,12 @@ type UsageEvent struct {
 	RequestID string
 	Time      time.Time // when the call started
 	Tenant    TenantID
-	Provider  string
-	Model     string
+	// EndUser is the platform's id of the end user the call was made for
+	// (OpenAI's user, Anthropic's metadata.user_id or the X-Keygate-User
+	// header; see ValidEndUser), "" when the call named none.
+	EndUser  string
+	Provider string
+	Model    string
 	// Route is the gateway route family: "chat", "completions",
 	// "embeddings", "responses", "messages", "models", "passthrough".
 	Route      string
@@ -41,4 +45,29 @@ type UsageEvent struct {
 // implementations queue and write in the background.
 type UsageRecorder interface {
 	Record(ev UsageEvent)
+}
+
+// MaxEndUserLen is the longest end-user id keygate records.
+const MaxEndUserLen = 128
+
+// ValidEndUser reports whether s may be recorded as an end user
+// (UsageEvent.EndUser): 1 to MaxEndUserLen characters of A-Z, a-z, 0-9 and
+// . _ : @ + - (enough for opaque ids, "org:user" pairs, emails and
+// truncated hashes; nothing that needs escaping in a log line, a CSV cell
+// or a counter key). The gateway also refuses a value shaped like a
+// credential, which this root check cannot see.
+func ValidEndUser(s string) bool {
+	if len(s) == 0 || len(s) > MaxEndUserLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == ':', c == '@', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

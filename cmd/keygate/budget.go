@@ -115,16 +115,24 @@ func budgetSetting() setting[client.Budget] {
 
 // budgetText prints b as aligned fields.
 func budgetText(w io.Writer, b client.Budget) error {
-	return fields(w,
+	kv := []string{
 		"tenant", string(b.Tenant),
 		"daily usd", fmtUSDLimit(b.DailyUSD),
 		"monthly usd", fmtUSDLimit(b.MonthlyUSD),
 		"daily tokens", fmtTokenLimit(b.DailyTokens),
 		"monthly tokens", fmtTokenLimit(b.MonthlyTokens),
+	}
+	if b.PerUserDailyUSD != nil || b.PerUserDailyTokens != nil {
+		// Only when set: most tenants have no per-user limit.
+		kv = append(kv,
+			"per-user daily usd", fmtUSDLimit(b.PerUserDailyUSD),
+			"per-user daily tokens", fmtTokenLimit(b.PerUserDailyTokens))
+	}
+	return fields(w, append(kv,
 		"hard", strconv.FormatBool(b.Hard),
 		"applies to", b.AppliesTo,
 		"byok billing", b.BYOKBilling,
-		"updated", fmtTimePtr(b.UpdatedAt))
+		"updated", fmtTimePtr(b.UpdatedAt))...)
 }
 
 // fmtUSD formats a decimal amount from the server as "$12.5"; "N/A" and ""
@@ -152,15 +160,20 @@ func fmtTokenLimit(p *int64) string {
 
 // budgetSummary is the budget in one line, for the usage report.
 func budgetSummary(b client.Budget) string {
-	if b.DailyUSD == nil && b.MonthlyUSD == nil && b.DailyTokens == nil && b.MonthlyTokens == nil {
+	perUser := b.PerUserDailyUSD != nil || b.PerUserDailyTokens != nil
+	if b.DailyUSD == nil && b.MonthlyUSD == nil && b.DailyTokens == nil && b.MonthlyTokens == nil && !perUser {
 		return noLimit
 	}
 	kind := "soft"
 	if b.Hard {
 		kind = "hard"
 	}
-	return fmt.Sprintf("daily %s, monthly %s; tokens daily %s, monthly %s (%s, applies to %s)",
-		fmtUSDLimit(b.DailyUSD), fmtUSDLimit(b.MonthlyUSD), fmtTokenLimit(b.DailyTokens), fmtTokenLimit(b.MonthlyTokens), kind, b.AppliesTo)
+	per := ""
+	if perUser {
+		per = fmt.Sprintf("; per end user daily %s, tokens %s", fmtUSDLimit(b.PerUserDailyUSD), fmtTokenLimit(b.PerUserDailyTokens))
+	}
+	return fmt.Sprintf("daily %s, monthly %s; tokens daily %s, monthly %s%s (%s, applies to %s)",
+		fmtUSDLimit(b.DailyUSD), fmtUSDLimit(b.MonthlyUSD), fmtTokenLimit(b.DailyTokens), fmtTokenLimit(b.MonthlyTokens), per, kind, b.AppliesTo)
 }
 
 // budgetChange is what `budget set` was asked to change.
@@ -168,6 +181,7 @@ type budgetChange struct {
 	tenant                      string
 	dailyUSD, monthlyUSD        limitFlag
 	dailyTokens, monthlyTokens  limitFlag
+	perUserUSD, perUserTokens   limitFlag
 	clearDailyUSD, clearMonthly bool
 	clearDailyTok, clearMonthTk bool
 	hard                        optionalBool
@@ -199,10 +213,10 @@ func (ch *budgetChange) check(cmd *command) error {
 		return err
 	}
 	changes := ch.dailyUSD.set || ch.monthlyUSD.set || ch.dailyTokens.set || ch.monthlyTokens.set ||
-		ch.hard.set || ch.appliesTo != "" || ch.billing != ""
+		ch.perUserUSD.set || ch.perUserTokens.set || ch.hard.set || ch.appliesTo != "" || ch.billing != ""
 	switch {
 	case !changes:
-		return usagef("%s: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing", cmd.name())
+		return usagef("%s: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens, --per-user-daily-usd, --per-user-daily-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing", cmd.name())
 	case ch.appliesTo != "" && ch.appliesTo != keygate.AppliesToPlatform && ch.appliesTo != keygate.AppliesToAll:
 		return usagef("%s: --applies-to must be platform or all", cmd.name())
 	case ch.billing != "" && ch.billing != keygate.BillingSkip && ch.billing != keygate.BillingMeter:
@@ -220,6 +234,8 @@ func (ch *budgetChange) apply(b client.Budget) (client.Budget, error) {
 	out.MonthlyUSD = ch.monthlyUSD.applyUSD(b.MonthlyUSD)
 	out.DailyTokens = ch.dailyTokens.applyTokens(b.DailyTokens)
 	out.MonthlyTokens = ch.monthlyTokens.applyTokens(b.MonthlyTokens)
+	out.PerUserDailyUSD = ch.perUserUSD.applyUSD(b.PerUserDailyUSD)
+	out.PerUserDailyTokens = ch.perUserTokens.applyTokens(b.PerUserDailyTokens)
 	if ch.hard.set {
 		out.Hard = ch.hard.value
 	}
@@ -240,12 +256,14 @@ func sameBudget(a, b client.Budget) bool {
 
 func budgetSet(ctx context.Context, c *cli, cmd *command, args []string) error {
 	fs := c.flagSet(cmd)
-	ch := budgetChange{dailyUSD: limitFlag{usd: true}, monthlyUSD: limitFlag{usd: true}}
+	ch := budgetChange{dailyUSD: limitFlag{usd: true}, monthlyUSD: limitFlag{usd: true}, perUserUSD: limitFlag{usd: true}}
 	fs.StringVar(&ch.tenant, "tenant", "", tenantUsage)
 	fs.Var(&ch.dailyUSD, "daily-usd", "spending limit per UTC day in US dollars, such as 12.50; none removes it")
 	fs.Var(&ch.monthlyUSD, "monthly-usd", "spending limit per UTC month in US dollars; none removes it")
 	fs.Var(&ch.dailyTokens, "daily-tokens", "token limit (input + output) per UTC day; none removes it")
 	fs.Var(&ch.monthlyTokens, "monthly-tokens", "token limit per UTC month; none removes it")
+	fs.Var(&ch.perUserUSD, "per-user-daily-usd", "spending limit per UTC day for each end user of the tenant, in US dollars; none removes it")
+	fs.Var(&ch.perUserTokens, "per-user-daily-tokens", "token limit per UTC day for each end user of the tenant; none removes it")
 	fs.BoolVar(&ch.clearDailyUSD, "clear-daily-usd", false, "remove the daily USD limit (as --daily-usd none)")
 	fs.BoolVar(&ch.clearMonthly, "clear-monthly-usd", false, "remove the monthly USD limit")
 	fs.BoolVar(&ch.clearDailyTok, "clear-daily-tokens", false, "remove the daily token limit")

@@ -73,7 +73,7 @@ func TestBudgetCommands(t *testing.T) {
 		{"Contradiction", []string{"budget", "set", "--tenant", "acme", "--daily-usd", "5", "--clear-daily-usd"}, result{exit: exitUsage,
 			stderr: "keygate: budget set: --daily-usd and --clear-daily-usd contradict each other (usage)\nRun 'keygate help' for usage.\n"}},
 		{"Nothing", []string{"budget", "set", "--tenant", "acme"}, result{exit: exitUsage,
-			stderr: "keygate: budget set: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing (usage)\nRun 'keygate help' for usage.\n"}},
+			stderr: "keygate: budget set: nothing to change: give --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens, --per-user-daily-usd, --per-user-daily-tokens (a value or none), --hard=true|false, --applies-to or --byok-billing (usage)\nRun 'keygate help' for usage.\n"}},
 		{"BadAppliesTo", []string{"budget", "set", "--tenant", "acme", "--applies-to", "everyone"}, result{exit: exitUsage,
 			stderr: "keygate: budget set: --applies-to must be platform or all (usage)\nRun 'keygate help' for usage.\n"}},
 		{"NoTenant", []string{"budget", "get"}, result{exit: exitUsage, stderr: "keygate: budget get: --tenant is required (usage)\nRun 'keygate help' for usage.\n"}},

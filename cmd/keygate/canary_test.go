@@ -165,6 +165,8 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		{"PUT", "/api/v1/tenants/acme/limits", `{"limits":[{"provider":"` + ck + `","rpm":1}]}`},
 		{"PUT", "/api/v1/tenants/acme/budget", `{"daily_usd":"` + ck + `"}`},
 		{"GET", "/api/v1/audit?tenant=" + url.QueryEscape(ck), ""},
+		{"GET", "/api/v1/tenants/acme/usage?user=" + url.QueryEscape(ck), ""},
+		{"PUT", "/api/v1/tenants/acme/budget", `{"per_user_daily_usd":"` + ck + `"}`},
 		{"GET", "/api/tenants/acme/" + pk + "/x", ""},
 	} {
 		if st := jsonCall(t, s, rq.method, rq.path, rq.body, nil); st < 400 {
@@ -266,6 +268,36 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 			resp.Body.Close()
 		}
 	}
+	// A key sent as the end user (OpenAI's user, Anthropic's
+	// metadata.user_id, the X-Keygate-User header, on every route kind):
+	// refused with 400, so never logged, in the ledger or in /usage by
+	// user; a plain end user is recorded beside them.
+	for _, rq := range []struct {
+		path, body, header string
+	}{
+		{"/v1/chat/completions", `{"model":"gpt-4o","user":"` + ck + `","messages":[{"role":"user","content":"hi"}]}`, ""},
+		{"/v1/embeddings", `{"model":"text-embedding-3-small","input":"x","user":"` + tenantKeys["anthropic"] + `"}`, ""},
+		{"/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"metadata":{"user_id":"` + ck + `"},"messages":[{"role":"user","content":"hi"}]}`, ""},
+		{"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, ck},
+		{"/openai/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, tenantKeys["openai"]},
+		{"/exa/search", `{"query":"x"}`, platformKeys["exa"]},
+	} {
+		req, _ := http.NewRequest("POST", s.URL+rq.path, strings.NewReader(rq.body))
+		req.Header.Set("Authorization", "Bearer "+tokA.Token.Reveal())
+		if rq.header != "" {
+			req.Header.Set("X-Keygate-User", rq.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%s with a key as the end user: %d %s, want 400", rq.path, resp.StatusCode, b)
+		}
+	}
+	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"gpt-4o","user":"user_8812","messages":[{"role":"user","content":"hi"}]}`, nil)
 	// A cancelled stream.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	req, _ := http.NewRequestWithContext(cctx, "POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`))
@@ -312,7 +344,7 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		t.Errorf("keygate audit verify --checkpoint: exit %d: %s", r.exit, r.stderr)
 	}
 	var scans bytes.Buffer
-	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/audit/checkpoint", "/api/v1/usage?group_by=tenant,provider,model,key_source", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
+	for _, p := range []string{"/metrics", "/api/v1/audit?limit=1000", "/api/v1/audit/checkpoint", "/api/v1/usage?group_by=tenant,provider,model,key_source,user", "/api/v1/health", "/api/v1/tenants/acme/keys", "/api/v1/platform/keys"} {
 		req, _ := http.NewRequest("GET", s.URL+p, nil)
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 		if resp, err := hc.Do(req); err == nil {

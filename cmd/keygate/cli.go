@@ -90,12 +90,12 @@ func commands() []*command {
 		{noun: "policy", verb: "set", args: "--tenant TENANT [--provider P] [--mode M] [--allow-request-keys=true|false] [--fallback-on-error=true|false] [--clear]", summary: "change the default or one provider's rule of a tenant's policy", json: true, run: policySet},
 
 		{noun: "budget", verb: "get", args: "--tenant TENANT", summary: "show a tenant's budget: spending and token limits per UTC day and month", json: true, run: budgetSetting().show},
-		{noun: "budget", verb: "set", args: "--tenant TENANT [--daily-usd USD|none] [--monthly-usd USD|none] [--daily-tokens N|none] [--monthly-tokens N|none] [--hard=true|false] [--applies-to platform|all] [--byok-billing skip|meter] [--clear-daily-usd]...", summary: "change the given fields of a tenant's budget (platform admins)", json: true, run: budgetSet},
+		{noun: "budget", verb: "set", args: "--tenant TENANT [--daily-usd USD|none] [--monthly-usd USD|none] [--daily-tokens N|none] [--monthly-tokens N|none] [--per-user-daily-usd USD|none] [--per-user-daily-tokens N|none] [--hard=true|false] [--applies-to platform|all] [--byok-billing skip|meter] [--clear-daily-usd]...", summary: "change the given fields of a tenant's budget (platform admins)", json: true, run: budgetSet},
 
 		{noun: "limits", verb: "get", args: "--tenant TENANT", summary: "show a tenant's rate limits, per provider (* for all together)", json: true, run: limitsSetting().show},
 		{noun: "limits", verb: "set", args: "--tenant TENANT [--provider P] [--rpm N] [--tpm N] [--applies-to platform|all] [--clear]", summary: "change or remove one of a tenant's rate limits (platform admins)", json: true, run: limitsSet},
 
-		{noun: "usage", args: "[--tenant T | --all] [--from TIME | --since DURATION] [--to TIME] [--group-by provider,model,key_source,day]", summary: "show usage and cost, platform-paid and tenant-paid", json: true, run: usageReport},
+		{noun: "usage", args: "[--tenant T | --all] [--from TIME | --since DURATION] [--to TIME] [--user ID] [--group-by provider,model,key_source,user,day]", summary: "show usage and cost, platform-paid and tenant-paid", json: true, run: usageReport},
 
 		{noun: "whoami", summary: "show who the token is", json: true, run: whoami},
 

@@ -21,12 +21,13 @@ func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error
 		all                 bool
 		from, to, since, gb string
 	)
+	fs.StringVar(&q.User, "user", "", "only the calls of this end user (the id a call named by user, metadata.user_id or X-Keygate-User)")
 	fs.StringVar(&q.Tenant, "tenant", "", "the tenant (id or name) whose usage to show")
 	fs.BoolVar(&all, "all", false, "every tenant's usage, platform-wide (platform admins)")
 	fs.StringVar(&from, "from", "", "from this time on: RFC 3339, a date (UTC midnight), or a duration ago such as 7d (default: 30 days ago)")
 	fs.StringVar(&to, "to", "", "before this time, exclusive (same forms as --from; default: now)")
 	fs.StringVar(&since, "since", "", "a duration ago such as 24h or 7d: the same as --from")
-	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, day, and tenant with --all (default: one row of totals)")
+	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, user, day, and tenant with --all (default: one row of totals)")
 	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
@@ -92,6 +93,9 @@ func usageReportText(w io.Writer, rep client.UsageReport) error {
 		"platform-paid", usageTotals(rep.PlatformPaid),
 		"tenant-paid", usageTotals(rep.TenantPaid),
 	}
+	if rep.User != "" {
+		kv = append(kv, "end user", rep.User)
+	}
 	if rep.Tenant != "" {
 		mode := rep.Mode
 		if rep.BYOKBilling != "" {
@@ -116,6 +120,11 @@ func usageDimension(r client.UsageRow, d string) string {
 		return r.Model
 	case client.GroupKeySource:
 		return string(r.KeySource)
+	case client.GroupUser:
+		if r.User == "" {
+			return "-" // calls that named no end user
+		}
+		return r.User
 	case client.GroupDay:
 		return r.Day
 	}

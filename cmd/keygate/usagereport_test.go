@@ -66,7 +66,7 @@ func TestUsageCommand(t *testing.T) {
 		{"BadFrom", []string{"usage", "--from", "last week"}, result{exit: exitUsage,
 			stderr: "keygate: usage: --from: \"last week\" is not an RFC 3339 time, a date (2006-01-02) or a duration such as 24h or 7d (usage)\n" + usageHint}},
 		{"TenantDimension", []string{"usage", "--tenant", "acme", "--group-by", "tenant"}, result{exit: exitInvalid,
-			stderr: "keygate: group_by takes provider, model, key_source, day (and tenant platform-wide). (invalid_request)\n"}},
+			stderr: "keygate: group_by takes provider, model, key_source, user, day (and tenant platform-wide). (invalid_request)\n"}},
 	})
 
 	// Without --tenant or --all, a platform admin gets the platform-wide
@@ -94,4 +94,42 @@ func TestUsageCommand(t *testing.T) {
 	if rep.PlatformPaid.CostUSD != "N/A" || rep.Mode != "byok" || len(rep.Rows) != 2 || rep.Rows[0].KeySource != keygate.SourceRequest || rep.Budget == nil {
 		t.Errorf("usage --json = %+v", rep)
 	}
+}
+
+// TestUsageCommandByUser: --group-by user shows a row per end user (calls
+// naming none under "-"), and --user limits rows and totals to one.
+func TestUsageCommandByUser(t *testing.T) {
+	s := MustUsageFake(t)
+	day2 := time.Date(2025, 1, 2, 1, 0, 0, 0, time.UTC)
+	for _, e := range []clienttest.UsageEvent{
+		{Tenant: "tn_0003", EndUser: "alice", Provider: "openai", Model: "gpt-4o-mini", Source: keygate.SourcePlatform, Time: day2, InputTokens: 1, OutputTokens: 2, CostMicros: 3, BillableMicros: 3},
+		{Tenant: "tn_0003", EndUser: "alice", Provider: "openai", Model: "gpt-4o-mini", Source: keygate.SourcePlatform, Time: day2, InputTokens: 4, OutputTokens: 5, CostMicros: 6, BillableMicros: 6},
+	} {
+		s.RecordUsage(e)
+	}
+	runSteps(t, s, []step{
+		// Calls that named no end user group under "-".
+		{"ByUser", []string{"usage", "--tenant", "beta", "--from", "2025-01-01", "--to", "2025-01-03", "--group-by", "user"}, result{stdout: "" +
+			"USER   REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
+			"-      1         10     10      $0.000025  $0.000025\n" +
+			"alice  2         5      7       $0.000009  $0.000009\n" +
+			"\n" +
+			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
+			"platform-paid:  3 requests, $0.000034 (15 input + 17 output tokens)\n" +
+			"tenant-paid:    0 requests, $0 (0 input + 0 output tokens)\n" +
+			"tenant:         tn_0003\n" +
+			"mode:           platform (byok billing: skip)\n" +
+			"budget:         none\n"}},
+		{"OneUser", []string{"usage", "--tenant", "beta", "--from", "2025-01-01", "--to", "2025-01-03", "--user", "alice"}, result{stdout: "" +
+			"REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
+			"2         5      7       $0.000009  $0.000009\n" +
+			"\n" +
+			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
+			"platform-paid:  2 requests, $0.000009 (5 input + 7 output tokens)\n" +
+			"tenant-paid:    0 requests, $0 (0 input + 0 output tokens)\n" +
+			"end user:       alice\n" +
+			"tenant:         tn_0003\n" +
+			"mode:           platform (byok billing: skip)\n" +
+			"budget:         none\n"}},
+	})
 }

@@ -15,15 +15,22 @@ type budgetJSON struct {
 	MonthlyUSD    *usd             `json:"monthly_usd"`
 	DailyTokens   *int64           `json:"daily_tokens"`
 	MonthlyTokens *int64           `json:"monthly_tokens"`
-	Hard          bool             `json:"hard"`
-	AppliesTo     string           `json:"applies_to"`
-	BYOKBilling   string           `json:"byok_billing"`
-	UpdatedAt     *time.Time       `json:"updated_at"`
+	// The per-end-user daily limits (null: none).
+	PerUserDailyUSD    *usd       `json:"per_user_daily_usd"`
+	PerUserDailyTokens *int64     `json:"per_user_daily_tokens"`
+	Hard               bool       `json:"hard"`
+	AppliesTo          string     `json:"applies_to"`
+	BYOKBilling        string     `json:"byok_billing"`
+	UpdatedAt          *time.Time `json:"updated_at"`
 }
 
 func toBudgetJSON(b keygate.Budget) budgetJSON {
 	out := budgetJSON{Tenant: b.Tenant, DailyTokens: b.DailyTokens, MonthlyTokens: b.MonthlyTokens, Hard: b.Hard,
-		AppliesTo: b.AppliesTo, BYOKBilling: b.BYOKBilling, UpdatedAt: optTime(b.UpdatedAt)}
+		AppliesTo: b.AppliesTo, BYOKBilling: b.BYOKBilling, UpdatedAt: optTime(b.UpdatedAt), PerUserDailyTokens: b.PerUserDailyTokens}
+	if b.PerUserDailyUSDMicros != nil {
+		v := usd(*b.PerUserDailyUSDMicros)
+		out.PerUserDailyUSD = &v
+	}
 	if b.DailyUSDMicros != nil {
 		v := usd(*b.DailyUSDMicros)
 		out.DailyUSD = &v
@@ -56,6 +63,8 @@ func (a *API) handleBudgetPut(c *call) (int, any, error) {
 		MonthlyUSD    json.RawMessage `json:"monthly_usd"`
 		DailyTokens   json.RawMessage `json:"daily_tokens"`
 		MonthlyTokens json.RawMessage `json:"monthly_tokens"`
+		PerUserUSD    json.RawMessage `json:"per_user_daily_usd"`
+		PerUserTokens json.RawMessage `json:"per_user_daily_tokens"`
 		Hard          *bool           `json:"hard"`
 		AppliesTo     *string         `json:"applies_to"`
 		BYOKBilling   *string         `json:"byok_billing"`
@@ -75,6 +84,12 @@ func (a *API) handleBudgetPut(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	if b.MonthlyTokens, err = tokensField("monthly_tokens", req.MonthlyTokens); err != nil {
+		return 0, nil, err
+	}
+	if b.PerUserDailyUSDMicros, err = usdField("per_user_daily_usd", req.PerUserUSD); err != nil {
+		return 0, nil, err
+	}
+	if b.PerUserDailyTokens, err = tokensField("per_user_daily_tokens", req.PerUserTokens); err != nil {
 		return 0, nil, err
 	}
 	if req.Hard != nil {

@@ -14,6 +14,7 @@ type usageRowJSON struct {
 	Provider        string            `json:"provider,omitempty"`
 	Model           string            `json:"model,omitempty"`
 	KeySource       keygate.KeySource `json:"key_source,omitempty"`
+	User            string            `json:"user,omitempty"`
 	Day             string            `json:"day,omitempty"`
 	Requests        int64             `json:"requests"`
 	InputTokens     int64             `json:"input_tokens"`
@@ -24,7 +25,7 @@ type usageRowJSON struct {
 }
 
 func toUsageRowJSON(r keygate.UsageRow) usageRowJSON {
-	out := usageRowJSON{Tenant: r.Tenant, Provider: r.Provider, Model: r.Model, KeySource: r.Source, Requests: r.Requests,
+	out := usageRowJSON{Tenant: r.Tenant, Provider: r.Provider, Model: r.Model, KeySource: r.Source, User: r.User, Requests: r.Requests,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens,
 		CostUSD: usd(r.CostMicros), BillableCostUSD: usd(r.BillableCostMicros)}
 	if !r.Day.IsZero() {
@@ -43,10 +44,10 @@ type usageTotals struct {
 	CostUSD string `json:"cost_usd"`
 }
 
-var usageDimensions = []string{"tenant", "provider", "model", "key_source", "day"}
+var usageDimensions = []string{"tenant", "provider", "model", "key_source", "user", "day"}
 
 // usageQuery reads from (default: 30 days ago), to (default: now; both RFC
-// 3339 or YYYY-MM-DD) and group_by.
+// 3339 or YYYY-MM-DD), user (one end user's calls) and group_by.
 func usageQuery(q map[string][]string, now time.Time, platform bool) (keygate.UsageQuery, error) {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
@@ -76,11 +77,17 @@ func usageQuery(q map[string][]string, now time.Time, platform bool) (keygate.Us
 	if !uq.To.After(uq.From) {
 		return uq, keygate.Errorf(keygate.CodeInvalidRequest, "to must be after from.")
 	}
+	if v, ok := q["user"]; ok {
+		if len(v) != 1 || !keygate.ValidEndUser(v[0]) {
+			return uq, keygate.Errorf(keygate.CodeInvalidRequest, "user must be one end-user id of 1 to %d characters of A-Z, a-z, 0-9 and . _ : @ + -.", keygate.MaxEndUserLen)
+		}
+		uq.User = v[0]
+	}
 	if v := get("group_by"); v != "" {
 		for _, d := range strings.Split(v, ",") {
 			d = strings.TrimSpace(d)
 			if !slices.Contains(usageDimensions, d) || (d == "tenant" && !platform) {
-				return uq, keygate.Errorf(keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, day (and tenant platform-wide).")
+				return uq, keygate.Errorf(keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day (and tenant platform-wide).")
 			}
 			if !slices.Contains(uq.GroupBy, d) {
 				uq.GroupBy = append(uq.GroupBy, d)
@@ -99,6 +106,12 @@ func (a *API) handleUsage(c *call) (int, any, error) {
 	uq, err := usageQuery(c.r.URL.Query(), a.d.Now().UTC(), c.tenant.ID == "")
 	if err != nil {
 		return 0, nil, err
+	}
+	if uq.User != "" && a.d.Providers.RedactModel(uq.User) != uq.User {
+		// Key-shaped (an id has no "/", so RedactModel judges it whole):
+		// the gateway never records such an id, and the answer would echo
+		// it.
+		return 0, nil, keygate.Errorf(keygate.CodeInvalidRequest, "user must be one end-user id, not a value shaped like a credential.")
 	}
 	uq.Tenant = c.tenant.ID
 	rows, err := a.d.Store.QueryUsage(c.r.Context(), uq)
@@ -127,6 +140,9 @@ func (a *API) handleUsage(c *call) (int, any, error) {
 	out := map[string]any{
 		"from": uq.From, "to": uq.To, "group_by": uq.GroupBy,
 		"platform_paid": &platform, "tenant_paid": &own,
+	}
+	if uq.User != "" {
+		out["user"] = uq.User
 	}
 	rowsJSON := make([]usageRowJSON, 0, len(rows))
 	for _, r := range rows {

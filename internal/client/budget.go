@@ -17,6 +17,10 @@ type Budget struct {
 	MonthlyUSD    *string          `json:"monthly_usd"`
 	DailyTokens   *int64           `json:"daily_tokens"`
 	MonthlyTokens *int64           `json:"monthly_tokens"`
+	// PerUserDailyUSD and PerUserDailyTokens cap each end user of the
+	// tenant per UTC day (calls naming no end user are not capped).
+	PerUserDailyUSD    *string `json:"per_user_daily_usd"`
+	PerUserDailyTokens *int64  `json:"per_user_daily_tokens"`
 	// Hard refuses calls once a limit is spent (429 budget_exceeded); a
 	// soft budget only reports.
 	Hard bool `json:"hard"`
@@ -69,10 +73,12 @@ func (c *Client) PutBudget(ctx context.Context, tenant string, b Budget) (Budget
 		MonthlyUSD    *string `json:"monthly_usd"`
 		DailyTokens   *int64  `json:"daily_tokens"`
 		MonthlyTokens *int64  `json:"monthly_tokens"`
+		PerUserUSD    *string `json:"per_user_daily_usd,omitempty"`
+		PerUserTokens *int64  `json:"per_user_daily_tokens,omitempty"`
 		Hard          bool    `json:"hard"`
 		AppliesTo     string  `json:"applies_to,omitempty"`
 		BYOKBilling   string  `json:"byok_billing,omitempty"`
-	}{b.DailyUSD, b.MonthlyUSD, b.DailyTokens, b.MonthlyTokens, b.Hard, b.AppliesTo, b.BYOKBilling})
+	}{b.DailyUSD, b.MonthlyUSD, b.DailyTokens, b.MonthlyTokens, b.PerUserDailyUSD, b.PerUserDailyTokens, b.Hard, b.AppliesTo, b.BYOKBilling})
 	if err != nil {
 		return out, err
 	}

@@ -16,6 +16,7 @@ const (
 	GroupProvider  = "provider"
 	GroupModel     = "model"
 	GroupKeySource = "key_source"
+	GroupUser      = "user" // the end user a call named
 	GroupDay       = "day"
 )
 
@@ -27,9 +28,11 @@ type UsageQuery struct {
 	Tenant string
 	From   time.Time // inclusive
 	To     time.Time // exclusive
+	// User keeps only the calls of this end user (rows and totals).
+	User string
 	// GroupBy names the dimensions of the rows, in order: GroupProvider,
-	// GroupModel, GroupKeySource, GroupDay, and GroupTenant platform-wide.
-	// None gives one row with the totals.
+	// GroupModel, GroupKeySource, GroupUser, GroupDay, and GroupTenant
+	// platform-wide. None gives one row with the totals.
 	GroupBy []string
 }
 
@@ -40,7 +43,8 @@ type UsageRow struct {
 	Provider     string            `json:"provider,omitempty"`
 	Model        string            `json:"model,omitempty"`
 	KeySource    keygate.KeySource `json:"key_source,omitempty"`
-	Day          string            `json:"day,omitempty"` // YYYY-MM-DD, UTC
+	User         string            `json:"user,omitempty"` // "" also for calls naming no end user
+	Day          string            `json:"day,omitempty"`  // YYYY-MM-DD, UTC
 	Requests     int64             `json:"requests"`
 	InputTokens  int64             `json:"input_tokens"`
 	OutputTokens int64             `json:"output_tokens"`
@@ -68,6 +72,7 @@ type UsageReport struct {
 	From         time.Time        `json:"from"`
 	To           time.Time        `json:"to"`
 	GroupBy      []string         `json:"group_by"`
+	User         string           `json:"user,omitempty"`
 	Rows         []UsageRow       `json:"rows"`
 	PlatformPaid UsageTotals      `json:"platform_paid"`
 	TenantPaid   UsageTotals      `json:"tenant_paid"`
@@ -79,7 +84,8 @@ type UsageReport struct {
 // Usage returns the usage report q selects: a tenant's, or with an empty
 // q.Tenant the platform-wide one (forbidden for tenant tokens). The server
 // answers invalid_request for an unknown dimension (or tenant outside the
-// platform-wide report) and for To not after From, and not_found for an
+// platform-wide report), for a User that is not an end-user id and for To
+// not after From, and not_found for an
 // unknown tenant. Rows and GroupBy are never nil.
 func (c *Client) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	var r UsageReport
@@ -93,6 +99,9 @@ func (c *Client) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	}
 	if !q.To.IsZero() {
 		v.Set("to", q.To.UTC().Format(time.RFC3339))
+	}
+	if q.User != "" {
+		v.Set("user", q.User)
 	}
 	if len(q.GroupBy) > 0 {
 		v.Set("group_by", strings.Join(q.GroupBy, ","))

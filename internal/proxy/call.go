@@ -36,6 +36,9 @@ type call struct {
 	// usage-only chunk is removed from the caller's stream.
 	stripUsage bool
 	model      string
+	// endUser is the call's end user (keygate.UsageEvent.EndUser), ""
+	// when it named none.
+	endUser string
 	// maxOut is the body's output cap (head.MaxOut), when hasMaxOut.
 	maxOut    int64
 	hasMaxOut bool
@@ -92,6 +95,10 @@ func (p *Proxy) begin(w http.ResponseWriter, r *http.Request, route string, d di
 	}
 	c.caller = caller
 	c.info.Tenant = string(caller.Tenant)
+	if c.endUser, err = p.headerEndUser(r); err != nil {
+		p.fail(w, r, c, err)
+		return nil
+	}
 	return c
 }
 

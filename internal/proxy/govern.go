@@ -63,7 +63,7 @@ func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 		return true
 	}
 	t := c.decision.Tenant
-	qc := quota.Call{Tenant: c.caller.Tenant, Provider: c.provider.Name, Source: c.cred.Source, Budget: t.Budget, Limits: t.Limits}
+	qc := quota.Call{Tenant: c.caller.Tenant, User: c.endUser, Provider: c.provider.Name, Source: c.cred.Source, Budget: t.Budget, Limits: t.Limits}
 	if !quota.Covers(&qc) {
 		return true
 	}

@@ -10,11 +10,16 @@ import (
 )
 
 // head is the part of a request body keygate reads: the model, whether a
-// stream is asked for, and the output cap that a governed call's estimate
-// uses.
+// stream is asked for, the output cap that a governed call's estimate
+// uses, and the end user the caller named.
 type head struct {
 	Model  string
 	Stream bool
+	// User is OpenAI's top-level user member and MetaUser Anthropic's
+	// metadata.user_id ("" when absent or null); each route reads its
+	// own dialect's.
+	User     string
+	MetaUser string
 	// MaxOut is the first non-negative of max_completion_tokens,
 	// max_tokens and max_output_tokens, when HasMaxOut.
 	MaxOut    int64
@@ -35,7 +40,12 @@ var errNotJSON = errors.New("not valid JSON for this endpoint")
 //
 //	struct{ Model string `json:"model"`; Stream bool `json:"stream"` }
 //
-// accepts and refuses (the whole body is validated; null leaves a field as
+// accepts and refuses, with
+//
+//	User     string `json:"user"`
+//	Metadata *struct{ UserID string `json:"user_id"` } `json:"metadata"`
+//
+// besides (the whole body is validated; null leaves a field as
 // it was; a top-level null is an empty head), and reads the max-tokens
 // fields as json.Unmarshal into *int64 fields would (any of them present
 // but not an integer voids all three). The decoder it replaces cost about
@@ -43,8 +53,8 @@ var errNotJSON = errors.New("not valid JSON for this endpoint")
 // that, so a long prompt is not parsed twice over on the hot path.
 //
 // Beyond that, a body that json.Unmarshal would accept is refused with a
-// *duplicateField when a member keygate reads (see readField, and
-// include_usage in stream_options) appears twice or under a key that
+// *duplicateField when a member keygate reads (see readField, include_usage
+// in stream_options and user_id in metadata) appears twice or under a key that
 // differs from its name only in case ("Model", or a Kelvin sign for a k,
 // which encoding/json folds): keygate meters and routes by the value it
 // reads, and a provider whose decoder takes the first duplicate, or
@@ -81,9 +91,13 @@ func scanHead(body []byte) (head, error) {
 	return h, nil
 }
 
-// seenIncludeUsage is the bit of headScanner.seen for include_usage in
-// stream_options; readField gives the others.
-const seenIncludeUsage = 1 << 6
+// seenIncludeUsage and seenMetaUserID are the bits of headScanner.seen for
+// include_usage in stream_options and user_id in metadata; readField gives
+// the others.
+const (
+	seenIncludeUsage = 1 << 8
+	seenMetaUserID   = 1 << 9
+)
 
 // duplicateField is scanHead's answer to a body in which a member keygate
 // reads appears twice or in another case. name is the member's own name
@@ -119,10 +133,12 @@ func (s *headScanner) once(name string, bit uint, exact bool) {
 }
 
 // Which object members reads: the top-level one (into head), the value of
-// its stream_options member (for spans), or any other (only validated).
+// its stream_options member (for spans), of its metadata member (for
+// user_id), or any other (only validated).
 const (
 	inTop = iota
 	inStreamOptions
+	inMetadata
 	inOther
 )
 
@@ -167,24 +183,12 @@ func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
 	h.at.member(name, start, val)
 	switch field {
 	case "model":
-		switch val[0] {
-		case 'n': // null: unchanged
-		case '"':
-			inner := val[1 : len(val)-1]
-			if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-				h.Model = string(inner)
-			} else {
-				// Escapes or invalid UTF-8 (replaced by U+FFFD): rare,
-				// so the decoder does it, into a local so that h stays
-				// on the caller's stack.
-				var m string
-				if err := json.Unmarshal(val, &m); err != nil {
-					return errNotJSON
-				}
-				h.Model = m
-			}
-		default:
-			return errNotJSON
+		return stringValue(val, &h.Model)
+	case "user":
+		return stringValue(val, &h.User)
+	case "metadata":
+		if val[0] != '{' && val[0] != 'n' {
+			return errNotJSON // members read its object already
 		}
 	case "stream":
 		switch val[0] {
@@ -206,12 +210,38 @@ func (s *headScanner) field(h *head, name []byte, start int, val []byte) error {
 	return nil
 }
 
+// stringValue decodes val, a JSON value, into *dst as json.Unmarshal into
+// a string field would: null leaves it as it was, anything but a string is
+// refused.
+func stringValue(val []byte, dst *string) error {
+	switch val[0] {
+	case 'n': // null: unchanged
+	case '"':
+		inner := val[1 : len(val)-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*dst = string(inner)
+		} else {
+			// Escapes or invalid UTF-8 (replaced by U+FFFD): rare, so the
+			// decoder does it, into a local so that h stays on the
+			// caller's stack.
+			var m string
+			if err := json.Unmarshal(val, &m); err != nil {
+				return errNotJSON
+			}
+			*dst = m
+		}
+	default:
+		return errNotJSON
+	}
+	return nil
+}
+
 // readField returns the top-level member keygate reads that key (decoded)
 // names, matched ignoring case as encoding/json matches keys to field
 // names, and its bit in headScanner.seen; bit is 0 when keygate does not
 // read it.
 func readField(key []byte) (name string, bit uint) {
-	for i, f := range [...]string{"model", "stream", "max_completion_tokens", "max_tokens", "max_output_tokens", "stream_options"} {
+	for i, f := range [...]string{"model", "stream", "max_completion_tokens", "max_tokens", "max_output_tokens", "stream_options", "user", "metadata"} {
 		if fold(key, f) {
 			return f, 1 << i
 		}
@@ -346,8 +376,10 @@ func (s *headScanner) skipObject(depth int) error { return s.members(nil, inOthe
 
 // members reads an object at depth (the top-level one is depth 1, read
 // with in == inTop). Each member of the top-level object also goes to
-// field, and the value of its stream_options member, when an object, is
-// read with in == inStreamOptions to record its include_usage.
+// field, the value of its stream_options member, when an object, is
+// read with in == inStreamOptions to record its include_usage, and that of
+// its metadata member (under any case, as encoding/json would decode it)
+// with in == inMetadata to read its user_id.
 func (s *headScanner) members(h *head, in, depth int) error {
 	s.i++ // '{'
 	s.skipSpace()
@@ -383,6 +415,8 @@ func (s *headScanner) members(h *head, in, depth int) error {
 		case in == inTop && string(name) == "stream_options" && s.i < len(s.b) && s.b[s.i] == '{':
 			h.at.optsEmpty = true
 			err = s.members(h, inStreamOptions, depth+1)
+		case in == inTop && s.i < len(s.b) && s.b[s.i] == '{' && fold(name, "metadata"):
+			err = s.members(h, inMetadata, depth+1)
 		default:
 			err = s.value(depth)
 		}
@@ -399,6 +433,13 @@ func (s *headScanner) members(h *head, in, depth int) error {
 				s.once("stream_options.include_usage", seenIncludeUsage, string(name) == "include_usage")
 			}
 			h.at.option(name, valStart, s.b[valStart:s.i])
+		case inMetadata:
+			if fold(name, "user_id") {
+				s.once("metadata.user_id", seenMetaUserID, string(name) == "user_id")
+				if err := stringValue(s.b[valStart:s.i], &h.MetaUser); err != nil {
+					return err
+				}
+			}
 		}
 		s.skipSpace()
 		if s.i >= len(s.b) {

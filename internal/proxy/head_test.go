@@ -17,8 +17,12 @@ import (
 // accepted body has twice or in another case (found by oracleDup).
 func oracleHead(body []byte) (h head, dup string, ok bool) {
 	var v struct {
-		Model  string `json:"model"`
-		Stream bool   `json:"stream"`
+		Model    string `json:"model"`
+		Stream   bool   `json:"stream"`
+		User     string `json:"user"`
+		Metadata *struct {
+			UserID string `json:"user_id"`
+		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return head{}, "", false
@@ -26,7 +30,10 @@ func oracleHead(body []byte) (h head, dup string, ok bool) {
 	if dup = oracleDup(body); dup != "" {
 		return head{}, dup, true
 	}
-	out := head{Model: v.Model, Stream: v.Stream}
+	out := head{Model: v.Model, Stream: v.Stream, User: v.User}
+	if v.Metadata != nil {
+		out.MetaUser = v.Metadata.UserID
+	}
 	var m struct {
 		MaxTokens           *int64 `json:"max_tokens"`
 		MaxCompletionTokens *int64 `json:"max_completion_tokens"`
@@ -78,11 +85,22 @@ func oracleDup(body []byte) string {
 				}
 			}
 			d.Token() // }
+		} else if strings.EqualFold(key, "metadata") && bytes.HasPrefix(bytes.TrimLeft(body[d.InputOffset():], " \t\r\n:"), []byte("{")) {
+			d.Token() // {
+			for d.More() {
+				t, _ := d.Token()
+				var raw json.RawMessage
+				_ = d.Decode(&raw)
+				if dup := check(t.(string), "user_id", "metadata.user_id"); dup != "" {
+					return dup
+				}
+			}
+			d.Token() // }
 		} else {
 			var raw json.RawMessage
 			_ = d.Decode(&raw)
 		}
-		for _, name := range []string{"model", "stream", "max_completion_tokens", "max_tokens", "max_output_tokens", "stream_options"} {
+		for _, name := range []string{"model", "stream", "max_completion_tokens", "max_tokens", "max_output_tokens", "stream_options", "user", "metadata"} {
 			if dup := check(key, name, name); dup != "" {
 				return dup
 			}
@@ -113,7 +131,17 @@ func TestScanHead(t *testing.T) {
 		{"TopLevelNull", `null`, head{}, true},
 		{"NullModel", `{"model":null,"stream":null}`, head{}, true},
 		{"NullMaxIsAbsent", `{"max_tokens":null,"max_output_tokens":7}`, head{MaxOut: 7, HasMaxOut: true}, true},
-		{"UnreadDuplicatesPass", `{"model":"m","messages":[],"messages":[],"Messages":1,"user":"a","user":"b"}`, head{Model: "m"}, true},
+		{"UnreadDuplicatesPass", `{"model":"m","messages":[],"messages":[],"Messages":1,"seed":1,"seed":2}`, head{Model: "m"}, true},
+		{"User", `{"model":"m","user":"u_1"}`, head{Model: "m", User: "u_1"}, true},
+		{"EscapedUser", `{"model":"m","user":"a\u0040b"}`, head{Model: "m", User: "a@b"}, true},
+		{"NullUser", `{"model":"m","user":null,"metadata":null}`, head{Model: "m"}, true},
+		{"MetadataUserID", `{"model":"m","metadata":{"x":1,"user_id":"u_2"}}`, head{Model: "m", MetaUser: "u_2"}, true},
+		{"MetadataOtherKeysTwice", `{"model":"m","metadata":{"x":1,"x":2,"User":"a"}}`, head{Model: "m"}, true},
+		{"NestedUserUnread", `{"model":"m","x":{"user":"a","metadata":{"user_id":"b"}}}`, head{Model: "m"}, true},
+		{"ErrUserNumber", `{"user":5}`, head{}, false},
+		{"ErrMetadataString", `{"metadata":"u"}`, head{}, false},
+		{"ErrMetadataArray", `{"metadata":[]}`, head{}, false},
+		{"ErrMetadataUserIDNumber", `{"metadata":{"user_id":1}}`, head{}, false},
 		{"NestedDuplicatesPass", `{"model":"m","x":{"model":"a","model":"b","Stream":true}}`, head{Model: "m"}, true},
 		{"MaxCompletionFirst", `{"max_tokens":7,"max_completion_tokens":9}`, head{MaxOut: 9, HasMaxOut: true}, true},
 		{"NegativeSkipped", `{"max_completion_tokens":-1,"max_tokens":7}`, head{MaxOut: 7, HasMaxOut: true}, true},
@@ -181,10 +209,17 @@ func TestScanHeadDuplicates(t *testing.T) {
 		{"StreamOptionsTwice", `{"model":"m","stream_options":{},"stream_options":null}`, "stream_options"},
 		{"StreamOptionsOtherCase", `{"model":"m","Stream_Options":{"include_usage":true}}`, "stream_options"},
 		{"IncludeUsageTwice", `{"model":"m","stream_options":{"include_usage":true,"include_usage":false}}`, "stream_options.include_usage"},
+		{"UserTwice", `{"model":"m","user":"a","user":"b"}`, "user"},
+		{"UserOtherCase", `{"model":"m","User":"a"}`, "user"},
+		{"MetadataTwice", `{"model":"m","metadata":{},"metadata":{"user_id":"b"}}`, "metadata"},
+		{"MetadataOtherCase", `{"model":"m","Metadata":{"user_id":"b"}}`, "metadata"},
+		{"MetadataUserIDTwice", `{"model":"m","metadata":{"user_id":"a","user_id":"b"}}`, "metadata.user_id"},
+		{"MetadataUserIDOtherCase", `{"model":"m","metadata":{"User_Id":"a"}}`, "metadata.user_id"},
+		{"MetadataOtherCaseWrongTypeFirst", `{"model":"m","METADATA":{"user_id":5}}`, "(not JSON)"},
 		{"FirstDuplicateNamed", `{"stream":true,"model":"a","stream":true,"model":"b"}`, "stream"},
 		{"EscapedExactKey", `{"mod\u0065l":"m","str\u0065am":true}`, ""},
 		{"UnreadDuplicate", `{"model":"m","temperature":1,"temperature":2,"Temperature":3}`, ""},
-		{"NestedDuplicate", `{"model":"m","metadata":{"model":"a","Model":"b"},"messages":[{"stream":1,"stream":2}]}`, ""},
+		{"NestedDuplicate", `{"model":"m","metadata":{"model":"a","Model":"b"},"messages":[{"stream":1,"stream":2,"user":1,"user":2}]}`, ""},
 		{"NestedIncludeUsage", `{"model":"m","stream_options":{"x":{"include_usage":1,"include_usage":2}}}`, ""},
 		{"InvalidJSONFirst", `{"model":"a","model":"b"`, "(not JSON)"},
 		{"WrongTypeFirst", `{"model":"a","Model":5}`, "(not JSON)"},
@@ -217,6 +252,7 @@ func FuzzScanHead(f *testing.F) {
 		`{"MODEL":"m","max_completion_tokens":-3,"max_output_tokens":1e3}`,
 		`null`, `[1,2]`, `{"a":{"b":[{"c":null}]}}`, `{"model":"a\\"b"}`, "{\"model\":\"\xc3\"}",
 		`{"model":"a","Model":"b"}`, `{"stream_options":{"include_usage":true,"Include_Usage":1},"x":[]}`, `{"max_tokens":1,"max_tokens":"x"}`,
+		`{"user":"a","metadata":{"user_id":"b","USER_ID":"c"}}`, `{"Metadata":{"user_id":null},"user":null}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -28,6 +28,10 @@ func (p *Proxy) openAI(route, endpoint string) http.HandlerFunc {
 			p.fail(w, r, c, err)
 			return
 		}
+		if err := p.bodyEndUser(c, h.User, "the body's user"); err != nil {
+			p.fail(w, r, c, err)
+			return
+		}
 		name, upstreamModel, ok := p.d.Catalog.Route(h.Model)
 		if !ok {
 			p.fail(w, r, c, keygate.Errorf(keygate.CodeUnknownModel, "No provider serves model %q: use a model name of a known provider, or provider/model (providers: %s).", truncate(p.d.Catalog.RedactModel(h.Model), 80), strings.Join(p.d.Catalog.Names(), ", ")))
@@ -66,6 +70,10 @@ func (p *Proxy) anthropic(path string) http.HandlerFunc {
 		}
 		h, err := parseHead(body)
 		if err != nil {
+			p.fail(w, r, c, err)
+			return
+		}
+		if err := p.bodyEndUser(c, h.MetaUser, "the body's metadata.user_id"); err != nil {
 			p.fail(w, r, c, err)
 			return
 		}

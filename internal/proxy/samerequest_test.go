@@ -74,8 +74,11 @@ func TestDuplicateFieldsRefused(t *testing.T) {
 		{"IncludeUsageTwice", "/v1/chat/completions", `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":false,"include_usage":true},` + msgs + `}`, "stream_options.include_usage", false},
 		{"AnthropicModelOtherCase", "/v1/messages", `{"model":"claude-sonnet-4-5","MODEL":"claude-opus-4-1","max_tokens":5,` + msgs + `}`, "model", true},
 		{"AnthropicMaxTokensTwice", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"max_tokens":64000,` + msgs + `}`, "max_tokens", true},
-		{"UnreadDuplicatePasses", "/v1/chat/completions", `{"model":"gpt-4o","user":"a","user":"b",` + msgs + `}`, "", false},
-		{"AnthropicUnreadDuplicatePasses", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"metadata":{},"metadata":{},` + msgs + `}`, "", true},
+		{"UserTwice", "/v1/chat/completions", `{"model":"gpt-4o","user":"a","user":"b",` + msgs + `}`, "user", false},
+		{"AnthropicMetadataTwice", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"metadata":{},"metadata":{},` + msgs + `}`, "metadata", true},
+		{"AnthropicUserIDOtherCase", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"metadata":{"User_ID":"a"},` + msgs + `}`, "metadata.user_id", true},
+		{"UnreadDuplicatePasses", "/v1/chat/completions", `{"model":"gpt-4o","seed":1,"seed":2,` + msgs + `}`, "", false},
+		{"AnthropicUnreadDuplicatePasses", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"metadata":{"x":1,"x":2},` + msgs + `}`, "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

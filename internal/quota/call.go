@@ -14,6 +14,10 @@ type Call struct {
 	Provider string
 	// Source is who pays; see the package doc for which limits it meets.
 	Source keygate.KeySource
+	// User is the call's end user (keygate.UsageEvent.EndUser), "" when
+	// it named none: the budget's per-user limits count it under that
+	// user; a call without one meets no per-user limit.
+	User string
 	// Budget and Limits are the tenant's settings (keygate.GovernanceStore;
 	// the resolver caches them).
 	Budget keygate.Budget
@@ -44,7 +48,8 @@ func Covers(c *Call) bool { return covered(c) }
 func covered(c *Call) bool {
 	b := &c.Budget
 	if applies(b.AppliesTo, c.Source) &&
-		(b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil || b.DailyTokens != nil || b.MonthlyTokens != nil) {
+		(b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil || b.DailyTokens != nil || b.MonthlyTokens != nil ||
+			c.User != "" && (b.PerUserDailyUSDMicros != nil || b.PerUserDailyTokens != nil)) {
 		return true
 	}
 	for i := range c.Limits {
@@ -59,6 +64,7 @@ func covered(c *Call) bool {
 // budgetMeta is what a ticket remembers about one budget counter.
 type budgetMeta struct {
 	limit   string // LimitDailyUSD ...
+	perUser bool   // a per-user limit (LimitUserDailyUSD, LimitUserDailyTokens)
 	tokens  bool   // counts tokens, else micro-USD
 	resetAt time.Time
 }
@@ -69,22 +75,25 @@ type rateMeta struct {
 	provider string // "" for a limit on every provider
 }
 
-// budgetLimit is one of a budget's four possible limits.
+// budgetLimit is one of a budget's six possible limits.
 type budgetLimit struct {
-	value *int64
-	name  string
-	unit  string // "usd" or "tok", in counter keys
-	w     window
+	value   *int64
+	name    string
+	unit    string // "usd" or "tok", in counter keys
+	w       window
+	perUser bool
 }
 
-// budgetLimits lists a budget's four possible limits in the order they are
-// checked.
-func budgetLimits(b *keygate.Budget) [4]budgetLimit {
-	return [4]budgetLimit{
-		{b.DailyUSDMicros, LimitDailyUSD, "usd", window{}},
-		{b.MonthlyUSDMicros, LimitMonthlyUSD, "usd", window{monthly: true}},
-		{b.DailyTokens, LimitDailyTokens, "tok", window{}},
-		{b.MonthlyTokens, LimitMonthlyTokens, "tok", window{monthly: true}},
+// budgetLimits lists a budget's six possible limits in the order they are
+// checked: the tenant's four, then the two per end user.
+func budgetLimits(b *keygate.Budget) [6]budgetLimit {
+	return [6]budgetLimit{
+		{b.DailyUSDMicros, LimitDailyUSD, "usd", window{}, false},
+		{b.MonthlyUSDMicros, LimitMonthlyUSD, "usd", window{monthly: true}, false},
+		{b.DailyTokens, LimitDailyTokens, "tok", window{}, false},
+		{b.MonthlyTokens, LimitMonthlyTokens, "tok", window{monthly: true}, false},
+		{b.PerUserDailyUSDMicros, LimitUserDailyUSD, "usd", window{}, true},
+		{b.PerUserDailyTokens, LimitUserDailyTokens, "tok", window{}, true},
 	}
 }
 
@@ -93,12 +102,21 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 	if !applies(c.Budget.AppliesTo, c.Source) {
 		return
 	}
-	var buf [64]byte
+	var buf [64 + keygate.MaxEndUserLen]byte
 	for _, l := range budgetLimits(&c.Budget) {
-		if l.value == nil {
+		if l.value == nil || l.perUser && c.User == "" {
 			continue
 		}
+		// A per-user counter lives under its tenant's tag (one Redis
+		// Cluster slot with the tenant's own counters), named by the user:
+		// "{tn_1}:u:alice:b:usd:d:20260105". An id may hold ':', but what
+		// follows it is one of a few fixed suffixes, so two users never
+		// share a counter, nor a user the tenant's ("{tn_1}:b:...").
 		key := appendTenantTag(buf[:0], c.Tenant)
+		if l.perUser {
+			key = append(key, ":u:"...)
+			key = append(key, c.User...)
+		}
 		key = append(key, ":b:"...)
 		key = append(key, l.unit...)
 		key = append(key, ':')
@@ -114,7 +132,7 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 			Enforce:  c.Budget.Hard,
 			ExpireAt: end.Add(expireAfter),
 		}
-		t.bmeta[t.nb] = budgetMeta{limit: l.name, tokens: l.unit == "tok", resetAt: end}
+		t.bmeta[t.nb] = budgetMeta{limit: l.name, perUser: l.perUser, tokens: l.unit == "tok", resetAt: end}
 		t.nb++
 	}
 }

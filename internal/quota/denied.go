@@ -13,8 +13,12 @@ const (
 	LimitMonthlyUSD    = "monthly_usd"
 	LimitDailyTokens   = "daily_tokens"
 	LimitMonthlyTokens = "monthly_tokens"
-	LimitRPM           = "rpm"
-	LimitTPM           = "tpm"
+	// The per-end-user daily limits (keygate.Budget.PerUserDailyUSDMicros
+	// and PerUserDailyTokens).
+	LimitUserDailyUSD    = "per_user_daily_usd"
+	LimitUserDailyTokens = "per_user_daily_tokens"
+	LimitRPM             = "rpm"
+	LimitTPM             = "tpm"
 )
 
 // Denied is the error of a refused admission. It wraps a *keygate.Error

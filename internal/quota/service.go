@@ -147,9 +147,13 @@ func (t *Ticket) denied(res keygate.QuotaResult, now time.Time) error {
 			name += " token"
 			amount = strconv.FormatInt(t.budgets[i].Limit, 10) + " tokens"
 		}
+		msg := "The %s budget (%s) is used up; it resets at %s."
+		if m.perUser {
+			// Never the user's id: the platform knows which user it sent.
+			msg = "The per-user %s limit (%s for each end user) is used up for this end user; it resets at %s."
+		}
 		return &Denied{
-			Err: keygate.Errorf(keygate.CodeBudgetExceeded, "The %s budget (%s) is used up; it resets at %s.",
-				name, amount, m.resetAt.Format(time.RFC3339)),
+			Err:        keygate.Errorf(keygate.CodeBudgetExceeded, msg, name, amount, m.resetAt.Format(time.RFC3339)),
 			Limit:      m.limit,
 			RetryAfter: max(m.resetAt.Sub(now), time.Second),
 			ResetAt:    m.resetAt,

@@ -83,6 +83,17 @@ func TestAdmitCounters(t *testing.T) {
 				{Key: "{tn_1}:b:tok:d20260105", Limit: 3, Amount: 70, Enforce: true, ExpireAt: expire(midnight)},
 				{Key: "{tn_1}:b:tok:m202601", Limit: 4, Amount: 70, Enforce: true, ExpireAt: expire(feb1)},
 			}}},
+		{"PerUserLimits", quota.Call{Tenant: tn, User: "a:b", Source: keygate.SourcePlatform, EstimateTokens: 70, EstimateMicros: 900,
+			Budget: keygate.Budget{Hard: true, DailyTokens: ptr(3), PerUserDailyUSDMicros: ptr(5), PerUserDailyTokens: ptr(6)}},
+			keygate.QuotaRequest{Now: t0, ReserveTTL: 10 * time.Minute, Budgets: []keygate.QuotaBudget{
+				{Key: "{tn_1}:b:tok:d20260105", Limit: 3, Amount: 70, Enforce: true, ExpireAt: expire(midnight)},
+				{Key: "{tn_1}:u:a:b:b:usd:d20260105", Limit: 5, Amount: 900, Enforce: true, ExpireAt: expire(midnight)},
+				{Key: "{tn_1}:u:a:b:b:tok:d20260105", Limit: 6, Amount: 70, Enforce: true, ExpireAt: expire(midnight)},
+			}}},
+		{"PerUserLimitsNoUser", quota.Call{Tenant: tn, Source: keygate.SourcePlatform,
+			Budget: keygate.Budget{Hard: true, PerUserDailyUSDMicros: ptr(5), PerUserDailyTokens: ptr(6)}}, keygate.QuotaRequest{}},
+		{"PerUserLimitsSkipTenantKey", quota.Call{Tenant: tn, User: "a", Source: keygate.SourceTenant,
+			Budget: keygate.Budget{Hard: true, PerUserDailyUSDMicros: ptr(5)}}, keygate.QuotaRequest{}},
 		{"SoftBudgetNegativeEstimate", quota.Call{Tenant: tn, Source: keygate.SourcePlatform, Budget: keygate.Budget{DailyTokens: ptr(5)}, EstimateTokens: -4},
 			keygate.QuotaRequest{Now: t0, ReserveTTL: 10 * time.Minute, Budgets: []keygate.QuotaBudget{
 				{Key: "{tn_1}:b:tok:d20260105", Limit: 5, ExpireAt: expire(midnight)},

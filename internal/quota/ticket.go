@@ -17,12 +17,12 @@ type Ticket struct {
 	tenant keygate.TenantID
 	id     string
 	nb, nr int
-	// A call meets at most four budget counters (day and month, in money
-	// and tokens) and four rate counters (RPM and TPM, for its provider
+	// A call meets at most six budget counters (day and month, in money
+	// and tokens, and its end user's day in both) and four rate counters (RPM and TPM, for its provider
 	// and for every provider); fixed arrays keep admission to one
 	// allocation besides the keys.
-	budgets [4]keygate.QuotaBudget
-	bmeta   [4]budgetMeta
+	budgets [6]keygate.QuotaBudget
+	bmeta   [6]budgetMeta
 	rates   [4]keygate.QuotaRate
 	rmeta   [4]rateMeta
 	over    string

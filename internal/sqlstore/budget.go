@@ -20,7 +20,7 @@ func defaultBudget(tenant keygate.TenantID) keygate.Budget {
 // (scanBudget reads it).
 func (d Dialect) budget(tenant keygate.TenantID) Stmt {
 	return Stmt{d.render(`SELECT b.daily_usd_micros, b.monthly_usd_micros, b.daily_tokens, b.monthly_tokens,
-		b.hard, b.applies_to, b.byok_billing, b.updated_at
+		b.hard, b.applies_to, b.byok_billing, b.updated_at, b.per_user_daily_usd_micros, b.per_user_daily_tokens
 		FROM tenants t LEFT JOIN budgets b ON b.tenant_id = t.id WHERE t.id = ?`), []any{string(tenant)}}
 }
 
@@ -31,7 +31,7 @@ func scanBudget(row Row, tenant keygate.TenantID) (keygate.Budget, error) {
 	var hard *bool
 	var applies, billing *string
 	if err := row.Scan(&b.DailyUSDMicros, &b.MonthlyUSDMicros, &b.DailyTokens, &b.MonthlyTokens,
-		&hard, &applies, &billing, timeDest{&b.UpdatedAt}); err != nil {
+		&hard, &applies, &billing, timeDest{&b.UpdatedAt}, &b.PerUserDailyUSDMicros, &b.PerUserDailyTokens); err != nil {
 		return keygate.Budget{}, err
 	}
 	if applies == nil {
@@ -45,14 +45,16 @@ func scanBudget(row Row, tenant keygate.TenantID) (keygate.Budget, error) {
 // (NormalizeBudget) and stamped.
 func (d Dialect) PutBudget(b keygate.Budget) Stmt {
 	return Stmt{d.render(`INSERT INTO budgets
-		(tenant_id, daily_usd_micros, monthly_usd_micros, daily_tokens, monthly_tokens, hard, applies_to, byok_billing, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(tenant_id, daily_usd_micros, monthly_usd_micros, daily_tokens, monthly_tokens, hard, applies_to, byok_billing, updated_at,
+		per_user_daily_usd_micros, per_user_daily_tokens)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id) DO UPDATE SET daily_usd_micros = excluded.daily_usd_micros,
 		monthly_usd_micros = excluded.monthly_usd_micros, daily_tokens = excluded.daily_tokens,
 		monthly_tokens = excluded.monthly_tokens, hard = excluded.hard, applies_to = excluded.applies_to,
-		byok_billing = excluded.byok_billing, updated_at = excluded.updated_at`),
+		byok_billing = excluded.byok_billing, updated_at = excluded.updated_at,
+		per_user_daily_usd_micros = excluded.per_user_daily_usd_micros, per_user_daily_tokens = excluded.per_user_daily_tokens`),
 		[]any{string(b.Tenant), b.DailyUSDMicros, b.MonthlyUSDMicros, b.DailyTokens, b.MonthlyTokens,
-			b.Hard, b.AppliesTo, b.BYOKBilling, d.timeArg(b.UpdatedAt)}}
+			b.Hard, b.AppliesTo, b.BYOKBilling, d.timeArg(b.UpdatedAt), b.PerUserDailyUSDMicros, b.PerUserDailyTokens}}
 }
 
 // getRateLimits reads the tenant's rate limits in tx, ordered by provider
@@ -117,6 +119,7 @@ func NormalizeBudget(b keygate.Budget) (keygate.Budget, error) {
 	}{
 		{"daily_usd_micros", &b.DailyUSDMicros}, {"monthly_usd_micros", &b.MonthlyUSDMicros},
 		{"daily_tokens", &b.DailyTokens}, {"monthly_tokens", &b.MonthlyTokens},
+		{"per_user_daily_usd_micros", &b.PerUserDailyUSDMicros}, {"per_user_daily_tokens", &b.PerUserDailyTokens},
 	} {
 		if *l.p == nil {
 			continue

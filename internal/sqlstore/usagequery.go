@@ -10,7 +10,7 @@ import (
 )
 
 // usageDims lists the dimensions QueryUsage can group by, for messages.
-const usageDims = "tenant, provider, model, key_source, day"
+const usageDims = "tenant, provider, model, key_source, user, day"
 
 // Tables a usage segment reads.
 const (
@@ -40,6 +40,12 @@ func (d Dialect) PlanUsage(q keygate.UsageQuery) (UsagePlan, error) {
 		return UsagePlan{}, err
 	}
 	segs := usageSegments(q.From, q.To)
+	if len(segs) > 0 && (q.User != "" || slices.Contains(dims, "user")) {
+		// The rollups have no end-user dimension (it would multiply their
+		// rows by the users): per-user questions read the events, through
+		// usage_events_tenant_user_time_idx.
+		segs = []segment{{tableEvents, q.From, q.To}}
+	}
 	if len(segs) == 0 {
 		return UsagePlan{dims: dims}, nil
 	}
@@ -47,23 +53,27 @@ func (d Dialect) PlanUsage(q keygate.UsageQuery) (UsagePlan, error) {
 	var args []any
 	for _, s := range segs {
 		var part string
-		part, args = s.query(d, q.Tenant, dims, args)
+		part, args = s.query(d, q.Tenant, q.User, dims, args)
 		parts = append(parts, part)
 	}
-	cols := slices.Clone(dims)
+	var cols, names []string
+	for _, dim := range dims {
+		cols = append(cols, dimColumn(dim))
+		names = append(names, dimColumn(dim))
+	}
 	for _, m := range []string{"requests", "input_tokens", "output_tokens", "cached_tokens", "cost_micros", "billable_cost_micros"} {
 		cols = append(cols, d.cast("coalesce(sum("+m+"), 0)", "bigint"))
 	}
 	query := "SELECT " + strings.Join(cols, ", ") + " FROM (" + strings.Join(parts, " UNION ALL ") + ") AS u"
 	if len(dims) > 0 {
 		var order []string
-		for _, dim := range dims {
+		for _, dim := range names {
 			if dim != "day" {
 				dim = d.bytewise(dim)
 			}
 			order = append(order, dim)
 		}
-		query += " GROUP BY " + strings.Join(dims, ", ") + " ORDER BY " + strings.Join(order, ", ")
+		query += " GROUP BY " + strings.Join(names, ", ") + " ORDER BY " + strings.Join(order, ", ")
 	}
 	return UsagePlan{stmt: Stmt{d.render(query), args}, dims: dims}, nil
 }
@@ -97,6 +107,8 @@ func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error)
 				dest = append(dest, &r.Model)
 			case "key_source":
 				dest = append(dest, &source)
+			case "user":
+				dest = append(dest, &r.User)
 			case "day":
 				dest = append(dest, timeDest{&r.Day})
 			}
@@ -108,12 +120,21 @@ func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error)
 	})
 }
 
+// dimColumn is the column (or alias) of a dimension in a plan's query:
+// its own name but for user, a reserved word in PostgreSQL.
+func dimColumn(dim string) string {
+	if dim == "user" {
+		return "end_user"
+	}
+	return dim
+}
+
 // groupDims checks the GroupBy dimensions and drops repeats.
 func groupDims(groupBy []string) ([]string, error) {
 	var dims []string
 	for _, d := range groupBy {
 		switch d {
-		case "tenant", "provider", "model", "key_source", "day":
+		case "tenant", "provider", "model", "key_source", "user", "day":
 		default:
 			return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Cannot group usage by %s: want any of %s.", Quote(d), usageDims)
 		}
@@ -182,9 +203,10 @@ func ceilTo(t time.Time, d time.Duration) time.Time {
 }
 
 // query returns the SELECT of s's rows (the dims columns under their
-// dimension names, then the six measures), with ? placeholders, and args
-// with its arguments appended.
-func (s segment) query(d Dialect, tenant keygate.TenantID, dims []string, args []any) (string, []any) {
+// dimColumn names, then the six measures), with ? placeholders, and args
+// with its arguments appended. A user filter (or dimension) is only asked
+// of the events table.
+func (s segment) query(d Dialect, tenant keygate.TenantID, user string, dims []string, args []any) (string, []any) {
 	timeCol, measures := "bucket_start",
 		"requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros"
 	if s.table == tableEvents {
@@ -202,6 +224,8 @@ func (s segment) query(d Dialect, tenant keygate.TenantID, dims []string, args [
 			} else {
 				cols = append(cols, d.day(timeCol)+" AS day")
 			}
+		case "user":
+			cols = append(cols, "end_user")
 		default:
 			cols = append(cols, dim) // provider, model, key_source
 		}
@@ -210,6 +234,10 @@ func (s segment) query(d Dialect, tenant keygate.TenantID, dims []string, args [
 	if tenant != "" {
 		where = append(where, "tenant_id = ?")
 		args = append(args, string(tenant))
+	}
+	if user != "" {
+		where = append(where, "end_user = ?")
+		args = append(args, user)
 	}
 	if !s.from.IsZero() {
 		where = append(where, timeCol+" >= ?")

@@ -69,10 +69,12 @@ func testBudgets(t *testing.T, e *env) {
 			name: "AllSet",
 			budget: keygate.Budget{Tenant: acme.ID, DailyUSDMicros: ptr(5_000_000), MonthlyUSDMicros: ptr(100_000_000),
 				DailyTokens: ptr(1_000_000), MonthlyTokens: ptr(20_000_000), Hard: true,
-				AppliesTo: keygate.AppliesToAll, BYOKBilling: keygate.BillingMeter},
+				AppliesTo: keygate.AppliesToAll, BYOKBilling: keygate.BillingMeter,
+				PerUserDailyUSDMicros: ptr(250_000), PerUserDailyTokens: ptr(0)},
 			want: keygate.Budget{Tenant: acme.ID, DailyUSDMicros: ptr(5_000_000), MonthlyUSDMicros: ptr(100_000_000),
 				DailyTokens: ptr(1_000_000), MonthlyTokens: ptr(20_000_000), Hard: true,
-				AppliesTo: keygate.AppliesToAll, BYOKBilling: keygate.BillingMeter},
+				AppliesTo: keygate.AppliesToAll, BYOKBilling: keygate.BillingMeter,
+				PerUserDailyUSDMicros: ptr(250_000), PerUserDailyTokens: ptr(0)},
 		},
 		{
 			name:   "SomeNilDefaults",
@@ -140,6 +142,7 @@ func testBudgetErrors(t *testing.T, e *env) {
 		{"ErrNoTenant", keygate.Budget{DailyUSDMicros: ptr(1)}, keygate.CodeInvalidRequest},
 		{"ErrNegativeDaily", keygate.Budget{Tenant: acme.ID, DailyUSDMicros: ptr(-1)}, keygate.CodeInvalidRequest},
 		{"ErrNegativeMonthlyTokens", keygate.Budget{Tenant: acme.ID, MonthlyTokens: ptr(-5)}, keygate.CodeInvalidRequest},
+		{"ErrNegativePerUser", keygate.Budget{Tenant: acme.ID, PerUserDailyTokens: ptr(-1)}, keygate.CodeInvalidRequest},
 		{"ErrAppliesTo", keygate.Budget{Tenant: acme.ID, AppliesTo: "tenant"}, keygate.CodeInvalidRequest},
 		{"ErrBilling", keygate.Budget{Tenant: acme.ID, BYOKBilling: "free"}, keygate.CodeInvalidRequest},
 	}

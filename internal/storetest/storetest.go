@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"SettingsList", testSettingsList},
 		{"UsageRollups", testUsageRollups},
 		{"UsageQuery", testUsageQuery},
+		{"UsageByUser", testUsageByUser},
 		{"UsageDayEdges", testUsageDayEdges},
 		{"UsageZeroTime", testUsageZeroTime},
 		{"UsageConcurrent", testUsageConcurrent},

@@ -46,7 +46,7 @@ func SumUsage(evs []keygate.UsageEvent, q keygate.UsageQuery) []keygate.UsageRow
 	}
 	for _, ev := range evs {
 		t := ev.Time.UTC().Truncate(time.Microsecond)
-		if q.Tenant != "" && ev.Tenant != q.Tenant ||
+		if q.Tenant != "" && ev.Tenant != q.Tenant || q.User != "" && ev.EndUser != q.User ||
 			!q.From.IsZero() && t.Before(q.From) || !q.To.IsZero() && !t.Before(q.To) {
 			continue
 		}
@@ -61,6 +61,8 @@ func SumUsage(evs []keygate.UsageEvent, q keygate.UsageQuery) []keygate.UsageRow
 				k.Model = ev.Model
 			case "key_source":
 				k.Source = ev.Source
+			case "user":
+				k.User = ev.EndUser
 			case "day":
 				y, m, dd := t.Date()
 				k.Day = time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
@@ -97,6 +99,8 @@ func SumUsage(evs []keygate.UsageEvent, q keygate.UsageQuery) []keygate.UsageRow
 				c = strings.Compare(a.Model, b.Model)
 			case "key_source":
 				c = strings.Compare(string(a.Source), string(b.Source))
+			case "user":
+				c = strings.Compare(a.User, b.User)
 			case "day":
 				c = a.Day.Compare(b.Day)
 			}
@@ -123,6 +127,7 @@ func randomUsage(r *rand.Rand, n int) []keygate.UsageEvent {
 	models := map[string][]string{"openai": {"gpt-4o", "gpt-4o-mini"}, "anthropic": {"claude-sonnet-4-5"}, "exa": {""}}
 	providers := []string{"openai", "anthropic", "exa"}
 	sources := []keygate.KeySource{keygate.SourceTenant, keygate.SourcePlatform, keygate.SourceRequest}
+	users := []string{"", "", "u_1", "alice@example.com", "org:42+b"}
 	zone := time.FixedZone("UTC-7", -7*3600)
 	evs := make([]keygate.UsageEvent, n)
 	for i := range evs {
@@ -136,6 +141,7 @@ func randomUsage(r *rand.Rand, n int) []keygate.UsageEvent {
 			RequestID:    fmt.Sprintf("req_%d", i),
 			Time:         t,
 			Tenant:       tenants[r.IntN(len(tenants))],
+			EndUser:      users[r.IntN(len(users))],
 			Provider:     p,
 			Model:        models[p][r.IntN(len(models[p]))],
 			Route:        "chat",
@@ -213,6 +219,27 @@ func testUsageRollups(t *testing.T, e *env) {
 		q := keygate.UsageQuery{GroupBy: dims}
 		if diff := cmp.Diff(SumUsage(evs, q), MustQueryUsage(t, e.s, q), diffOpts...); diff != "" {
 			t.Errorf("QueryUsage(group by %v) (-want +got):\n%s", dims, diff)
+		}
+	}
+}
+
+// testUsageByUser checks grouping by end user and filtering by one, which
+// the ledger answers from its events: every query equals the sum of the
+// events, calls without an end user grouping under "".
+func testUsageByUser(t *testing.T, e *env) {
+	evs := randomUsage(rand.New(rand.NewPCG(3, 4)), 150)
+	MustInsertUsage(t, e.s, evs)
+	bounds := [][2]time.Time{{}, {day0.Add(24 * time.Hour), day0.Add(48 * time.Hour)}, {day0.Add(5*time.Hour + 1), day0.Add(41 * time.Hour)}}
+	for _, dims := range [][]string{nil, {"user"}, {"tenant", "user"}, {"user", "day", "model"}, {"key_source", "user", "user"}} {
+		for _, user := range []string{"", "u_1", "alice@example.com", "nobody"} {
+			for _, tenant := range []keygate.TenantID{"", "tn_a"} {
+				for _, b := range bounds {
+					q := keygate.UsageQuery{Tenant: tenant, User: user, From: b[0], To: b[1], GroupBy: dims}
+					if diff := cmp.Diff(SumUsage(evs, q), MustQueryUsage(t, e.s, q), diffOpts...); diff != "" {
+						t.Errorf("QueryUsage(%+v) (-sum of events +got):\n%s", q, diff)
+					}
+				}
+			}
 		}
 	}
 }

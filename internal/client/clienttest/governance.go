@@ -16,6 +16,7 @@ import (
 // RecordUsage).
 type UsageEvent struct {
 	Tenant       keygate.TenantID
+	EndUser      string // "" when the call named no end user
 	Provider     string
 	Model        string
 	Source       keygate.KeySource
@@ -92,6 +93,8 @@ func (s *Server) putBudget(r *http.Request, body []byte, who *client.AdminToken)
 		MonthlyUSD    *string `json:"monthly_usd"`
 		DailyTokens   *int64  `json:"daily_tokens"`
 		MonthlyTokens *int64  `json:"monthly_tokens"`
+		PerUserUSD    *string `json:"per_user_daily_usd"`
+		PerUserTokens *int64  `json:"per_user_daily_tokens"`
 		Hard          *bool   `json:"hard"`
 		AppliesTo     *string `json:"applies_to"`
 		BYOKBilling   *string `json:"byok_billing"`
@@ -100,7 +103,7 @@ func (s *Server) putBudget(r *http.Request, body []byte, who *client.AdminToken)
 		return 0, nil, err
 	}
 	now := s.now
-	b := client.Budget{Tenant: t.ID, DailyTokens: req.DailyTokens, MonthlyTokens: req.MonthlyTokens,
+	b := client.Budget{Tenant: t.ID, DailyTokens: req.DailyTokens, MonthlyTokens: req.MonthlyTokens, PerUserDailyTokens: req.PerUserTokens,
 		AppliesTo: keygate.AppliesToPlatform, BYOKBilling: keygate.BillingSkip, UpdatedAt: &now}
 	if b.DailyUSD, err = amount(req.DailyUSD); err != nil {
 		return 0, nil, err
@@ -108,7 +111,10 @@ func (s *Server) putBudget(r *http.Request, body []byte, who *client.AdminToken)
 	if b.MonthlyUSD, err = amount(req.MonthlyUSD); err != nil {
 		return 0, nil, err
 	}
-	for _, n := range []*int64{req.DailyTokens, req.MonthlyTokens} {
+	if b.PerUserDailyUSD, err = amount(req.PerUserUSD); err != nil {
+		return 0, nil, err
+	}
+	for _, n := range []*int64{req.DailyTokens, req.MonthlyTokens, req.PerUserTokens} {
 		if n != nil && *n < 0 {
 			return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "Token limits must not be negative.")
 		}
@@ -222,9 +228,9 @@ func usageFor(r *http.Request, now time.Time, platform bool) (from, to time.Time
 	if v := q.Get("group_by"); v != "" {
 		for _, d := range strings.Split(v, ",") {
 			d = strings.TrimSpace(d)
-			known := []string{client.GroupTenant, client.GroupProvider, client.GroupModel, client.GroupKeySource, client.GroupDay}
+			known := []string{client.GroupTenant, client.GroupProvider, client.GroupModel, client.GroupKeySource, client.GroupUser, client.GroupDay}
 			if !slices.Contains(known, d) || (d == client.GroupTenant && !platform) {
-				return from, to, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, day (and tenant platform-wide).")
+				return from, to, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day (and tenant platform-wide).")
 			}
 			if !slices.Contains(groupBy, d) {
 				groupBy = append(groupBy, d)
@@ -255,11 +261,15 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 	if err != nil {
 		return 0, nil, err
 	}
+	user := r.URL.Query().Get("user")
+	if _, ok := r.URL.Query()["user"]; ok && !keygate.ValidEndUser(user) {
+		return 0, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "user must be one end-user id of 1 to %d characters of A-Z, a-z, 0-9 and . _ : @ + -.", keygate.MaxEndUserLen)
+	}
 	groups := map[string]*usageMicros{}
 	var platform, own client.UsageTotals
 	var platformMicros, ownMicros int64
 	for _, e := range s.usage {
-		if (tenant != nil && e.Tenant != tenant.ID) || e.Time.Before(from) || !e.Time.Before(to) {
+		if (tenant != nil && e.Tenant != tenant.ID) || (user != "" && e.EndUser != user) || e.Time.Before(from) || !e.Time.Before(to) {
 			continue
 		}
 		var row client.UsageRow
@@ -278,6 +288,9 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 			case client.GroupKeySource:
 				row.KeySource = e.Source
 				key = append(key, string(e.Source))
+			case client.GroupUser:
+				row.User = e.EndUser
+				key = append(key, e.EndUser)
 			case client.GroupDay:
 				row.Day = e.Time.UTC().Format(time.DateOnly)
 				key = append(key, row.Day)
@@ -308,7 +321,7 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	rep := client.UsageReport{From: from, To: to, GroupBy: groupBy, Rows: []client.UsageRow{}}
+	rep := client.UsageReport{From: from, To: to, GroupBy: groupBy, User: user, Rows: []client.UsageRow{}}
 	for _, k := range keys {
 		g := groups[k]
 		g.row.CostUSD, g.row.BillableCostUSD = usd(g.cost), usd(g.billable)

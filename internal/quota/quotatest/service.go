@@ -3,6 +3,7 @@ package quotatest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -245,6 +246,42 @@ func testService(t *testing.T, open Opener) {
 		}
 		cl.clock.Advance(time.Millisecond)
 		MustAdmit(t, cl.services[1], call)
+	})
+
+	t.Run("PerUserDaily", func(t *testing.T) {
+		// User A spends its per-user day; user B of the same tenant keeps
+		// working, as do calls that name no user; A works again at
+		// midnight. The tenant's own budget counts all of them.
+		cl := newCluster(t, open, t0)
+		b := keygate.Budget{Hard: true, DailyUSDMicros: ptr(10 * Calls * 2500), PerUserDailyUSDMicros: ptr(Allowed * 2500)}
+		alice, bob, anon := platformCall(b, nil, 10, 2500), platformCall(b, nil, 10, 2500), platformCall(b, nil, 10, 2500)
+		alice.User, bob.User = "alice@example.com", "org:7+bob"
+		check := func(d *quota.Denied) {
+			msg := keygate.ErrorMessage(d)
+			if !strings.Contains(msg, "per-user daily limit") || strings.Contains(msg, "alice") || !d.ResetAt.Equal(midnight) {
+				t.Errorf("refusal %q resetting at %v: want the per-user daily limit named, no user id, reset at %v", msg, d.ResetAt, midnight)
+			}
+		}
+		denied := map[string]int{"budget_exceeded/per_user_daily_usd": Calls - Allowed}
+		got, _ := cl.wave(t, alice, settleWith(10, 2500), check)
+		wantOutcome(t, "alice", outcome{Admitted: Allowed, Denied: denied}, got)
+		got, _ = cl.wave(t, bob, settleWith(10, 2500), check)
+		wantOutcome(t, "bob, same tenant", outcome{Admitted: Allowed, Denied: denied}, got)
+		got, _ = cl.wave(t, anon, settleWith(10, 2500), nil)
+		wantOutcome(t, "no end user", outcome{Admitted: Calls, Denied: map[string]int{}}, got)
+		got, _ = cl.wave(t, alice, settleWith(10, 2500), nil)
+		wantOutcome(t, "alice again", outcome{Denied: map[string]int{"budget_exceeded/per_user_daily_usd": Calls}}, got)
+		cl.clock.Set(midnight)
+		MustAdmit(t, cl.services[1], alice)
+
+		// A per-user token limit, soft: measured, never refused.
+		soft := keygate.Budget{PerUserDailyTokens: ptr(10)}
+		carol := platformCall(soft, nil, 10, 0)
+		carol.User = "carol"
+		MustAdmit(t, cl.services[0], carol).MustSettle(t, 10, 0)
+		if tk := MustAdmit(t, cl.services[2], carol); tk.Over() != quota.LimitUserDailyTokens {
+			t.Errorf("soft per-user limit passed: Over = %q, want %q", tk.Over(), quota.LimitUserDailyTokens)
+		}
 	})
 
 	t.Run("AppliesTo", func(t *testing.T) {
