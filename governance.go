@@ -51,7 +51,8 @@ type UsageQuery struct {
 	From   time.Time
 	To     time.Time // exclusive
 	// GroupBy lists the dimensions of the rows: any of "tenant",
-	// "provider", "model", "key_source", "day". Empty: one total row.
+	// "provider", "model", "key_source", "day", "token". Empty: one total
+	// row. Grouping by token reads the raw events, not the rollups.
 	GroupBy []string
 }
 
@@ -61,6 +62,7 @@ type UsageRow struct {
 	Provider     string
 	Model        string
 	Source       KeySource
+	Token        string    // the gateway token id, when grouped by token
 	Day          time.Time // UTC midnight, when grouped by day
 	Requests     int64
 	InputTokens  int64

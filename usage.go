@@ -7,8 +7,10 @@ type UsageEvent struct {
 	RequestID string
 	Time      time.Time // when the call started
 	Tenant    TenantID
-	Provider  string
-	Model     string
+	// TokenID is the gateway token that made the call ("gt_...").
+	TokenID  string
+	Provider string
+	Model    string
 	// Route is the gateway route family: "chat", "completions",
 	// "embeddings", "responses", "messages", "models", "passthrough".
 	Route      string

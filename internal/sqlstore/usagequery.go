@@ -10,7 +10,7 @@ import (
 )
 
 // usageDims lists the dimensions QueryUsage can group by, for messages.
-const usageDims = "tenant, provider, model, key_source, day"
+const usageDims = "tenant, provider, model, key_source, day, token"
 
 // Tables a usage segment reads.
 const (
@@ -32,14 +32,19 @@ type UsagePlan struct {
 // usage_events only for the parts of an hour at a bound that is not a
 // whole hour, so the cost of a query hardly depends on its span. It sums
 // the measures per combination of q.GroupBy dimensions (repeats count
-// once), ordered by them in the order given, strings bytewise. Returns
-// invalid_request for an unknown dimension.
+// once), ordered by them in the order given, strings bytewise. The
+// rollups do not keep the gateway token, so a query grouped by token reads
+// usage_events for its whole range. Returns invalid_request for an unknown
+// dimension.
 func (d Dialect) PlanUsage(q keygate.UsageQuery) (UsagePlan, error) {
 	dims, err := groupDims(q.GroupBy)
 	if err != nil {
 		return UsagePlan{}, err
 	}
 	segs := usageSegments(q.From, q.To)
+	if len(segs) > 0 && slices.Contains(dims, "token") {
+		segs = []segment{{tableEvents, q.From, q.To}}
+	}
 	if len(segs) == 0 {
 		return UsagePlan{dims: dims}, nil
 	}
@@ -97,6 +102,8 @@ func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error)
 				dest = append(dest, &r.Model)
 			case "key_source":
 				dest = append(dest, &source)
+			case "token":
+				dest = append(dest, &r.Token)
 			case "day":
 				dest = append(dest, timeDest{&r.Day})
 			}
@@ -113,7 +120,7 @@ func groupDims(groupBy []string) ([]string, error) {
 	var dims []string
 	for _, d := range groupBy {
 		switch d {
-		case "tenant", "provider", "model", "key_source", "day":
+		case "tenant", "provider", "model", "key_source", "day", "token":
 		default:
 			return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Cannot group usage by %s: want any of %s.", Quote(d), usageDims)
 		}
@@ -196,6 +203,8 @@ func (s segment) query(d Dialect, tenant keygate.TenantID, dims []string, args [
 		switch dim {
 		case "tenant":
 			cols = append(cols, "tenant_id AS tenant")
+		case "token":
+			cols = append(cols, "token_id AS token") // usage_events only
 		case "day":
 			if s.table == tableDaily {
 				cols = append(cols, "bucket_start AS day")
