@@ -235,6 +235,7 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			RequestID:  c.reqID,
 			Time:       c.start,
 			Tenant:     c.caller.Tenant,
+			TokenID:    c.caller.TokenID,
 			Provider:   c.provider.Name,
 			Model:      c.model,
 			Route:      c.route,
