@@ -17,6 +17,7 @@ const (
 	GroupModel     = "model"
 	GroupKeySource = "key_source"
 	GroupDay       = "day"
+	GroupToken     = "token" // the gateway token that made the calls
 )
 
 // UsageQuery selects a usage report. Zero times leave the server's
@@ -28,7 +29,8 @@ type UsageQuery struct {
 	From   time.Time // inclusive
 	To     time.Time // exclusive
 	// GroupBy names the dimensions of the rows, in order: GroupProvider,
-	// GroupModel, GroupKeySource, GroupDay, and GroupTenant platform-wide.
+	// GroupModel, GroupKeySource, GroupDay, GroupToken, and GroupTenant
+	// platform-wide.
 	// None gives one row with the totals.
 	GroupBy []string
 }
@@ -40,7 +42,8 @@ type UsageRow struct {
 	Provider     string            `json:"provider,omitempty"`
 	Model        string            `json:"model,omitempty"`
 	KeySource    keygate.KeySource `json:"key_source,omitempty"`
-	Day          string            `json:"day,omitempty"` // YYYY-MM-DD, UTC
+	Token        string            `json:"token,omitempty"` // gateway token id, when grouped by token
+	Day          string            `json:"day,omitempty"`   // YYYY-MM-DD, UTC
 	Requests     int64             `json:"requests"`
 	InputTokens  int64             `json:"input_tokens"`
 	OutputTokens int64             `json:"output_tokens"`
