@@ -150,7 +150,9 @@ func TestTokenBudgetStopsOnlyThatToken(t *testing.T) {
 	if refusal == nil {
 		t.Fatal("a token budget of one cent never refused")
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	_ = json.Unmarshal(refusal, &e)
 	if e.Error.Code != keygate.CodeBudgetExceeded || !strings.Contains(e.Error.Message, "gateway token's own daily budget ($0.01)") || retry == "" {
 		t.Errorf("refusal %s, Retry-After %q", refusal, retry)
