@@ -22,6 +22,7 @@ const (
 	ActionKeyTested       = "key.tested"
 	ActionTokenCreated    = "token.created"
 	ActionTokenRevoked    = "token.revoked"
+	ActionTokenScoped     = "token.scope_updated"
 	ActionPolicyUpdated   = "policy.updated"
 	ActionBudgetUpdated   = "budget.updated"
 	ActionLimitsUpdated   = "limits.updated"

@@ -30,6 +30,8 @@ const (
 	CodeKeyUnreadable      = "key_unreadable"       // a stored key that cannot be decrypted with the master keys at hand
 	CodeTokenExpired       = "token_expired"        // a token past its expiry
 	CodeAuthThrottled      = "auth_throttled"       // too many failed authentications from this client address
+	CodeTokenScopeProvider = "token_scope_provider" // the gateway token may not call this provider
+	CodeTokenScopeModel    = "token_scope_model"    // the gateway token may not call this model
 )
 
 // HTTPStatus maps every error code to its HTTP status: the one table that
@@ -40,7 +42,8 @@ func HTTPStatus(code string) int {
 		return 400
 	case CodeUnauthorized, CodeTokenExpired:
 		return 401
-	case CodeForbidden:
+	case CodeForbidden,
+		CodeTokenScopeProvider, CodeTokenScopeModel:
 		return 403
 	case CodeNotFound:
 		return 404

@@ -59,9 +59,9 @@ type UsageQuery struct {
 	// User keeps only the calls of this end user (UsageEvent.EndUser).
 	User string
 	// GroupBy lists the dimensions of the rows: any of "tenant",
-	// "provider", "model", "key_source", "user", "day". Empty: one total
-	// row. Grouping or filtering by user reads the ledger's events, not
-	// its rollups.
+	// "provider", "model", "key_source", "user", "token", "day". Empty:
+	// one total row. Grouping or filtering by user, or grouping by token,
+	// reads the ledger's events, not its rollups.
 	GroupBy []string
 }
 
@@ -72,6 +72,7 @@ type UsageRow struct {
 	Model        string
 	Source       KeySource
 	User         string    // the end user, "" for calls that named none
+	Token        string    // the gateway token id, when grouped by token
 	Day          time.Time // UTC midnight, when grouped by day
 	Requests     int64
 	InputTokens  int64

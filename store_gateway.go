@@ -30,6 +30,11 @@ type GatewayStore interface {
 	// RevokeGatewayToken marks the tenant's token id revoked with ev;
 	// not_found if it does not exist for that tenant or is already revoked.
 	RevokeGatewayToken(ctx context.Context, tenant TenantID, id string, ev AuditEvent) error
+	// SetGatewayTokenScope replaces the scope of the tenant's token id (not
+	// revoked) with ev and returns the token; not_found if the tenant has
+	// no such token or it is revoked, invalid_request for a scope that
+	// does not validate.
+	SetGatewayTokenScope(ctx context.Context, tenant TenantID, id string, scope TokenScope, ev AuditEvent) (GatewayToken, error)
 
 	// GetPolicy returns the tenant's policy; a tenant that never set one
 	// gets DefaultPolicy with a zero UpdatedAt. Returns not_found for an

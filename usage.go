@@ -10,7 +10,9 @@ type UsageEvent struct {
 	// EndUser is the platform's id of the end user the call was made for
 	// (OpenAI's user, Anthropic's metadata.user_id or the X-Keygate-User
 	// header; see ValidEndUser), "" when the call named none.
-	EndUser  string
+	EndUser string
+	// TokenID is the gateway token that made the call ("gt_...").
+	TokenID  string
 	Provider string
 	Model    string
 	// Route is the gateway route family: "chat", "completions",

@@ -298,6 +298,37 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		}
 	}
 	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"gpt-4o","user":"user_8812","messages":[{"role":"user","content":"hi"}]}`, nil)
+	// A scoped token: keys pasted into a scope are refused without being
+	// repeated or stored; calls outside the scope (a key as the model
+	// included) are refused with 403 naming the rule, never the model.
+	daily := "0.01"
+	tokS, err := c.CreateGatewayTokenWith(ctx, "acme", client.CreateGatewayTokenParams{Name: "scoped",
+		Scope: &client.TokenScope{Providers: []string{"openai"}, Models: []string{"gpt-4o*"}, DailyUSD: &daily, RPM: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"models":["` + ck + `"]}`, `{"models":["openai/` + ck + `*"]}`, `{"providers":["` + ck + `"]}`} {
+		if st := jsonCall(t, s, "PUT", "/api/v1/tenants/acme/tokens/"+tokS.ID+"/scope", body, nil); st < 400 {
+			t.Errorf("a scope with a key in it: %d, want it refused", st)
+		}
+	}
+	if _, err := c.CreateGatewayTokenWith(ctx, "acme", client.CreateGatewayTokenParams{Name: "keyed", Scope: &client.TokenScope{Models: []string{ck}}}); err == nil {
+		t.Error("a token created with a key in its scope")
+	}
+	call(tokS.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	call(tokS.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"openai/`+ck+`","messages":[{"role":"user","content":"hi"}]}`, nil)
+	call(tokS.Token.Reveal(), "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	call(tokS.Token.Reveal(), "POST", "/exa/search", `{"query":"x"}`, nil)
+	call(tokS.Token.Reveal(), "GET", "/v1/models", "", nil)
+	for _, args := range [][]string{
+		{"token", "scope", "--tenant", "acme", tokS.ID, "--providers", "openai,anthropic", "--models", "gpt-4o*,claude-*", "--daily-usd", "0.02"},
+		{"token", "list", "--tenant", "acme", "--json"}, {"usage", "--tenant", "acme", "--group-by", "token,provider"},
+	} {
+		if r := cliRun(t, s, s.Token, "", &cliOut, args...); r.exit != 0 {
+			t.Errorf("keygate %s: exit %d: %s", strings.Join(args, " "), r.exit, r.stderr)
+		}
+	}
+	call(tokS.Token.Reveal(), "POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, nil)
 	// A cancelled stream.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	req, _ := http.NewRequestWithContext(cctx, "POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a b c"}]}`))

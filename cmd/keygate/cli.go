@@ -82,9 +82,10 @@ func commands() []*command {
 		{noun: "admin-token", verb: "list", args: "[--tenant TENANT]", summary: "list admin tokens", json: true, run: adminTokenList},
 		{noun: "admin-token", verb: "revoke", args: "ID", summary: "revoke an admin token", run: adminTokenRevoke},
 
-		{noun: "token", verb: "create", args: "--tenant TENANT [--name NAME] [--expires-in 90d]", summary: "create a gateway token (kg_...) for a tenant's apps and print it once", json: true, run: tokenCreate},
+		{noun: "token", verb: "create", args: "--tenant TENANT [--name NAME] [--expires-in 90d] [--providers P,..] [--models 'gpt-4o*',..] [--daily-usd USD] [--monthly-usd USD] [--daily-tokens N] [--monthly-tokens N] [--rpm N] [--tpm N]", summary: "create a gateway token (kg_...) for a tenant's apps, optionally scoped, and print it once", json: true, run: tokenCreate},
 		{noun: "token", verb: "list", args: "--tenant TENANT", summary: "list a tenant's gateway tokens", json: true, run: tokenList},
 		{noun: "token", verb: "revoke", args: "--tenant TENANT ID", summary: "revoke a gateway token", run: tokenRevoke},
+		{noun: "token", verb: "scope", args: "--tenant TENANT ID [--providers P,..] [--models M,..] [--daily-usd USD] [--monthly-usd USD] [--daily-tokens N] [--monthly-tokens N] [--rpm N] [--tpm N] | --clear", summary: "replace a gateway token's scope: what it may call and spend inside its tenant's", json: true, run: tokenScope},
 
 		{noun: "policy", verb: "get", args: "--tenant TENANT", summary: "show which keys a tenant's calls may use, per provider", json: true, run: policySetting().show},
 		{noun: "policy", verb: "set", args: "--tenant TENANT [--provider P] [--mode M] [--allow-request-keys=true|false] [--fallback-on-error=true|false] [--clear]", summary: "change the default or one provider's rule of a tenant's policy", json: true, run: policySet},
@@ -95,7 +96,7 @@ func commands() []*command {
 		{noun: "limits", verb: "get", args: "--tenant TENANT", summary: "show a tenant's rate limits, per provider (* for all together)", json: true, run: limitsSetting().show},
 		{noun: "limits", verb: "set", args: "--tenant TENANT [--provider P] [--rpm N] [--tpm N] [--applies-to platform|all] [--clear]", summary: "change or remove one of a tenant's rate limits (platform admins)", json: true, run: limitsSet},
 
-		{noun: "usage", args: "[--tenant T | --all] [--from TIME | --since DURATION] [--to TIME] [--user ID] [--group-by provider,model,key_source,user,day]", summary: "show usage and cost, platform-paid and tenant-paid", json: true, run: usageReport},
+		{noun: "usage", args: "[--tenant T | --all] [--from TIME | --since DURATION] [--to TIME] [--user ID] [--group-by provider,model,key_source,user,day,token]", summary: "show usage and cost, platform-paid and tenant-paid", json: true, run: usageReport},
 
 		{noun: "whoami", summary: "show who the token is", json: true, run: whoami},
 

@@ -16,12 +16,21 @@ func tokenCreate(ctx context.Context, c *cli, cmd *command, args []string) error
 	fs := c.flagSet(cmd)
 	name := fs.String("name", defaultGatewayTokenName, "a name that says which app uses the token, e.g. web")
 	expiresIn := fs.String("expires-in", "", "make the token expire after this long: whole days (90d) or a duration (12h); default: never")
+	sf := addScopeFlags(fs)
 	tenant, err := c.parseTenant(cmd, fs, args, "the tenant (id or name) whose apps will use the token (required)")
 	if err != nil {
 		return err
 	}
+	params := client.CreateGatewayTokenParams{Name: *name, ExpiresIn: *expiresIn}
+	scope, err := sf.scope(cmd)
+	if err != nil {
+		return err
+	}
+	if !scope.IsZero() {
+		params.Scope = &scope
+	}
 	return request(c, func(api *client.Client) (client.NewGatewayToken, error) {
-		return api.CreateGatewayTokenWith(ctx, tenant, client.CreateGatewayTokenParams{Name: *name, ExpiresIn: *expiresIn})
+		return api.CreateGatewayTokenWith(ctx, tenant, params)
 	}, view[client.NewGatewayToken]{
 		json: func(nt client.NewGatewayToken) any {
 			return struct {
@@ -47,9 +56,10 @@ func tokenList(ctx context.Context, c *cli, cmd *command, args []string) error {
 	}, view[[]client.GatewayToken]{
 		json: func(ts []client.GatewayToken) any { return client.GatewayTokenList{Tokens: nonNil(ts)} },
 		text: func(w io.Writer, ts []client.GatewayToken) error {
-			tb := newTable(w, "ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "REVOKED")
+			tb := newTable(w, "ID", "NAME", "PREFIX", "CREATED", "EXPIRES", "LAST USED", "REVOKED", "SCOPE")
 			for _, t := range ts {
-				tb.row(t.ID, t.Name, t.Prefix, fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt))
+				tb.row(t.ID, t.Name, t.Prefix, fmtTime(t.CreatedAt), fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt), fmtTimePtr(t.RevokedAt),
+					scopeSummary(t.Scope))
 			}
 			return tb.flush()
 		},

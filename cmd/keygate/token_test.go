@@ -40,16 +40,29 @@ func TestTokenCommands(t *testing.T) {
 		want result
 	}{
 		{"List", []string{"token", "list", "--tenant", "acme"}, result{stdout: "" +
-			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED\n" +
-			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -\n" +
-			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          -\n"}},
+			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED  SCOPE\n" +
+			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -        -\n" +
+			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          -        -\n"}},
 		{"Revoke", []string{"token", "revoke", "--tenant", "acme", "gt_0003"}, result{stdout: "revoked gateway token gt_0003 of tenant acme\n"}},
 		{"RevokeAgain", []string{"token", "revoke", "gt_0003", "--tenant", "acme"}, result{exit: exitNotFound,
 			stderr: "keygate: No active gateway token \"gt_0003\" for tenant tn_0001. (not_found)\n"}},
 		{"ListAfterRevoke", []string{"token", "list", "--tenant", "acme"}, result{stdout: "" +
-			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED\n" +
-			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -\n" +
-			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          2025-01-02T03:04:10Z\n"}},
+			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED               SCOPE\n" +
+			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -                     -\n" +
+			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          2025-01-02T03:04:10Z  -\n"}},
+		{"Scope", []string{"token", "scope", "--tenant", "acme", "gt_0005", "--providers", "openai,anthropic", "--models", "gpt-4o*,claude-sonnet-4-5", "--daily-usd", "5.00", "--rpm", "60"},
+			result{stdout: "gateway token gt_0005 of tenant tn_0001: scope providers openai,anthropic; models gpt-4o*,claude-sonnet-4-5; $5/day; 60 rpm\n"}},
+		{"ScopeNothing", []string{"token", "scope", "--tenant", "acme", "gt_0005"}, result{exit: exitUsage,
+			stderr: "keygate: token scope: nothing to set: give --providers, --models, --daily-usd, --monthly-usd, --daily-tokens, --monthly-tokens, --rpm or --tpm (the whole scope is replaced), or --clear (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ScopeClearAndFlags", []string{"token", "scope", "--tenant", "acme", "--clear", "--rpm", "1", "gt_0005"}, result{exit: exitUsage,
+			stderr: "keygate: token scope: give either --clear or the scope's flags, not both (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ScopeTheToken", []string{"token", "scope", "--tenant", "acme", "--rpm", "1", "kg_secretvalue"}, result{exit: exitUsage,
+			stderr: "keygate: token scope: give the token's id (gt_..., see keygate token list), not the token itself (usage)\nRun 'keygate help' for usage.\n"}},
+		{"ListScoped", []string{"token", "list", "--tenant", "acme"}, result{stdout: "" +
+			"ID       NAME     PREFIX   CREATED               EXPIRES               LAST USED  REVOKED               SCOPE\n" +
+			"gt_0005  default  kg_fake  2025-01-02T03:04:08Z  -                     -          -                     providers openai,anthropic; models gpt-4o*,claude-sonnet-4-5; $5/day; 60 rpm\n" +
+			"gt_0003  web      kg_fake  2025-01-02T03:04:07Z  2025-04-02T03:04:07Z  -          2025-01-02T03:04:10Z  -\n"}},
+		{"ScopeClear", []string{"token", "scope", "--tenant", "acme", "--clear", "gt_0005"}, result{stdout: "gateway token gt_0005 of tenant tn_0001: scope -\n"}},
 		{"UnknownTenant", []string{"token", "list", "--tenant", "nope"}, result{exit: exitNotFound,
 			stderr: "keygate: Tenant \"nope\" not found. (not_found)\n"}},
 	}
@@ -72,5 +85,26 @@ func TestTokenCommands(t *testing.T) {
 		if strings.Contains(req.Path, token) || strings.Contains(req.Query, token) {
 			t.Errorf("the gateway token went back to the server in %s %s", req.Method, req.Path)
 		}
+	}
+}
+
+// TestTokenCreateScoped: the scope flags of `token create` reach the server
+// as the new token's scope.
+func TestTokenCreateScoped(t *testing.T) {
+	s := MustFake(t)
+	MustTenant(t, s, "acme")
+	r := MustRun(t, s, "", "token", "create", "--tenant", "acme", "--name", "bot", "--json",
+		"--providers", "openai, anthropic", "--models", "gpt-4o*", "--daily-usd", "5", "--monthly-tokens", "100000", "--tpm", "2000")
+	var created client.GatewayToken
+	if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || r.exit != 0 {
+		t.Fatalf("create: exit %d, %q (%v)", r.exit, r.stderr, err)
+	}
+	five, tokens := "5", int64(100000)
+	want := client.TokenScope{Providers: []string{"openai", "anthropic"}, Models: []string{"gpt-4o*"}, DailyUSD: &five, MonthlyTokens: &tokens, TPM: 2000}
+	if diff := cmp.Diff(want, created.Scope); diff != "" {
+		t.Errorf("scope (-want +got):\n%s", diff)
+	}
+	if r := MustRun(t, s, "", "token", "create", "--tenant", "acme", "--daily-usd", "lots"); r.exit != exitUsage {
+		t.Errorf("a bad --daily-usd: exit %d, want %d", r.exit, exitUsage)
 	}
 }

@@ -27,7 +27,7 @@ func usageReport(ctx context.Context, c *cli, cmd *command, args []string) error
 	fs.StringVar(&from, "from", "", "from this time on: RFC 3339, a date (UTC midnight), or a duration ago such as 7d (default: 30 days ago)")
 	fs.StringVar(&to, "to", "", "before this time, exclusive (same forms as --from; default: now)")
 	fs.StringVar(&since, "since", "", "a duration ago such as 24h or 7d: the same as --from")
-	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, user, day, and tenant with --all (default: one row of totals)")
+	fs.StringVar(&gb, "group-by", "", "rows per these dimensions, comma-separated: provider, model, key_source, user, day, token, and tenant with --all (default: one row of totals)")
 	if _, err := c.parseArgs(cmd, fs, args, 0, ""); err != nil {
 		return err
 	}
@@ -127,6 +127,11 @@ func usageDimension(r client.UsageRow, d string) string {
 		return r.User
 	case client.GroupDay:
 		return r.Day
+	case client.GroupToken:
+		if r.Token == "" {
+			return "-" // calls recorded before usage named its token
+		}
+		return r.Token
 	}
 	return ""
 }

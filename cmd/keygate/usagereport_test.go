@@ -23,9 +23,9 @@ func MustUsageFake(tb testing.TB) *clienttest.Server {
 	}
 	day := func(d int) time.Time { return time.Date(2025, 1, d, 1, 0, 0, 0, time.UTC) }
 	for _, e := range []clienttest.UsageEvent{
-		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, Time: day(1), InputTokens: 100, OutputTokens: 20, CostMicros: 1_250_000},
-		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, Time: day(2), InputTokens: 50, OutputTokens: 10, CostMicros: 500_000},
-		{Tenant: "tn_0001", Provider: "anthropic", Model: "claude-sonnet-4", Source: keygate.SourceRequest, Time: day(2), InputTokens: 7, OutputTokens: 3, CostMicros: 1500},
+		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, TokenID: "gt_web", Time: day(1), InputTokens: 100, OutputTokens: 20, CostMicros: 1_250_000},
+		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, TokenID: "gt_web", Time: day(2), InputTokens: 50, OutputTokens: 10, CostMicros: 500_000},
+		{Tenant: "tn_0001", Provider: "anthropic", Model: "claude-sonnet-4", Source: keygate.SourceRequest, TokenID: "gt_ci", Time: day(2), InputTokens: 7, OutputTokens: 3, CostMicros: 1500},
 		{Tenant: "tn_0003", Provider: "openai", Model: "gpt-4o-mini", Source: keygate.SourcePlatform, Time: day(2), InputTokens: 10, OutputTokens: 10, CostMicros: 25, BillableMicros: 25},
 	} {
 		s.RecordUsage(e)
@@ -50,6 +50,17 @@ func TestUsageCommand(t *testing.T) {
 			"tenant:         tn_0001\n" +
 			"mode:           byok (byok billing: skip)\n" +
 			"budget:         none\n"}},
+		{"TenantByToken", []string{"usage", "--tenant", "acme", "--from", "2025-01-01", "--to", "2025-01-03", "--group-by", "token"}, result{stdout: "" +
+			"TOKEN   REQUESTS  INPUT  OUTPUT  COST     BILLABLE\n" +
+			"gt_ci   1         7      3       $0.0015  $0\n" +
+			"gt_web  2         150    30      $1.75    $0\n" +
+			"\n" +
+			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
+			"platform-paid:  0 requests, N/A (0 input + 0 output tokens)\n" +
+			"tenant-paid:    3 requests, $1.7515 (157 input + 33 output tokens)\n" +
+			"tenant:         tn_0001\n" +
+			"mode:           byok (byok billing: skip)\n" +
+			"budget:         none\n"}},
 		// --since is relative to the CLI's clock, a day after the fake's start.
 		{"AllByTenant", []string{"usage", "--all", "--since", "7d", "--group-by", "tenant"}, result{stdout: "" +
 			"TENANT   REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
@@ -66,7 +77,7 @@ func TestUsageCommand(t *testing.T) {
 		{"BadFrom", []string{"usage", "--from", "last week"}, result{exit: exitUsage,
 			stderr: "keygate: usage: --from: \"last week\" is not an RFC 3339 time, a date (2006-01-02) or a duration such as 24h or 7d (usage)\n" + usageHint}},
 		{"TenantDimension", []string{"usage", "--tenant", "acme", "--group-by", "tenant"}, result{exit: exitInvalid,
-			stderr: "keygate: group_by takes provider, model, key_source, user, day (and tenant platform-wide). (invalid_request)\n"}},
+			stderr: "keygate: group_by takes provider, model, key_source, user, day, token (and tenant platform-wide). (invalid_request)\n"}},
 	})
 
 	// Without --tenant or --all, a platform admin gets the platform-wide

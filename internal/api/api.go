@@ -36,6 +36,7 @@ type Store interface {
 	CreateGatewayToken(ctx context.Context, t keygate.GatewayToken, ev keygate.AuditEvent) (keygate.GatewayToken, error)
 	ListGatewayTokens(ctx context.Context, tenant keygate.TenantID) ([]keygate.GatewayToken, error)
 	RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID, id string, ev keygate.AuditEvent) error
+	SetGatewayTokenScope(ctx context.Context, tenant keygate.TenantID, id string, scope keygate.TokenScope, ev keygate.AuditEvent) (keygate.GatewayToken, error)
 	GetPolicy(ctx context.Context, tenant keygate.TenantID) (keygate.TenantPolicy, error)
 	PutPolicy(ctx context.Context, p keygate.TenantPolicy, ev keygate.AuditEvent) (keygate.TenantPolicy, error)
 	GetBudget(ctx context.Context, tenant keygate.TenantID) (keygate.Budget, error)

@@ -23,13 +23,16 @@ type gatewayTokenJSON struct {
 	// LastUsedAt is when the token last authenticated, to the hour; null
 	// if not yet recorded.
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// Scope is what the token may call and spend inside its tenant's
+	// settings.
+	Scope tokenScopeJSON `json:"scope"`
 	// Token is set only in the answer to create, once.
 	Token string `json:"token,omitempty"`
 }
 
 func toGatewayTokenJSON(t keygate.GatewayToken) gatewayTokenJSON {
 	out := gatewayTokenJSON{ID: t.ID, Name: t.Name, Tenant: t.Tenant, Prefix: t.Prefix, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt,
-		ExpiresAt: optTime(t.ExpiresAt), LastUsedAt: optTime(t.LastUsedAt)}
+		ExpiresAt: optTime(t.ExpiresAt), LastUsedAt: optTime(t.LastUsedAt), Scope: toTokenScopeJSON(t.Scope)}
 	if !t.RevokedAt.IsZero() {
 		r := t.RevokedAt
 		out.RevokedAt = &r
@@ -45,9 +48,18 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 	var req struct {
 		Name string `json:"name"`
 		expiryRequest
+		// Scope, if given, narrows what the token may call and spend.
+		Scope *tokenScopeRequest `json:"scope"`
 	}
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
+	}
+	var scope keygate.TokenScope
+	if req.Scope != nil {
+		var err error
+		if scope, err = a.scope(req.Scope); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := keygate.ValidateName("name", req.Name); err != nil {
 		return 0, nil, err
@@ -79,10 +91,13 @@ func (a *API) handleGatewayTokenCreate(c *call) (int, any, error) {
 	if !expires.IsZero() {
 		info["expires_at"] = expires
 	}
+	if !scope.IsZero() {
+		info["scope"] = toTokenScopeJSON(scope)
+	}
 	detail, _ := json.Marshal(info)
 	ev.Detail = string(detail)
 	t, err := a.d.Store.CreateGatewayToken(c.r.Context(), keygate.GatewayToken{
-		ID: id, Name: req.Name, Tenant: c.tenant.ID, Hash: hash, Prefix: tok.Reveal()[:gatewayTokenPrefixLen], CreatedBy: c.p.TokenID, ExpiresAt: expires,
+		ID: id, Name: req.Name, Tenant: c.tenant.ID, Hash: hash, Prefix: tok.Reveal()[:gatewayTokenPrefixLen], CreatedBy: c.p.TokenID, ExpiresAt: expires, Scope: scope,
 	}, ev)
 	if err != nil {
 		return 0, nil, err

@@ -41,6 +41,7 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/tenants/{tenant}/tokens", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenCreate},
 		{"GET", "/api/v1/tenants/{tenant}/tokens", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenList},
 		{"DELETE", "/api/v1/tenants/{tenant}/tokens/{id}", auth.RightTokenManage, scopeTenant, a.handleGatewayTokenRevoke},
+		{"PUT", "/api/v1/tenants/{tenant}/tokens/{id}/scope", auth.RightTokenScope, scopeTenant, a.handleGatewayTokenScope},
 
 		{"GET", "/api/v1/tenants/{tenant}/policy", auth.RightKeyRead, scopeTenant, a.handlePolicyGet},
 		{"PUT", "/api/v1/tenants/{tenant}/policy", auth.RightPolicyWrite, scopeTenant, a.handlePolicyPut},

@@ -15,6 +15,7 @@ type usageRowJSON struct {
 	Model           string            `json:"model,omitempty"`
 	KeySource       keygate.KeySource `json:"key_source,omitempty"`
 	User            string            `json:"user,omitempty"`
+	Token           string            `json:"token,omitempty"`
 	Day             string            `json:"day,omitempty"`
 	Requests        int64             `json:"requests"`
 	InputTokens     int64             `json:"input_tokens"`
@@ -25,7 +26,7 @@ type usageRowJSON struct {
 }
 
 func toUsageRowJSON(r keygate.UsageRow) usageRowJSON {
-	out := usageRowJSON{Tenant: r.Tenant, Provider: r.Provider, Model: r.Model, KeySource: r.Source, User: r.User, Requests: r.Requests,
+	out := usageRowJSON{Tenant: r.Tenant, Provider: r.Provider, Model: r.Model, KeySource: r.Source, User: r.User, Token: r.Token, Requests: r.Requests,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens,
 		CostUSD: usd(r.CostMicros), BillableCostUSD: usd(r.BillableCostMicros)}
 	if !r.Day.IsZero() {
@@ -44,7 +45,7 @@ type usageTotals struct {
 	CostUSD string `json:"cost_usd"`
 }
 
-var usageDimensions = []string{"tenant", "provider", "model", "key_source", "user", "day"}
+var usageDimensions = []string{"tenant", "provider", "model", "key_source", "user", "day", "token"}
 
 // usageQuery reads from (default: 30 days ago), to (default: now; both RFC
 // 3339 or YYYY-MM-DD), user (one end user's calls) and group_by.
@@ -87,7 +88,7 @@ func usageQuery(q map[string][]string, now time.Time, platform bool) (keygate.Us
 		for _, d := range strings.Split(v, ",") {
 			d = strings.TrimSpace(d)
 			if !slices.Contains(usageDimensions, d) || (d == "tenant" && !platform) {
-				return uq, keygate.Errorf(keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day (and tenant platform-wide).")
+				return uq, keygate.Errorf(keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day, token (and tenant platform-wide).")
 			}
 			if !slices.Contains(uq.GroupBy, d) {
 				uq.GroupBy = append(uq.GroupBy, d)

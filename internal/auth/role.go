@@ -18,6 +18,7 @@ const (
 	RightKeyWrite    Right = "key.write"
 	RightAuditRead   Right = "audit.read"
 	RightTokenManage Right = "token.manage" // admin and gateway tokens of the tenant
+	RightTokenScope  Right = "token.scope"  // the scope of the tenant's gateway tokens
 	RightPolicyWrite Right = "policy.write" // the tenant's key-selection policy
 	// RightTenantSettings is changing the tenant's own settings (key_admins),
 	// not its BYOK entitlement, which stays RightTenantUpdate.
@@ -37,9 +38,10 @@ const (
 func tenantRights(r keygate.Role) []Right {
 	switch r {
 	case keygate.RoleOwner:
-		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage, RightPolicyWrite, RightTenantSettings}
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenManage, RightPolicyWrite, RightTenantSettings,
+			RightTokenScope}
 	case keygate.RoleAdmin:
-		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead}
+		return []Right{RightTenantRead, RightKeyRead, RightKeyWrite, RightAuditRead, RightTokenScope}
 	case keygate.RoleMember:
 		return []Right{RightTenantRead, RightKeyRead}
 	}

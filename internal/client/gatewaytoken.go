@@ -26,6 +26,31 @@ type GatewayToken struct {
 	// LastUsedAt is when the token last authenticated, recorded at most
 	// once an hour; nil: not yet recorded.
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// Scope is what the token may call and spend inside its tenant's
+	// settings.
+	Scope TokenScope `json:"scope"`
+}
+
+// TokenScope is a gateway token's scope: the providers and models it may
+// call (models as exact ids or prefixes ending in "*") and its own budget
+// (amounts in US dollars as decimal strings, "5" or "0.25") and rate
+// limits. Empty lists, nil and 0 restrict nothing; the tenant's policy,
+// budget and limits still bind.
+type TokenScope struct {
+	Providers     []string `json:"providers"`
+	Models        []string `json:"models"`
+	DailyUSD      *string  `json:"daily_usd"`
+	MonthlyUSD    *string  `json:"monthly_usd"`
+	DailyTokens   *int64   `json:"daily_tokens"`
+	MonthlyTokens *int64   `json:"monthly_tokens"`
+	RPM           int64    `json:"rpm"`
+	TPM           int64    `json:"tpm"`
+}
+
+// IsZero reports whether s restricts nothing.
+func (s TokenScope) IsZero() bool {
+	return len(s.Providers) == 0 && len(s.Models) == 0 && s.DailyUSD == nil && s.MonthlyUSD == nil &&
+		s.DailyTokens == nil && s.MonthlyTokens == nil && s.RPM == 0 && s.TPM == 0
 }
 
 // CreateGatewayTokenParams is the body of CreateGatewayTokenWith. An empty
@@ -34,6 +59,8 @@ type GatewayToken struct {
 type CreateGatewayTokenParams struct {
 	Name      string `json:"name"`
 	ExpiresIn string `json:"expires_in,omitempty"`
+	// Scope, if set, narrows what the token may call and spend.
+	Scope *TokenScope `json:"scope,omitempty"`
 }
 
 // NewGatewayToken is a gateway token just created: its metadata and the token
@@ -128,4 +155,27 @@ func (c *Client) RevokeGatewayToken(ctx context.Context, tenant, id string) erro
 	}
 	_, err = c.do(ctx, call{method: http.MethodDelete, path: p})
 	return err
+}
+
+// SetGatewayTokenScope replaces the scope of the tenant's gateway token id
+// ("gt_...") with s (the zero scope clears it) and returns the token; the
+// gateway serves its next call under the new scope. forbidden unless the
+// caller is an owner or admin of the tenant or a platform admin;
+// unknown_provider or invalid_request for a scope the server refuses;
+// not_found if the tenant has no such token or it is revoked.
+func (c *Client) SetGatewayTokenScope(ctx context.Context, tenant, id string, s TokenScope) (GatewayToken, error) {
+	var t GatewayToken
+	if err := required("token id", id); err != nil {
+		return t, err
+	}
+	p, err := tokensPath(tenant, id)
+	if err != nil {
+		return t, err
+	}
+	body, err := jsonBody(s)
+	if err != nil {
+		return t, err
+	}
+	_, err = c.do(ctx, call{method: http.MethodPut, path: p + "/scope", body: body, out: &t})
+	return t, err
 }

@@ -41,7 +41,8 @@ func TestGatewayTokens(t *testing.T) {
 		}
 	}
 	at := clienttest.Start().Add(2 * time.Second)
-	want := client.GatewayToken{ID: nt.ID, Name: "app", Tenant: tn.ID, Prefix: nt.Prefix, CreatedBy: "at_bootstrap", CreatedAt: at}
+	noScope := client.TokenScope{Providers: []string{}, Models: []string{}} // the server answers empty lists
+	want := client.GatewayToken{ID: nt.ID, Name: "app", Tenant: tn.ID, Prefix: nt.Prefix, CreatedBy: "at_bootstrap", CreatedAt: at, Scope: noScope}
 	if diff := cmp.Diff(want, nt.GatewayToken); diff != "" {
 		t.Errorf("CreateGatewayToken (-want +got):\n%s", diff)
 	}
@@ -64,6 +65,46 @@ func TestGatewayTokens(t *testing.T) {
 	}
 	if got := s.Requests()[len(s.Requests())-2]; got.Method != "DELETE" || got.Path != "/api/v1/tenants/acme/tokens/"+nt.ID {
 		t.Errorf("revoke request = %s %s", got.Method, got.Path)
+	}
+}
+
+// TestGatewayTokenScope: a scope is sent on create and replaced with PUT
+// .../tokens/{id}/scope, and comes back in the token.
+func TestGatewayTokenScope(t *testing.T) {
+	s, c := MustFake(t)
+	ctx := context.Background()
+	if _, err := c.CreateTenant(ctx, client.CreateTenantParams{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	daily := "5"
+	scope := client.TokenScope{Providers: []string{"openai"}, Models: []string{"gpt-4o*"}, DailyUSD: &daily, RPM: 60}
+	nt, err := c.CreateGatewayTokenWith(ctx, "acme", client.CreateGatewayTokenParams{Name: "bot", Scope: &scope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBody := `{"name":"bot","scope":{"providers":["openai"],"models":["gpt-4o*"],"daily_usd":"5","monthly_usd":null,"daily_tokens":null,"monthly_tokens":null,"rpm":60,"tpm":0}}`
+	if got := string(s.Requests()[len(s.Requests())-1].Body); got != wantBody {
+		t.Errorf("create body = %s, want %s", got, wantBody)
+	}
+	if diff := cmp.Diff(scope, nt.Scope); diff != "" {
+		t.Errorf("created scope (-want +got):\n%s", diff)
+	}
+	narrower := client.TokenScope{Providers: []string{"openai"}, Models: []string{}, TPM: 1000}
+	got, err := c.SetGatewayTokenScope(ctx, "acme", nt.ID, narrower)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Requests()[len(s.Requests())-1]; r.Method != "PUT" || r.Path != "/api/v1/tenants/acme/tokens/"+nt.ID+"/scope" {
+		t.Errorf("scope request = %s %s", r.Method, r.Path)
+	}
+	if diff := cmp.Diff(narrower, got.Scope); diff != "" {
+		t.Errorf("new scope (-want +got):\n%s", diff)
+	}
+	if _, err := c.SetGatewayTokenScope(ctx, "acme", "", narrower); err == nil {
+		t.Error("SetGatewayTokenScope without an id sent a request")
+	}
+	if _, err := c.SetGatewayTokenScope(ctx, "acme", "gt_nope", narrower); !keygate.IsCode(err, keygate.CodeNotFound) {
+		t.Errorf("unknown token: %v, want not_found", err)
 	}
 }
 

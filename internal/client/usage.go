@@ -18,6 +18,7 @@ const (
 	GroupKeySource = "key_source"
 	GroupUser      = "user" // the end user a call named
 	GroupDay       = "day"
+	GroupToken     = "token" // the gateway token that made the calls
 )
 
 // UsageQuery selects a usage report. Zero times leave the server's
@@ -31,8 +32,8 @@ type UsageQuery struct {
 	// User keeps only the calls of this end user (rows and totals).
 	User string
 	// GroupBy names the dimensions of the rows, in order: GroupProvider,
-	// GroupModel, GroupKeySource, GroupUser, GroupDay, and GroupTenant
-	// platform-wide. None gives one row with the totals.
+	// GroupModel, GroupKeySource, GroupUser, GroupDay, GroupToken, and
+	// GroupTenant platform-wide. None gives one row with the totals.
 	GroupBy []string
 }
 
@@ -43,8 +44,9 @@ type UsageRow struct {
 	Provider     string            `json:"provider,omitempty"`
 	Model        string            `json:"model,omitempty"`
 	KeySource    keygate.KeySource `json:"key_source,omitempty"`
-	User         string            `json:"user,omitempty"` // "" also for calls naming no end user
-	Day          string            `json:"day,omitempty"`  // YYYY-MM-DD, UTC
+	User         string            `json:"user,omitempty"`  // "" also for calls naming no end user
+	Token        string            `json:"token,omitempty"` // gateway token id, when grouped by token
+	Day          string            `json:"day,omitempty"`   // YYYY-MM-DD, UTC
 	Requests     int64             `json:"requests"`
 	InputTokens  int64             `json:"input_tokens"`
 	OutputTokens int64             `json:"output_tokens"`

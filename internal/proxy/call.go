@@ -202,6 +202,11 @@ func parseHead(body []byte) (head, error) {
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *call) {
 	c.info.Provider = c.provider.Name
 	c.info.Model = c.model
+	// The token's scope is checked before any key is read or checked.
+	if err := c.caller.CheckScope(c.provider.Name, c.model); err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
 	var requestKey keygate.Secret
 	if v := r.Header.Get(headerProviderKey); v != "" {
 		requestKey = keygate.NewSecret(v)

@@ -236,6 +236,7 @@ func (p *Proxy) finish(c *call, canceled bool) {
 			Time:       c.start,
 			Tenant:     c.caller.Tenant,
 			EndUser:    c.endUser,
+			TokenID:    c.caller.TokenID,
 			Provider:   c.provider.Name,
 			Model:      c.model,
 			Route:      c.route,

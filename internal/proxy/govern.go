@@ -55,15 +55,16 @@ func upstreamModel(c *call) string {
 }
 
 // admit checks the tenant's budgets and rate limits for c (as the call's
-// decision read them) and holds a
-// reservation until the call settles. It writes the 429 (with Retry-After)
+// decision read them), and the calling token's own (its scope's), and
+// holds a reservation until the call settles: a call must fit both. It writes the 429 (with Retry-After)
 // and returns false when the call may not proceed.
 func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 	if p.d.Quota == nil {
 		return true
 	}
 	t := c.decision.Tenant
-	qc := quota.Call{Tenant: c.caller.Tenant, User: c.endUser, Provider: c.provider.Name, Source: c.cred.Source, Budget: t.Budget, Limits: t.Limits}
+	qc := quota.Call{Tenant: c.caller.Tenant, User: c.endUser, Provider: c.provider.Name, Source: c.cred.Source, Budget: t.Budget, Limits: t.Limits,
+		Token: c.caller.TokenID, TokenScope: c.caller.Scope}
 	if !quota.Covers(&qc) {
 		return true
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -25,7 +26,8 @@ type modelEntry struct {
 // can use now: for each language-model provider with an OpenAI-compatible
 // API for which a credential resolves, the provider's own list (ids of
 // providers other than openai are given as provider/model, which is how
-// they are called through /v1).
+// they are called through /v1). A scoped token sees only the providers and
+// models its scope allows, and no other provider's key is read for it.
 func (p *Proxy) handleModels(w http.ResponseWriter, r *http.Request) {
 	c := p.begin(w, r, "models", dialectOpenAI)
 	if c == nil {
@@ -42,6 +44,9 @@ func (p *Proxy) handleModels(w http.ResponseWriter, r *http.Request) {
 		if prov.Kind != provider.KindLLM || prov.OpenAICompatPath == "" {
 			continue
 		}
+		if s := c.caller.Scope; s != nil && !s.AllowsProvider(prov.Name) {
+			continue
+		}
 		d, err := p.d.Resolver.Resolve(ctx, c.caller, prov.Name, keygate.Secret{})
 		if err != nil {
 			continue
@@ -50,6 +55,9 @@ func (p *Proxy) handleModels(w http.ResponseWriter, r *http.Request) {
 		go func(prov provider.Provider, key keygate.Secret) {
 			defer wg.Done()
 			models := p.listModels(ctx, prov, key)
+			if s := c.caller.Scope; s != nil {
+				models = slices.DeleteFunc(models, func(m modelEntry) bool { return !s.AllowsModel(prov.Name, m.ID) })
+			}
 			mu.Lock()
 			out = append(out, models...)
 			mu.Unlock()

@@ -74,6 +74,28 @@ func BenchmarkAdmitSettle(b *testing.B) {
 	}
 }
 
+// BenchmarkAdmitSettleToken is BenchmarkAdmitSettle for a call of a
+// scoped gateway token whose own budget (all four limits) and RPM and TPM
+// are counted beside the tenant's: twelve counters in one admission.
+func BenchmarkAdmitSettleToken(b *testing.B) {
+	const big = 1_000_000_000
+	s := MustNew(b, inmem.NewCounter(), quota.Options{})
+	call, ctx := benchCall(), context.Background()
+	call.Token = "gt_bench"
+	call.TokenScope = &keygate.TokenScope{DailyUSDMicros: ptr(big * big), MonthlyUSDMicros: ptr(big * big),
+		DailyTokens: ptr(big * big), MonthlyTokens: ptr(big * big), RPM: big, TPM: big}
+	b.ReportAllocs()
+	for b.Loop() {
+		tk, err := s.Admit(ctx, call)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tk.Settle(ctx, 800, 4000); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAdmitUncovered measures a call that no limit covers (a BYOK call
 // under platform-only limits): no counter is asked.
 func BenchmarkAdmitUncovered(b *testing.B) {

@@ -22,6 +22,13 @@ type Call struct {
 	// the resolver caches them).
 	Budget keygate.Budget
 	Limits []keygate.RateLimit
+	// Token is the gateway token that makes the call, and TokenScope its
+	// scope (nil: none). The scope's budget and rate limits are counted in
+	// counters of the token's own, beside the tenant's, for every call of
+	// the token whoever pays; its budget is always hard. A call must fit
+	// both the tenant's and the token's.
+	Token      string
+	TokenScope *keygate.TokenScope
 	// EstimateTokens (input plus output) and EstimateMicros are what the
 	// call is expected to use at most (from its prompt and max tokens, or
 	// the caller's default), reserved against token and money budgets and
@@ -46,6 +53,9 @@ func applies(appliesTo string, src keygate.KeySource) bool {
 func Covers(c *Call) bool { return covered(c) }
 
 func covered(c *Call) bool {
+	if c.TokenScope != nil && c.Token != "" && c.TokenScope.HasLimits() {
+		return true
+	}
 	b := &c.Budget
 	if applies(b.AppliesTo, c.Source) &&
 		(b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil || b.DailyTokens != nil || b.MonthlyTokens != nil ||
@@ -66,6 +76,7 @@ type budgetMeta struct {
 	limit   string // LimitDailyUSD ...
 	perUser bool   // a per-user limit (LimitUserDailyUSD, LimitUserDailyTokens)
 	tokens  bool   // counts tokens, else micro-USD
+	token   bool   // the gateway token's own budget, else the tenant's
 	resetAt time.Time
 }
 
@@ -73,6 +84,7 @@ type budgetMeta struct {
 type rateMeta struct {
 	limit    string // LimitRPM or LimitTPM
 	provider string // "" for a limit on every provider
+	token    bool   // the gateway token's own limit, else the tenant's
 }
 
 // budgetLimit is one of a budget's six possible limits.
@@ -97,13 +109,30 @@ func budgetLimits(b *keygate.Budget) [6]budgetLimit {
 	}
 }
 
-// addBudgets fills t's budget counters for c.
+// tokenBudget is the budget of a token scope's limits: always hard.
+func tokenBudget(s *keygate.TokenScope) keygate.Budget {
+	return keygate.Budget{DailyUSDMicros: s.DailyUSDMicros, MonthlyUSDMicros: s.MonthlyUSDMicros,
+		DailyTokens: s.DailyTokens, MonthlyTokens: s.MonthlyTokens, Hard: true}
+}
+
+// addBudgets fills t's budget counters for c: the tenant's budget, when it
+// applies to c's source, then the token's own.
 func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
-	if !applies(c.Budget.AppliesTo, c.Source) {
-		return
+	if applies(c.Budget.AppliesTo, c.Source) {
+		t.addBudget(c, &c.Budget, "", now, expireAfter)
 	}
-	var buf [64 + keygate.MaxEndUserLen]byte
-	for _, l := range budgetLimits(&c.Budget) {
+	if c.TokenScope != nil && c.Token != "" {
+		b := tokenBudget(c.TokenScope)
+		t.addBudget(c, &b, c.Token, now, expireAfter)
+	}
+}
+
+// addBudget fills t's counters of budget b: the tenant's (token "") or the
+// token's, whose keys are "{tenant}:t:<token>:b:...", in the tenant's hash
+// tag so that one script still touches every counter of a call.
+func (t *Ticket) addBudget(c *Call, b *keygate.Budget, token string, now time.Time, expireAfter time.Duration) {
+	var buf [96 + keygate.MaxEndUserLen]byte
+	for _, l := range budgetLimits(b) {
 		if l.value == nil || l.perUser && c.User == "" {
 			continue
 		}
@@ -117,6 +146,10 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 			key = append(key, ":u:"...)
 			key = append(key, c.User...)
 		}
+		if token != "" {
+			key = append(key, ":t:"...)
+			key = append(key, token...)
+		}
 		key = append(key, ":b:"...)
 		key = append(key, l.unit...)
 		key = append(key, ':')
@@ -129,10 +162,10 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 			Key:      t.s.keys.intern(key),
 			Limit:    *l.value,
 			Amount:   max(amount, 0),
-			Enforce:  c.Budget.Hard,
+			Enforce:  b.Hard,
 			ExpireAt: end.Add(expireAfter),
 		}
-		t.bmeta[t.nb] = budgetMeta{limit: l.name, perUser: l.perUser, tokens: l.unit == "tok", resetAt: end}
+		t.bmeta[t.nb] = budgetMeta{limit: l.name, perUser: l.perUser, tokens: l.unit == "tok", token: token != "", resetAt: end}
 		t.nb++
 	}
 }
@@ -140,24 +173,35 @@ func (t *Ticket) addBudgets(c *Call, now time.Time, expireAfter time.Duration) {
 // addRates fills t's rate counters for c: RPM and TPM of every limit on
 // c.Provider or on every provider that applies to c.Source. Two limits on
 // the same counter (a duplicated setting) merge into the stricter one.
+// Then the token's own RPM and TPM, over every provider.
 func (t *Ticket) addRates(c *Call) {
+	if s := c.TokenScope; s != nil && c.Token != "" {
+		if s.RPM > 0 {
+			t.addRate(c.Tenant, c.Token, "", LimitRPM, s.RPM, 1)
+		}
+		if s.TPM > 0 {
+			t.addRate(c.Tenant, c.Token, "", LimitTPM, s.TPM, min(max(c.EstimateTokens, 0), s.TPM))
+		}
+	}
 	for i := range c.Limits {
 		l := &c.Limits[i]
 		if (l.Provider != "" && l.Provider != c.Provider) || !applies(l.AppliesTo, c.Source) {
 			continue
 		}
 		if l.RPM > 0 {
-			t.addRate(c.Tenant, l.Provider, LimitRPM, l.RPM, 1)
+			t.addRate(c.Tenant, "", l.Provider, LimitRPM, l.RPM, 1)
 		}
 		if l.TPM > 0 {
-			t.addRate(c.Tenant, l.Provider, LimitTPM, l.TPM, min(max(c.EstimateTokens, 0), l.TPM))
+			t.addRate(c.Tenant, "", l.Provider, LimitTPM, l.TPM, min(max(c.EstimateTokens, 0), l.TPM))
 		}
 	}
 }
 
-func (t *Ticket) addRate(tenant keygate.TenantID, provider, name string, limit, cost int64) {
+// addRate adds one rate counter: the tenant's (token "") for provider, or
+// the token's ("{tenant}:t:<token>:r:...").
+func (t *Ticket) addRate(tenant keygate.TenantID, token, provider, name string, limit, cost int64) {
 	for i := range t.nr {
-		if t.rmeta[i].provider == provider && t.rmeta[i].limit == name {
+		if t.rmeta[i].provider == provider && t.rmeta[i].limit == name && t.rmeta[i].token == (token != "") {
 			if limit < t.rates[i].Limit {
 				t.rates[i].Limit = limit
 				t.rates[i].Cost = min(t.rates[i].Cost, limit)
@@ -166,10 +210,14 @@ func (t *Ticket) addRate(tenant keygate.TenantID, provider, name string, limit, 
 		}
 	}
 	if t.nr == len(t.rates) {
-		return // unreachable: at most two limits (provider and all) of two kinds
+		return // unreachable: at most three limits (provider, all, token) of two kinds
 	}
-	var buf [64]byte
+	var buf [96]byte
 	key := appendTenantTag(buf[:0], tenant)
+	if token != "" {
+		key = append(key, ":t:"...)
+		key = append(key, token...)
+	}
 	key = append(key, ":r:"...)
 	if provider == "" {
 		key = append(key, '*')
@@ -179,7 +227,7 @@ func (t *Ticket) addRate(tenant keygate.TenantID, provider, name string, limit, 
 	key = append(key, ':')
 	key = append(key, name...)
 	t.rates[t.nr] = keygate.QuotaRate{Key: t.s.keys.intern(key), Limit: limit, Period: time.Minute, Cost: cost}
-	t.rmeta[t.nr] = rateMeta{limit: name, provider: provider}
+	t.rmeta[t.nr] = rateMeta{limit: name, provider: provider, token: token != ""}
 	t.nr++
 }
 

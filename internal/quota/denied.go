@@ -32,6 +32,9 @@ type Denied struct {
 	// Provider is the provider of a refusing rate limit ("" when the limit
 	// covers every provider, and for budgets).
 	Provider string
+	// Token is the gateway token whose own budget or rate limit (its
+	// scope's) refused, "" when the tenant's did.
+	Token string
 	// RetryAfter is how long to wait before the call can fit: until the
 	// window resets for a budget, until enough rate capacity drains for a
 	// rate limit. Always positive.

@@ -94,7 +94,7 @@ func (s *Service) Admit(ctx context.Context, c Call) (*Ticket, error) {
 	if !covered(&c) {
 		return s.noop, nil
 	}
-	t := &Ticket{s: s, tenant: c.Tenant}
+	t := &Ticket{s: s, tenant: c.Tenant, token: c.Token}
 	t.addBudgets(&c, now, s.opt.ReserveTTL+time.Hour)
 	t.addRates(&c)
 	var idb [40]byte
@@ -147,14 +147,22 @@ func (t *Ticket) denied(res keygate.QuotaResult, now time.Time) error {
 			name += " token"
 			amount = strconv.FormatInt(t.budgets[i].Limit, 10) + " tokens"
 		}
-		msg := "The %s budget (%s) is used up; it resets at %s."
+		whose, token := "The", ""
+		if m.token {
+			whose, token = "This gateway token's own", t.token
+		}
+		msg := keygate.Errorf(keygate.CodeBudgetExceeded, "%s %s budget (%s) is used up; it resets at %s.",
+			whose, name, amount, m.resetAt.Format(time.RFC3339))
 		if m.perUser {
 			// Never the user's id: the platform knows which user it sent.
-			msg = "The per-user %s limit (%s for each end user) is used up for this end user; it resets at %s."
+			msg = keygate.Errorf(keygate.CodeBudgetExceeded,
+				"The per-user %s limit (%s for each end user) is used up for this end user; it resets at %s.",
+				name, amount, m.resetAt.Format(time.RFC3339))
 		}
 		return &Denied{
-			Err:        keygate.Errorf(keygate.CodeBudgetExceeded, msg, name, amount, m.resetAt.Format(time.RFC3339)),
+			Err:        msg,
 			Limit:      m.limit,
+			Token:      token,
 			RetryAfter: max(m.resetAt.Sub(now), time.Second),
 			ResetAt:    m.resetAt,
 		}
@@ -173,8 +181,12 @@ func (t *Ticket) denied(res keygate.QuotaResult, now time.Time) error {
 			scope = " for " + m.provider
 		}
 		d := &Denied{Limit: m.limit, Provider: m.provider, RetryAfter: max(res.RetryAfter, time.Millisecond)}
-		d.Err = keygate.Errorf(keygate.CodeRateLimited, "The rate limit of %d %s per minute%s is reached; retry in %ds.",
-			t.rates[i].Limit, unit, scope, d.RetryAfterSeconds())
+		whose := "The"
+		if m.token {
+			whose, d.Token = "This gateway token's own", t.token
+		}
+		d.Err = keygate.Errorf(keygate.CodeRateLimited, "%s rate limit of %d %s per minute%s is reached; retry in %ds.",
+			whose, t.rates[i].Limit, unit, scope, d.RetryAfterSeconds())
 		return d
 	}
 	return fmt.Errorf("admit call of %s: counter refused unknown counter %q", t.tenant, res.Refused)

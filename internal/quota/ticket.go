@@ -15,16 +15,18 @@ import (
 type Ticket struct {
 	s      *Service
 	tenant keygate.TenantID
+	token  string // the gateway token, when its own limits are counted
 	id     string
 	nb, nr int
-	// A call meets at most six budget counters (day and month, in money
-	// and tokens, and its end user's day in both) and four rate counters (RPM and TPM, for its provider
-	// and for every provider); fixed arrays keep admission to one
+	// A call meets at most ten budget counters (day and month, in money
+	// and tokens, of the tenant and of its token, and its end user's day
+	// in both) and six rate counters (RPM and TPM, for its provider, for
+	// every provider and of its token); fixed arrays keep admission to one
 	// allocation besides the keys.
-	budgets [6]keygate.QuotaBudget
-	bmeta   [6]budgetMeta
-	rates   [4]keygate.QuotaRate
-	rmeta   [4]rateMeta
+	budgets [10]keygate.QuotaBudget
+	bmeta   [10]budgetMeta
+	rates   [6]keygate.QuotaRate
+	rmeta   [6]rateMeta
 	over    string
 	done    atomic.Bool
 }

@@ -15,6 +15,9 @@ import (
 type Caller struct {
 	TokenID string
 	Tenant  keygate.TenantID
+	// Scope is the token's scope, nil when it has none. Shared by every
+	// call of the token until the token changes: never modify it.
+	Scope *keygate.TokenScope
 }
 
 // Snapshot is what the hot path reads of a tenant, read and cached
@@ -132,8 +135,12 @@ func (s *Service) loadToken(ctx context.Context, h []byte, now time.Time) (token
 	case err != nil:
 		return tokenEntry{}, keygate.Unavailable("look up gateway token", err)
 	}
+	caller := Caller{TokenID: t.ID, Tenant: t.Tenant}
+	if !t.Scope.IsZero() {
+		caller.Scope = &t.Scope
+	}
 	e := tokenEntry{
-		caller:     Caller{TokenID: t.ID, Tenant: t.Tenant},
+		caller:     caller,
 		ok:         t.RevokedAt.IsZero() && subtle.ConstantTimeCompare(h, t.Hash) == 1,
 		expires:    s.cache.expiry(now),
 		validUntil: t.ExpiresAt,

@@ -52,7 +52,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 				at := b.At(start + i)
 				args = append(args, ev.RequestID, at.UnixMicro(), string(ev.Tenant), ev.Provider, ev.Model,
 					ev.Route, string(ev.Source), ev.KeyID, ev.KeyVersion, ev.InputTokens, ev.OutputTokens, ev.CachedTokens,
-					ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable, ev.EndUser)
+					ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable, ev.EndUser, ev.TokenID)
 			}
 			if start > 0 {
 				yield()
@@ -80,7 +80,7 @@ func yield() { runtime.Gosched() }
 const (
 	// eventCols and rollupCols are the parameters one row of usage_events
 	// and of a rollup table takes.
-	eventCols  = 19
+	eventCols  = 20
 	rollupCols = 11
 	// maxChunkRows is the most rows one prepared INSERT takes (a power of
 	// two; 608 parameters, far under SQLite's limit of 32766): about half a

@@ -2,12 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/keygate/keygate"
 )
 
-const gatewayTokenColumns = `id, name, tenant_id, hash, prefix, created_by, created_at, revoked_at, expires_at, last_used_at`
+const gatewayTokenColumns = `id, name, tenant_id, hash, prefix, created_by, created_at, revoked_at, expires_at, last_used_at, scope`
 
 // CheckGatewayToken checks t for CreateGatewayToken: invalid_request
 // without an id, hash or tenant.
@@ -15,14 +17,36 @@ func CheckGatewayToken(t keygate.GatewayToken) error {
 	if t.ID == "" || len(t.Hash) == 0 || t.Tenant == "" {
 		return keygate.Errorf(keygate.CodeInvalidRequest, "A gateway token needs an id, a hash and a tenant.")
 	}
-	return nil
+	return t.Scope.Validate()
+}
+
+// EncodeScope is the stored form of a token scope: its JSON, or "" for the
+// zero scope.
+func EncodeScope(s keygate.TokenScope) string {
+	if s.IsZero() {
+		return ""
+	}
+	b, _ := json.Marshal(s) // a struct of strings and integers always marshals
+	return string(b)
+}
+
+// DecodeScope reads a stored token scope ("" is the zero scope).
+func DecodeScope(v string) (keygate.TokenScope, error) {
+	var s keygate.TokenScope
+	if v == "" {
+		return s, nil
+	}
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return s, fmt.Errorf("decode token scope: %w", err)
+	}
+	return s, nil
 }
 
 // InsertGatewayToken inserts t, not revoked and never used; a zero
 // t.ExpiresAt is NULL (no expiry).
 func (d Dialect) InsertGatewayToken(t keygate.GatewayToken) Stmt {
-	return Stmt{d.render(`INSERT INTO gateway_tokens (` + gatewayTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)`),
-		[]any{t.ID, t.Name, string(t.Tenant), t.Hash, t.Prefix, t.CreatedBy, d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt)}}
+	return Stmt{d.render(`INSERT INTO gateway_tokens (` + gatewayTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?)`),
+		[]any{t.ID, t.Name, string(t.Tenant), t.Hash, t.Prefix, t.CreatedBy, d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt), EncodeScope(t.Scope)}}
 }
 
 // gatewayTokenByHash selects the gateway token with that hash, revoked or
@@ -49,11 +73,26 @@ func (d Dialect) RevokeGatewayToken(tenant keygate.TenantID, id string, now time
 // scanGatewayToken reads a row of the gateway token statements.
 func scanGatewayToken(row Row) (keygate.GatewayToken, error) {
 	var t keygate.GatewayToken
-	var tenant string
+	var tenant, scope string
 	err := row.Scan(&t.ID, &t.Name, &tenant, &t.Hash, &t.Prefix, &t.CreatedBy, timeDest{&t.CreatedAt}, timeDest{&t.RevokedAt},
-		timeDest{&t.ExpiresAt}, timeDest{&t.LastUsedAt})
+		timeDest{&t.ExpiresAt}, timeDest{&t.LastUsedAt}, &scope)
 	t.Tenant = keygate.TenantID(tenant)
+	if err == nil {
+		t.Scope, err = DecodeScope(scope)
+	}
 	return t, err
+}
+
+// SetGatewayTokenScope sets the scope of the tenant's token id, unless it
+// is revoked; no row affected means there is no such token to scope.
+func (d Dialect) SetGatewayTokenScope(tenant keygate.TenantID, id string, scope keygate.TokenScope) Stmt {
+	return Stmt{d.render(`UPDATE gateway_tokens SET scope = ?
+		WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL`), []any{EncodeScope(scope), id, string(tenant)}}
+}
+
+// gatewayTokenByID selects the tenant's gateway token id.
+func (d Dialect) gatewayTokenByID(tenant keygate.TenantID, id string) Stmt {
+	return Stmt{d.render(`SELECT ` + gatewayTokenColumns + ` FROM gateway_tokens WHERE id = ? AND tenant_id = ?`), []any{id, string(tenant)}}
 }
 
 // NotRevokedGatewayToken is the not_found error of revoking a gateway
@@ -113,4 +152,34 @@ func (s *Store) RevokeGatewayToken(ctx context.Context, tenant keygate.TenantID,
 		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: tenant, ID: id})
 		return s.appendAudit(ctx, tx, &ev)
 	})
+}
+
+// SetGatewayTokenScope replaces the scope of the tenant's token id with
+// scope, appends ev and announces the token's change, so that every
+// gateway serves the token's next call under its new scope. Returns
+// invalid_request for a scope that does not validate, not_found if the
+// tenant has no such token or it is revoked.
+func (s *Store) SetGatewayTokenScope(ctx context.Context, tenant keygate.TenantID, id string, scope keygate.TokenScope, ev keygate.AuditEvent) (keygate.GatewayToken, error) {
+	if err := scope.Validate(); err != nil {
+		return keygate.GatewayToken{}, err
+	}
+	var t keygate.GatewayToken
+	err := s.r.Write(ctx, "set the scope of gateway token "+id, func(tx Tx) error {
+		n, err := tx.ExecStmt(ctx, s.d.SetGatewayTokenScope(tenant, id, scope))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return keygate.Errorf(keygate.CodeNotFound, "Gateway token %s does not exist or is revoked.", Quote(id))
+		}
+		if t, err = scanGatewayToken(tx.QueryRowStmt(ctx, s.d.gatewayTokenByID(tenant, id))); err != nil {
+			return fmt.Errorf("read gateway token %s: %w", Quote(id), err)
+		}
+		tx.Announce(keygate.Change{Kind: keygate.ChangeToken, Owner: tenant, ID: id})
+		return s.appendAudit(ctx, tx, &ev)
+	})
+	if err != nil {
+		return keygate.GatewayToken{}, err
+	}
+	return t, nil
 }

@@ -15,7 +15,7 @@ import (
 // UsageEventColumns are the usage_events columns InsertUsage writes, in
 // the order both backends pass them.
 const UsageEventColumns = `request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
-	input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable, end_user`
+	input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable, end_user, token_id`
 
 // RollupColumns are the columns of a rollup table (usage_hourly,
 // usage_daily): the primary key, then the sums, in the order of RollupKey

@@ -10,7 +10,7 @@ import (
 )
 
 // usageDims lists the dimensions QueryUsage can group by, for messages.
-const usageDims = "tenant, provider, model, key_source, user, day"
+const usageDims = "tenant, provider, model, key_source, user, day, token"
 
 // Tables a usage segment reads.
 const (
@@ -32,18 +32,21 @@ type UsagePlan struct {
 // usage_events only for the parts of an hour at a bound that is not a
 // whole hour, so the cost of a query hardly depends on its span. It sums
 // the measures per combination of q.GroupBy dimensions (repeats count
-// once), ordered by them in the order given, strings bytewise. Returns
-// invalid_request for an unknown dimension.
+// once), ordered by them in the order given, strings bytewise. The
+// rollups do not keep the gateway token, so a query grouped by token reads
+// usage_events for its whole range. Returns invalid_request for an unknown
+// dimension.
 func (d Dialect) PlanUsage(q keygate.UsageQuery) (UsagePlan, error) {
 	dims, err := groupDims(q.GroupBy)
 	if err != nil {
 		return UsagePlan{}, err
 	}
 	segs := usageSegments(q.From, q.To)
-	if len(segs) > 0 && (q.User != "" || slices.Contains(dims, "user")) {
-		// The rollups have no end-user dimension (it would multiply their
-		// rows by the users): per-user questions read the events, through
-		// usage_events_tenant_user_time_idx.
+	if len(segs) > 0 && (q.User != "" || slices.Contains(dims, "user") || slices.Contains(dims, "token")) {
+		// The rollups have no end-user or token dimension (either would
+		// multiply their rows): those questions read the events, through
+		// usage_events_tenant_user_time_idx and
+		// usage_events_tenant_token_time_idx.
 		segs = []segment{{tableEvents, q.From, q.To}}
 	}
 	if len(segs) == 0 {
@@ -109,6 +112,8 @@ func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error)
 				dest = append(dest, &source)
 			case "user":
 				dest = append(dest, &r.User)
+			case "token":
+				dest = append(dest, &r.Token)
 			case "day":
 				dest = append(dest, timeDest{&r.Day})
 			}
@@ -134,7 +139,7 @@ func groupDims(groupBy []string) ([]string, error) {
 	var dims []string
 	for _, d := range groupBy {
 		switch d {
-		case "tenant", "provider", "model", "key_source", "user", "day":
+		case "tenant", "provider", "model", "key_source", "user", "day", "token":
 		default:
 			return nil, keygate.Errorf(keygate.CodeInvalidRequest, "Cannot group usage by %s: want any of %s.", Quote(d), usageDims)
 		}
@@ -218,6 +223,8 @@ func (s segment) query(d Dialect, tenant keygate.TenantID, user string, dims []s
 		switch dim {
 		case "tenant":
 			cols = append(cols, "tenant_id AS tenant")
+		case "token":
+			cols = append(cols, "token_id AS token") // usage_events only
 		case "day":
 			if s.table == tableDaily {
 				cols = append(cols, "bucket_start AS day")

@@ -326,6 +326,20 @@ func changeCases() map[string]changeCase {
 				return e.s.RevokeGatewayToken(ctx, f.acme, "gt_none", event(keygate.ActionTokenRevoked, f.acme))
 			},
 		},
+		"SetGatewayTokenScope": {
+			call: func(e *env, f fixture) error {
+				_, err := e.s.SetGatewayTokenScope(ctx, f.acme, "gt_1", keygate.TokenScope{Providers: []string{"openai"}},
+					event(keygate.ActionTokenScoped, f.acme))
+				return err
+			},
+			want: func(f fixture) []keygate.Change {
+				return []keygate.Change{{Kind: keygate.ChangeToken, Owner: f.acme, ID: "gt_1"}}
+			},
+			fail: func(e *env, f fixture) error {
+				_, err := e.s.SetGatewayTokenScope(ctx, f.acme, "gt_none", keygate.TokenScope{}, event(keygate.ActionTokenScoped, f.acme))
+				return err
+			},
+		},
 		// The last use of a token is information for people that no
 		// cache holds: recording it announces nothing, so that a use does
 		// not evict the token from every cache.

@@ -60,6 +60,8 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"GatewayTokenErrors", testGatewayTokenErrors},
 		{"TenantDeleteGateway", testTenantDeleteGateway},
 		{"TokenExpiryAndUse", testTokenExpiryAndUse},
+		{"TokenScopes", testTokenScopes},
+		{"UsageByToken", testUsageByToken},
 		{"Policies", testPolicies},
 		{"PolicyErrors", testPolicyErrors},
 		{"KeyStatus", testKeyStatus},

@@ -198,6 +198,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/tenants/{tenant}/tokens", s.createGatewayToken)
 	route("GET /api/v1/tenants/{tenant}/tokens", s.listGatewayTokens)
 	route("DELETE /api/v1/tenants/{tenant}/tokens/{id}", s.revokeGatewayToken)
+	route("PUT /api/v1/tenants/{tenant}/tokens/{id}/scope", s.setGatewayTokenScope)
 	route("GET /api/v1/tenants/{tenant}/policy", s.getPolicy)
 	route("PUT /api/v1/tenants/{tenant}/policy", s.putPolicy)
 	route("GET /api/v1/tenants/{tenant}/budget", s.getBudget)

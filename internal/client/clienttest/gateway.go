@@ -51,6 +51,10 @@ func (s *Server) createGatewayToken(r *http.Request, body []byte, who *client.Ad
 		return 0, nil, err
 	}
 	g := client.GatewayToken{ID: s.nextID("gt"), Name: p.Name, Tenant: t.ID, CreatedBy: who.ID, CreatedAt: s.now, ExpiresAt: expires}
+	if p.Scope != nil {
+		g.Scope = *p.Scope
+	}
+	g.Scope = normalScope(g.Scope)
 	token := fmt.Sprintf("kg_fake%024d", s.seq)
 	g.Prefix = token[:7]
 	s.gateway[token] = &g
@@ -91,6 +95,41 @@ func (s *Server) revokeGatewayToken(r *http.Request, _ []byte, who *client.Admin
 			g.RevokedAt = &now
 			s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTokenRevoked})
 			return http.StatusNoContent, nil, nil
+		}
+	}
+	return 0, nil, errf(http.StatusNotFound, keygate.CodeNotFound, "No active gateway token %q for tenant %s.", r.PathValue("id"), t.ID)
+}
+
+// normalScope is sc as the server answers it: empty lists, never null.
+func normalScope(sc client.TokenScope) client.TokenScope {
+	if sc.Providers == nil {
+		sc.Providers = []string{}
+	}
+	if sc.Models == nil {
+		sc.Models = []string{}
+	}
+	return sc
+}
+
+// setGatewayTokenScope replaces a token's scope, as the server does, for
+// an owner, admin or platform admin (members are refused).
+func (s *Server) setGatewayTokenScope(r *http.Request, body []byte, who *client.AdminToken) (int, any, error) {
+	t, err := s.tenantFor(r, who)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := writer(who); err != nil {
+		return 0, nil, err
+	}
+	var sc client.TokenScope
+	if err := decode(body, &sc); err != nil {
+		return 0, nil, err
+	}
+	for _, g := range s.gateway {
+		if g.ID == r.PathValue("id") && g.Tenant == t.ID && g.RevokedAt == nil {
+			g.Scope = normalScope(sc)
+			s.audit(who, client.AuditEvent{Tenant: t.ID, Action: keygate.ActionTokenScoped})
+			return http.StatusOK, *g, nil
 		}
 	}
 	return 0, nil, errf(http.StatusNotFound, keygate.CodeNotFound, "No active gateway token %q for tenant %s.", r.PathValue("id"), t.ID)

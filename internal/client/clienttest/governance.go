@@ -20,6 +20,7 @@ type UsageEvent struct {
 	Provider     string
 	Model        string
 	Source       keygate.KeySource
+	TokenID      string // the gateway token that made the call
 	Time         time.Time
 	InputTokens  int64
 	OutputTokens int64
@@ -228,9 +229,9 @@ func usageFor(r *http.Request, now time.Time, platform bool) (from, to time.Time
 	if v := q.Get("group_by"); v != "" {
 		for _, d := range strings.Split(v, ",") {
 			d = strings.TrimSpace(d)
-			known := []string{client.GroupTenant, client.GroupProvider, client.GroupModel, client.GroupKeySource, client.GroupUser, client.GroupDay}
+			known := []string{client.GroupTenant, client.GroupProvider, client.GroupModel, client.GroupKeySource, client.GroupUser, client.GroupDay, client.GroupToken}
 			if !slices.Contains(known, d) || (d == client.GroupTenant && !platform) {
-				return from, to, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day (and tenant platform-wide).")
+				return from, to, nil, errf(http.StatusBadRequest, keygate.CodeInvalidRequest, "group_by takes provider, model, key_source, user, day, token (and tenant platform-wide).")
 			}
 			if !slices.Contains(groupBy, d) {
 				groupBy = append(groupBy, d)
@@ -294,6 +295,9 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 			case client.GroupDay:
 				row.Day = e.Time.UTC().Format(time.DateOnly)
 				key = append(key, row.Day)
+			case client.GroupToken:
+				row.Token = e.TokenID
+				key = append(key, e.TokenID)
 			}
 		}
 		k := strings.Join(key, "\x00")

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Service", func(t *testing.T) { testService(t, open) })
+	t.Run("TokenScopes", func(t *testing.T) { testTokenScopes(t, open) })
 }
 
 // t0 is the suite's starting time: noon, so that day windows do not move

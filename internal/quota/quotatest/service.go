@@ -311,6 +311,69 @@ func testService(t *testing.T, open Opener) {
 	})
 }
 
+// testTokenScopes: a gateway token's own budget and rate limits (its
+// scope's) are counted in counters of their own beside the tenant's, exact
+// under concurrency; spending one token's budget leaves the tenant's other
+// tokens working; the tenant's budget still binds a token whose own is
+// larger; a refusal names the token whose limit refused.
+func testTokenScopes(t *testing.T, open Opener) {
+	const tenant = keygate.TenantID("tn_q")
+	tokenCall := func(token string, scope keygate.TokenScope, b keygate.Budget, micros int64) quota.Call {
+		b.Tenant = tenant
+		return quota.Call{Tenant: tenant, Provider: "openai", Source: keygate.SourceTenant, Budget: b,
+			Token: token, TokenScope: &scope, EstimateTokens: 10, EstimateMicros: micros}
+	}
+	settle := func(tk *quota.Ticket) error { return tk.Settle(context.Background(), 10, 2500) }
+	checkToken := func(want string) func(*quota.Denied) {
+		return func(d *quota.Denied) {
+			if d.Token != want {
+				t.Errorf("refusal names token %q, want %q (%v)", d.Token, want, d.Err)
+			}
+		}
+	}
+
+	t.Run("BudgetExactPerToken", func(t *testing.T) {
+		cl := newCluster(t, open, t0)
+		scope := keygate.TokenScope{DailyUSDMicros: ptr(Allowed * 2500)}
+		got, _ := cl.wave(t, tokenCall("gt_a", scope, keygate.Budget{}, 2500), settle, checkToken("gt_a"))
+		wantOutcome(t, "token a", outcome{Admitted: Allowed, Denied: map[string]int{"budget_exceeded/daily_usd": Calls - Allowed}}, got)
+		// Another token of the same tenant, with the same budget of its
+		// own, is untouched by a's spending.
+		got, _ = cl.wave(t, tokenCall("gt_b", scope, keygate.Budget{}, 2500), settle, checkToken("gt_b"))
+		wantOutcome(t, "token b", outcome{Admitted: Allowed, Denied: map[string]int{"budget_exceeded/daily_usd": Calls - Allowed}}, got)
+		// And a token without limits of its own is not limited at all.
+		got, _ = cl.wave(t, tokenCall("gt_c", keygate.TokenScope{Providers: []string{"openai"}}, keygate.Budget{}, 2500), settle, nil)
+		wantOutcome(t, "token c", outcome{Admitted: Calls, Denied: map[string]int{}}, got)
+	})
+
+	t.Run("TenantBudgetStillBinds", func(t *testing.T) {
+		cl := newCluster(t, open, t0)
+		scope := keygate.TokenScope{DailyUSDMicros: ptr(Calls * 2500)}
+		tenantBudget := keygate.Budget{Hard: true, DailyUSDMicros: ptr(Allowed * 2500), AppliesTo: keygate.AppliesToAll}
+		got, _ := cl.wave(t, tokenCall("gt_a", scope, tenantBudget, 2500), settle, checkToken(""))
+		wantOutcome(t, "wave", outcome{Admitted: Allowed, Denied: map[string]int{"budget_exceeded/daily_usd": Calls - Allowed}}, got)
+	})
+
+	t.Run("RPMPerToken", func(t *testing.T) {
+		cl := newCluster(t, open, t0)
+		scope := keygate.TokenScope{RPM: Allowed}
+		got, _ := cl.wave(t, tokenCall("gt_a", scope, keygate.Budget{}, 0), settle, checkToken("gt_a"))
+		wantOutcome(t, "token a", outcome{Admitted: Allowed, Denied: map[string]int{"rate_limited/rpm": Calls - Allowed}}, got)
+		got, _ = cl.wave(t, tokenCall("gt_b", scope, keygate.Budget{}, 0), settle, checkToken("gt_b"))
+		wantOutcome(t, "token b", outcome{Admitted: Allowed, Denied: map[string]int{"rate_limited/rpm": Calls - Allowed}}, got)
+	})
+
+	t.Run("TokenTPMBesideTenantTPM", func(t *testing.T) {
+		cl := newCluster(t, open, t0)
+		scope := keygate.TokenScope{TPM: Allowed * 10}
+		limits := []keygate.RateLimit{{TPM: Calls * 10, AppliesTo: keygate.AppliesToAll}}
+		c := tokenCall("gt_a", scope, keygate.Budget{}, 0)
+		c.Limits = limits
+		got, _ := cl.wave(t, c, settle, checkToken("gt_a"))
+		wantOutcome(t, "wave", outcome{Admitted: Allowed, Denied: map[string]int{"rate_limited/tpm": Calls - Allowed}}, got)
+	})
+}
+
 // MustAdmit admits c on s or fails tb.
 func MustAdmit(tb testing.TB, s *quota.Service, c quota.Call) *TestTicket {
 	tb.Helper()
