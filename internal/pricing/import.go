@@ -93,6 +93,7 @@ func tokenMode(m string) bool {
 	}
 	return false
 }
+
 // ParseImport reads a price list of source (SourceLiteLLM or
 // SourceOpenRouter). It is all or nothing: an entry whose price is not a
 // non-negative decimal number fails the whole file with an error that
@@ -144,8 +145,8 @@ func parseLiteLLM(b []byte) (*Imported, error) {
 			continue
 		}
 		var e struct {
-			Provider  string       `json:"litellm_provider"`
-			Mode      string       `json:"mode"`
+			Provider  string     `json:"litellm_provider"`
+			Mode      string     `json:"mode"`
 			Input     *rawNumber `json:"input_cost_per_token"`
 			Output    *rawNumber `json:"output_cost_per_token"`
 			CacheRead *rawNumber `json:"cache_read_input_token_cost"`
