@@ -30,6 +30,7 @@ const (
 	CodeKeyUnreadable      = "key_unreadable"       // a stored key that cannot be decrypted with the master keys at hand
 	CodeTokenExpired       = "token_expired"        // a token past its expiry
 	CodeAuthThrottled      = "auth_throttled"       // too many failed authentications from this client address
+	CodeModelUnpriced      = "model_unpriced"       // a platform-paid call keygate has no price for, refused by the operator's rule
 )
 
 // HTTPStatus maps every error code to its HTTP status: the one table that
@@ -51,6 +52,10 @@ func HTTPStatus(code string) int {
 	case CodeBodyTooLarge:
 		return 413
 	case CodeInvalidKeyFormat, CodeKeyRejected:
+		return 422
+	case CodeModelUnpriced:
+		// Well-formed, but not a call the platform pays for; not 429 (an
+		// SDK would retry it in vain) nor 402 (no standard meaning).
 		return 422
 	case CodeBudgetExceeded, CodeRateLimited, CodeAuthThrottled:
 		return 429

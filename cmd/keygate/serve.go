@@ -236,6 +236,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Observer: mtr,
 		Quota:    quotas,
 		Pricing:  prices,
+		Unpriced: cfg.UnpricedModels,
 		StartSpan: func(ctx context.Context, name string) (context.Context, func(keygate.UsageEvent)) {
 			ctx, span := metrics.StartCallSpan(ctx, tracer, name)
 			return ctx, func(ev keygate.UsageEvent) { metrics.EndCallSpan(span, ev) }

@@ -144,5 +144,6 @@ func errorCodes() []string {
 		keygate.CodeUnavailable, keygate.CodeUnsupported, keygate.CodeUnknownModel,
 		keygate.CodeKeyRejected, keygate.CodeUpstreamError, keygate.CodeInternal,
 		keygate.CodeKeyUnreadable,
+		keygate.CodeModelUnpriced,
 	}
 }

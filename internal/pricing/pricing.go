@@ -24,6 +24,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keygate/keygate"
@@ -439,3 +440,27 @@ func cost(p Price, input, output, cached int64) int64 {
 
 // perMillion is the token count prices are quoted for.
 const perMillion = 1_000_000
+
+// Live is the table in effect, replaced whole when an import lands (Set)
+// while calls read it (Table, Quote). The zero Live knows no prices.
+type Live struct {
+	t atomic.Pointer[Table]
+}
+
+// NewLive returns a Live holding t.
+func NewLive(t *Table) *Live {
+	l := &Live{}
+	l.t.Store(t)
+	return l
+}
+
+// Table returns the table in effect.
+func (l *Live) Table() *Table { return l.t.Load() }
+
+// Set makes t the table in effect.
+func (l *Live) Set(t *Table) { l.t.Store(t) }
+
+// Quote is Table().Quote.
+func (l *Live) Quote(provider, model string, input, output, cached int64) (int64, string) {
+	return l.t.Load().Quote(provider, model, input, output, cached)
+}
