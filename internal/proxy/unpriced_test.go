@@ -80,7 +80,9 @@ func TestUnpricedRules(t *testing.T) {
 
 	before := len(g.fake.Requests())
 	status, _, b := do(t, "POST", g.URL+"/v1/chat/completions", unknown, bearer(tok))
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	_ = json.Unmarshal(b, &e)
 	if status != 422 || e.Error.Code != keygate.CodeModelUnpriced {
 		t.Fatalf("platform-paid unknown model under refuse: %d %s", status, b)
