@@ -190,10 +190,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr, Uses: uses,
 	})
 	defer res.Close()
-	prices, err := pricing.Load(cfg.PricesFile)
+	// The price table in effect: built in, overlaid by the newest import,
+	// overlaid by prices_file; reloaded when an import lands.
+	prices, err := pricing.NewBook(ctx, store, cfg.PricesFile, nil)
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)
 	}
+	priceFeed, _ := store.(keygate.ChangeFeed)
+	jobs.start("prices", func(ctx context.Context) error { return watchPrices(ctx, prices, store, priceFeed, logger) })
 	recorder := ledger.New(store, ledger.Options{
 		Ping:   store.Ping,
 		Logger: logger,
@@ -294,6 +298,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
 		AuditKeys:     auditKeys,
+		Prices:        prices,
 		Ready:         store.Ping,
 		BYOKDefault:   cfg.BYOKDefault,
 		MaxBodyBytes:  cfg.MaxBodyBytes,
