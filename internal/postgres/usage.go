@@ -61,10 +61,10 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 // arrays the events INSERT unnests.
 type eventColumns struct {
 	requestID, tenant, provider, model, route, source, keyID, priced []string
-	time                                                     []time.Time
-	keyVersion, status                                       []int // int, not int32: pgx rejects what overflows the column
-	input, output, cached, latency, cost                     []int64
-	streamed, canceled, billable                             []bool
+	time                                                             []time.Time
+	keyVersion, status                                               []int // int, not int32: pgx rejects what overflows the column
+	input, output, cached, latency, cost                             []int64
+	streamed, canceled, billable                                     []bool
 }
 
 func (c *eventColumns) grow(n int) {

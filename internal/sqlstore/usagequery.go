@@ -190,7 +190,7 @@ func (s segment) query(d Dialect, tenant keygate.TenantID, dims []string, args [
 		"requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros, estimated_requests, unpriced_requests"
 	if s.table == tableEvents {
 		timeCol, measures = "time",
-			"1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros, " +
+			"1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros, "+
 				"CASE WHEN priced = 'estimated' THEN 1 ELSE 0 END AS estimated_requests, CASE WHEN priced = 'unpriced' THEN 1 ELSE 0 END AS unpriced_requests"
 	}
 	var cols []string
