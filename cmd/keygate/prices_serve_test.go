@@ -97,7 +97,7 @@ func TestServePricesImport(t *testing.T) {
 	var rep struct {
 		Rows []struct {
 			Model, Priced     string
-			EstimatedRequests int64 `json:"estimated_requests"`
+			EstimatedRequests int64  `json:"estimated_requests"`
 			CostUSD           string `json:"cost_usd"`
 		}
 	}
