@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -124,4 +125,37 @@ func squash(s string) string {
 		s = strings.ReplaceAll(s, "  ", " ")
 	}
 	return s
+}
+
+// TestServeReplicasReloadPrices: a price list imported through one replica
+// is in effect on the others (they hear it on the change feed and reload),
+// and a replica started later loads it.
+func TestServeReplicasReloadPrices(t *testing.T) {
+	fake := fakeprovider.Start(t)
+	rc := startReplicas(t, 2, fake)
+	ctx := context.Background()
+	list, err := os.ReadFile("../../internal/pricing/testdata/openrouter_models.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.client(t, 0).ImportPrices(ctx, "", list); err != nil {
+		t.Fatal(err)
+	}
+	inEffect := func(i int) bool {
+		tab, err := rc.client(t, i).Prices(ctx, "openrouter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range tab.Prices {
+			if p.Model == "openai/gpt-5.1" && p.Origin == "import" && p.Input == "1.25" {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "the import on the other replica", func() bool { return inEffect(1) })
+	rc.servers = append(rc.servers, rc.start(t, 2))
+	if !inEffect(2) {
+		t.Error("a replica started after the import does not have it")
+	}
 }

@@ -196,8 +196,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)
 	}
-	priceFeed, _ := store.(keygate.ChangeFeed)
-	jobs.start("prices", func(ctx context.Context) error { return watchPrices(ctx, prices, store, priceFeed, logger) })
+	priceWatch := newPriceWatcher()
+	jobs.start("prices", func(ctx context.Context) error { return priceWatch.run(ctx, prices, store, logger) })
 	recorder := ledger.New(store, ledger.Options{
 		Ping:   store.Ping,
 		Logger: logger,
@@ -251,7 +251,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// cached copies at once (PostgreSQL LISTEN/NOTIFY); the cache's TTL
 	// remains the safety net.
 	if feed, ok := store.(keygate.ChangeFeed); ok {
-		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, feed) })
+		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, priceWatch.feed(feed)) })
 	}
 	if cfg.HealthInterval.Duration > 0 {
 		hc := keyhealth.NewMonitor(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
