@@ -37,9 +37,15 @@ func testPriceImports(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var heard []keygate.Change
+	unsubscribe := e.s.Subscribe(func(c keygate.Change) { heard = append(heard, c) })
 	again, err := e.s.ImportPrices(e.ctx, priceImport("d2"), event(keygate.ActionPricesImported, ""))
+	unsubscribe()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(heard) != 0 {
+		t.Errorf("importing the newest list again announced %+v, want nothing", heard)
 	}
 	if first.Version != 1 || second.Version != 2 || again.Version != 2 || !again.ImportedAt.Equal(second.ImportedAt) {
 		t.Errorf("versions %d, %d, same file again %d (at %v, first at %v)", first.Version, second.Version, again.Version, again.ImportedAt, second.ImportedAt)
