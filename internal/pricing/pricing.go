@@ -50,6 +50,11 @@ type Table struct {
 	// models maps a provider to its entries, longest name first, so the
 	// first match is the longest.
 	models map[string][]entry
+	// exact indexes, by provider, the entries without '*' by name, and
+	// stars holds the '*' entries, longest first: a lookup costs a map
+	// probe per '-', ':' or '@' of the model, not a scan of the table.
+	exact map[string]map[string]entry
+	stars map[string][]entry
 	// fallback is, by provider, the price of a model the table does not
 	// know: the highest input and the highest output price among the
 	// provider's entries (and the input price for cached input).
@@ -230,7 +235,8 @@ func parse(b []byte) (file, error) {
 
 // build indexes a checked file.
 func build(f file) *Table {
-	t := &Table{asOf: f.AsOf, models: map[string][]entry{}, fallback: map[string]Price{}}
+	t := &Table{asOf: f.AsOf, models: map[string][]entry{}, exact: map[string]map[string]entry{},
+		stars: map[string][]entry{}, fallback: map[string]Price{}}
 	for provider, models := range f.Providers {
 		es := make([]entry, 0, len(models))
 		for model, p := range models {
@@ -256,6 +262,14 @@ func build(f file) *Table {
 			return strings.Compare(a.name, b.name)
 		})
 		t.models[provider] = es
+		t.exact[provider] = map[string]entry{}
+		for _, e := range es {
+			if e.prefix {
+				t.stars[provider] = append(t.stars[provider], e)
+			} else {
+				t.exact[provider][e.name] = e
+			}
+		}
 		if len(es) > 0 {
 			var fb Price
 			for _, e := range es {
@@ -294,28 +308,43 @@ func (t *Table) Price(provider, model string) (Price, bool) {
 	}
 	provider, model = strings.ToLower(provider), strings.ToLower(model)
 	model = strings.TrimPrefix(model, "models/")
-	if p, ok := lookup(t.models[provider], model); ok {
+	if p, ok := t.lookup(provider, model); ok {
 		return p, true
 	}
 	if vendor, rest, ok := strings.Cut(model, "/"); ok {
-		return lookup(t.models[vendor], rest)
+		return t.lookup(vendor, rest)
 	}
 	return Price{}, false
 }
 
-func lookup(es []entry, model string) (Price, bool) {
+// lookup finds the longest entry of provider that prices model: named
+// like it, or like a part of it that the rest only versions
+// (versionSuffix), or a '*' entry it starts with; at equal length an entry
+// without '*' wins.
+func (t *Table) lookup(provider, model string) (Price, bool) {
 	if model == "" {
 		return Price{}, false
 	}
-	for _, e := range es {
-		if !strings.HasPrefix(model, e.name) {
+	best, price := -1, Price{}
+	names := t.exact[provider]
+	for i := len(model); i > 0; i-- {
+		if i < len(model) && model[i] != '-' && model[i] != ':' && model[i] != '@' {
 			continue
 		}
-		if e.prefix || len(model) == len(e.name) || versionSuffix(model[len(e.name):]) {
+		if e, ok := names[model[:i]]; ok && (i == len(model) || versionSuffix(model[i:])) {
+			best, price = i, e.price
+			break
+		}
+	}
+	for _, e := range t.stars[provider] {
+		if len(e.name) <= best {
+			break
+		}
+		if strings.HasPrefix(model, e.name) {
 			return e.price, true
 		}
 	}
-	return Price{}, false
+	return price, best >= 0
 }
 
 // versionSuffix reports whether s, what follows an entry's name in a model

@@ -1,6 +1,7 @@
 package pricing_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -334,6 +335,33 @@ func TestQuote(t *testing.T) {
 	for _, p := range []string{"openai", "anthropic", "google", "mistral", "groq"} {
 		if _, ok := emb.Fallback(p, "x"); !ok {
 			t.Errorf("no fallback for %s", p)
+		}
+	}
+}
+
+// BenchmarkQuote prices a call as the proxy does (three quotes a call: the
+// refusal check, the reservation, the settlement), in the built-in table
+// and in one with 2,000 imported entries for the provider.
+func BenchmarkQuote(b *testing.B) {
+	var big strings.Builder
+	big.WriteString(`{"providers": {"openai": {`)
+	for i := range 2000 {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		fmt.Fprintf(&big, `"model-%04d": {"input": %d, "output": %d}`, i, i+1, 2*i+1)
+	}
+	big.WriteString(`}}}`)
+	for _, tc := range []struct {
+		name string
+		tab  *pricing.Table
+	}{{"Builtin", MustLoad(b, "")}, {"Imported2000", MustLoad(b, big.String())}} {
+		for _, model := range []string{"gpt-4o-mini-2024-07-18", "gpt-9-unknown"} {
+			b.Run(tc.name+"/"+model, func(b *testing.B) {
+				for b.Loop() {
+					tc.tab.Quote("openai", model, 1000, 500, 0)
+				}
+			})
 		}
 	}
 }
