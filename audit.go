@@ -32,6 +32,9 @@ const (
 	// ActionAuditKeyCreated: a new audit MAC key seals the events from
 	// this one on (first start with keyed audit, master-key rotation).
 	ActionAuditKeyCreated = "audit.key_created"
+	// ActionPricesImported: a price list imported (Detail: its version,
+	// source, entry count and digest).
+	ActionPricesImported = "prices.imported"
 )
 
 // AuditEvent is one row of the append-only audit trail. Rows form a hash

@@ -41,6 +41,9 @@ const (
 	// ChangeUsage: usage events inserted. Owner is empty: a batch holds
 	// many tenants.
 	ChangeUsage ChangeKind = "usage"
+	// ChangePrices: a price list imported (ImportPrices). Owner is empty;
+	// ID is its version. The proxy's price table reloads.
+	ChangePrices ChangeKind = "prices"
 )
 
 // Change is one committed change.

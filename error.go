@@ -32,6 +32,7 @@ const (
 	CodeAuthThrottled      = "auth_throttled"       // too many failed authentications from this client address
 	CodeTokenScopeProvider = "token_scope_provider" // the gateway token may not call this provider
 	CodeTokenScopeModel    = "token_scope_model"    // the gateway token may not call this model
+	CodeModelUnpriced      = "model_unpriced"       // a platform-paid call keygate has no price for, refused by the operator's rule
 )
 
 // HTTPStatus maps every error code to its HTTP status: the one table that
@@ -54,6 +55,10 @@ func HTTPStatus(code string) int {
 	case CodeBodyTooLarge:
 		return 413
 	case CodeInvalidKeyFormat, CodeKeyRejected:
+		return 422
+	case CodeModelUnpriced:
+		// Well-formed, but not a call the platform pays for; not 429 (an
+		// SDK would retry it in vain) nor 402 (no standard meaning).
 		return 422
 	case CodeBudgetExceeded, CodeRateLimited, CodeAuthThrottled:
 		return 429

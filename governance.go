@@ -82,6 +82,11 @@ type UsageRow struct {
 	// BillableCostMicros is the part of CostMicros that counts toward
 	// platform credits.
 	BillableCostMicros int64
+	// EstimatedRequests and UnpricedRequests are the calls among Requests
+	// costed at their provider's fallback price, and not costed at all
+	// (UsageEvent.Priced).
+	EstimatedRequests int64
+	UnpricedRequests  int64
 }
 
 // GovernanceStore is the part of the Store contract for metering and
@@ -104,4 +109,33 @@ type GovernanceStore interface {
 	GetRateLimits(ctx context.Context, tenant TenantID) ([]RateLimit, error)
 	// PutRateLimits replaces the tenant's rate limits, with ev.
 	PutRateLimits(ctx context.Context, tenant TenantID, limits []RateLimit, ev AuditEvent) ([]RateLimit, error)
+
+	// ImportPrices stores p (Source, Digest, Entries, Skipped, Actor,
+	// Prices set by the caller) as the newest price list, with ev, and
+	// returns it with its Version and ImportedAt; it announces
+	// ChangePrices. When the newest stored list has p's Digest it stores
+	// nothing, appends nothing, announces nothing and returns that list
+	// (importing the same file twice is idempotent).
+	ImportPrices(ctx context.Context, p PriceImport, ev AuditEvent) (PriceImport, error)
+	// ListPriceImports returns the stored price lists, newest first,
+	// without their Prices.
+	ListPriceImports(ctx context.Context) ([]PriceImport, error)
+	// LatestPriceImport returns the newest price list with its Prices;
+	// not_found if none was imported.
+	LatestPriceImport(ctx context.Context) (PriceImport, error)
+}
+
+// PriceImport is one imported price list: a version of what overlays the
+// built-in price table (the newest is in effect).
+type PriceImport struct {
+	Version    int64 // 1, 2, ... in import order; set by the store
+	ImportedAt time.Time
+	Source     string // the file's format: "litellm", "openrouter"
+	Digest     string // hex SHA-256 of the file imported
+	Entries    int    // prices imported
+	Skipped    int    // entries of the file not imported (other providers, units)
+	Actor      string // the name of the admin token that imported it
+	// Prices is the list in keygate's price-file shape (JSON), read and
+	// checked by the pricing package; the store keeps it as is.
+	Prices []byte
 }

@@ -34,14 +34,26 @@ type UsageEvent struct {
 	Streamed     bool
 	Canceled     bool
 	// CostMicros is the call's cost in millionths of a US dollar by the
-	// price table (0 when the model has no price).
+	// price table: at the model's price, or at its provider's fallback
+	// price when the model has none (Priced says which).
 	CostMicros int64
+	// Priced says how CostMicros was found: PricedExact, PricedEstimated
+	// or PricedNone. Empty is PricedExact (events written before it
+	// existed).
+	Priced string
 	// Billable reports whether the cost counts toward the platform's
 	// credits: always for platform-paid calls; for tenant- and
 	// request-paid calls only under the tenant's byok_billing "meter"
 	// (Billing).
 	Billable bool
 }
+
+// How a call was priced (UsageEvent.Priced). Persisted: never rename.
+const (
+	PricedExact     = "priced"    // at the model's price in the table
+	PricedEstimated = "estimated" // the model has no price: at its provider's conservative fallback price
+	PricedNone      = "unpriced"  // the provider has no price at all: cost 0
+)
 
 // UsageRecorder receives usage events. Record must not block the caller:
 // implementations queue and write in the background.

@@ -188,30 +188,35 @@ test('console flow', async (t) => {
 
   await t.test('a gateway call shows on the usage page as tenant-paid', async () => {
     const tok = await api(kg.url, admin, 'POST', '/tenants/acme/tokens', { name: 'e2e' });
-    const res = await fetch(kg.url + '/v1/chat/completions', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${tok.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    assert.equal(res.headers.get('x-keygate-key-source'), 'tenant');
-    await res.text();
+    // A priced model, and one the price table does not know: costed at
+    // OpenAI's fallback price and marked estimated.
+    for (const model of ['gpt-4o-mini', 'gpt-9-e2e']) {
+      const res = await fetch(kg.url + '/v1/chat/completions', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${tok.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(res.headers.get('x-keygate-key-source'), 'tenant');
+      await res.text();
+    }
     // The ledger writes asynchronously; wait until the API reports the call.
     const deadline = Date.now() + 20000;
     let rep;
     do {
       rep = await api(kg.url, admin, 'GET', '/tenants/acme/usage?group_by=day,key_source');
-      if (rep.tenant_paid.requests > 0) break;
+      if (rep.tenant_paid.requests > 1) break;
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline);
-    assert.equal(rep.tenant_paid.requests, 1);
+    assert.equal(rep.tenant_paid.requests, 2);
 
     await page.locator('.tabs a', { hasText: 'Usage' }).click();
     await page.locator('#usage-chart').waitFor();
     assert.equal(await page.locator('#platform-paid [data-role=cost]').innerText(), rep.platform_paid.cost_usd === 'N/A' ? 'N/A' : '$' + rep.platform_paid.cost_usd);
-    assert.match(await page.locator('#tenant-paid').innerText(), /\b1 call\b/);
+    assert.match(await page.locator('#tenant-paid').innerText(), /\b2 calls\b/);
     assert.ok((await page.locator('#usage-chart rect.bar-tenant[data-day]').count()) >= 1, 'a tenant-paid bar is drawn');
     assert.equal(await page.locator('#usage-providers tr[data-provider=openai][data-source=tenant]').count(), 1);
+    assert.equal(await page.locator('#usage-providers tr[data-provider=openai][data-source=tenant] td[data-priced=estimated]').innerText(), 'estimated (1)');
     await leakCheck('usage page');
     await screenshot(page, '05-usage');
   });

@@ -109,7 +109,9 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	env["KEYGATE_OTLP_ENDPOINT"] = otlp.URL
 	dir := t.TempDir()
 	// The audit checkpoint file is in dir, which the canary scan reads.
-	s := MustServe(t, dir, env, append([]string{"--log-level", "debug", "--audit-checkpoint-file", filepath.Join(dir, "audit-checkpoint.json")}, storage...)...)
+	// Unpriced models refused: a key pasted as the model of a platform-paid
+	// call is named (redacted) in the model_unpriced refusal.
+	s := MustServe(t, dir, env, append([]string{"--log-level", "debug", "--unpriced-models", "refuse", "--audit-checkpoint-file", filepath.Join(dir, "audit-checkpoint.json")}, storage...)...)
 	rec := &recorder{}
 	hc := &http.Client{Transport: rec}
 	ctx := context.Background()
@@ -252,6 +254,7 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 	// own input: those answers are not scanned, keygate's log, ledger and
 	// /usage are.)
 	call(tokA.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"`+ck+`","messages":[{"role":"user","content":"hi"}]}`, nil)
+	call(tokR.Token.Reveal(), "POST", "/v1/chat/completions", `{"model":"`+ck+`","messages":[{"role":"user","content":"hi"}]}`, nil) // platform-paid: model_unpriced
 	for _, rq := range []struct{ path, body string }{
 		{"/openai/v1/chat/completions", `{"model":"` + ck + `","messages":[{"role":"user","content":"hi"}]}`},
 		{"/v1/chat/completions", `{"model":"openai/` + ck + `","messages":[{"role":"user","content":"hi"}]}`},
@@ -360,7 +363,7 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		{"admin-token", "create", "--name", "ops", "--role", "admin", "--tenant", "acme"}, {"admin-token", "list"},
 		{"audit", "--tenant", "acme"}, {"audit", "export", "--format", "jsonl"}, {"audit", "verify"},
 		{"health", "--tenant", "acme"}, {"health", "--all"}, {"usage", "--tenant", "acme"}, {"usage", "--all", "--json"},
-		{"master-key", "status"}, {"master-key", "rotate"},
+		{"master-key", "status"}, {"master-key", "rotate"}, {"prices", "list", "--provider", "openai"}, {"prices", "list", "--json"},
 	} {
 		if r := cliRun(t, s, s.Token, "", &cliOut, args...); r.exit != 0 {
 			t.Errorf("keygate %s: exit %d: %s", strings.Join(args, " "), r.exit, r.stderr)

@@ -74,6 +74,9 @@ func commands() []*command {
 		{noun: "audit", verb: "verify", args: "[--checkpoint FILE]", summary: "check the audit chain (and that it still holds a checkpoint's event); exit 1 when it is broken", json: true, run: auditVerify},
 		{noun: "audit", verb: "checkpoint", summary: "print a signed checkpoint of the audit trail's head (JSON): keep it outside the database", run: auditCheckpoint},
 
+		{noun: "prices", verb: "list", args: "[--provider PROVIDER]", summary: "show the price table in effect (USD per million tokens) and its fallbacks", json: true, run: pricesList},
+		{noun: "prices", verb: "import", args: "FILE [--source litellm|openrouter]", summary: "load a LiteLLM or OpenRouter price list as the newest prices (platform admins)", json: true, run: pricesImport},
+
 		{noun: "master-key", verb: "status", summary: "show the master key and the rewrap backlog", json: true, run: masterKeyStatus},
 		{noun: "master-key", verb: "rotate", summary: "make a new master key primary and rewrap in the background", json: true, run: masterKeyRotate},
 		{noun: "master-key", verb: "retire", args: "mk_...", summary: "remove an old master key from the key file for good, once nothing is wrapped by it", json: true, run: masterKeyRetire},

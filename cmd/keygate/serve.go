@@ -191,10 +191,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		TTL: cfg.CacheTTL.Duration, CacheObserver: mtr.CacheObserver, Feed: mtr, Uses: uses,
 	})
 	defer res.Close()
-	prices, err := pricing.Load(cfg.PricesFile)
+	// The price table in effect: built in, overlaid by the newest import,
+	// overlaid by prices_file; reloaded when an import lands.
+	prices, err := pricing.NewBook(ctx, store, cfg.PricesFile, nil)
 	if err != nil {
 		return fmt.Errorf("price table: %w", err)
 	}
+	priceWatch := newPriceWatcher()
+	jobs.start("prices", func(ctx context.Context) error { return priceWatch.run(ctx, prices, store, logger) })
 	recorder := ledger.New(store, ledger.Options{
 		Ping:   store.Ping,
 		Logger: logger,
@@ -237,6 +241,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Observer: mtr,
 		Quota:    quotas,
 		Pricing:  prices,
+		Unpriced: cfg.UnpricedModels,
 		StartSpan: func(ctx context.Context, name string) (context.Context, func(keygate.UsageEvent)) {
 			ctx, span := metrics.StartCallSpan(ctx, tracer, name)
 			return ctx, func(ev keygate.UsageEvent) { metrics.EndCallSpan(span, ev) }
@@ -247,7 +252,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// cached copies at once (PostgreSQL LISTEN/NOTIFY); the cache's TTL
 	// remains the safety net.
 	if feed, ok := store.(keygate.ChangeFeed); ok {
-		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, feed) })
+		jobs.start("change-feed", func(ctx context.Context) error { return res.Listen(ctx, priceWatch.feed(feed)) })
 	}
 	if cfg.HealthInterval.Duration > 0 {
 		hc := keyhealth.NewMonitor(vault, checker, keyhealth.Options{Interval: cfg.HealthInterval.Duration, Logger: logger})
@@ -300,6 +305,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
 		AuditKeys:     auditKeys,
+		Prices:        prices,
 		Ready:         store.Ping,
 		BYOKDefault:   cfg.BYOKDefault,
 		MaxBodyBytes:  cfg.MaxBodyBytes,

@@ -75,14 +75,14 @@ func usageReportText(w io.Writer, rep client.UsageReport) error {
 	for _, d := range rep.GroupBy {
 		header = append(header, strings.ToUpper(d))
 	}
-	tb := newTable(w, append(header, "REQUESTS", "INPUT", "OUTPUT", "COST", "BILLABLE")...)
+	tb := newTable(w, append(header, "REQUESTS", "INPUT", "OUTPUT", "COST", "BILLABLE", "PRICED")...)
 	for _, r := range rep.Rows {
 		cells := make([]string, 0, len(header)+5)
 		for _, d := range rep.GroupBy {
 			cells = append(cells, usageDimension(r, d))
 		}
 		tb.row(append(cells, strconv.FormatInt(r.Requests, 10), strconv.FormatInt(r.InputTokens, 10),
-			strconv.FormatInt(r.OutputTokens, 10), fmtUSD(r.CostUSD), fmtUSD(r.BillableCostUSD))...)
+			strconv.FormatInt(r.OutputTokens, 10), fmtUSD(r.CostUSD), fmtUSD(r.BillableCostUSD), pricedCell(r))...)
 	}
 	if err := tb.flush(); err != nil {
 		return err
@@ -107,6 +107,20 @@ func usageReportText(w io.Writer, rep client.UsageReport) error {
 		}
 	}
 	return fields(w, kv...)
+}
+
+// pricedCell says how a row was priced: "priced", or "estimated (N)" /
+// "unpriced (N)" with the number of calls not at their model's price.
+func pricedCell(r client.UsageRow) string {
+	switch {
+	case r.UnpricedRequests > 0 && r.EstimatedRequests > 0:
+		return fmt.Sprintf("unpriced (%d), estimated (%d)", r.UnpricedRequests, r.EstimatedRequests)
+	case r.UnpricedRequests > 0:
+		return fmt.Sprintf("unpriced (%d)", r.UnpricedRequests)
+	case r.EstimatedRequests > 0:
+		return fmt.Sprintf("estimated (%d)", r.EstimatedRequests)
+	}
+	return "priced"
 }
 
 // usageDimension returns the cell of dimension d in r.

@@ -25,7 +25,7 @@ func MustUsageFake(tb testing.TB) *clienttest.Server {
 	for _, e := range []clienttest.UsageEvent{
 		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, TokenID: "gt_web", Time: day(1), InputTokens: 100, OutputTokens: 20, CostMicros: 1_250_000},
 		{Tenant: "tn_0001", Provider: "openai", Model: "gpt-4o", Source: keygate.SourceTenant, TokenID: "gt_web", Time: day(2), InputTokens: 50, OutputTokens: 10, CostMicros: 500_000},
-		{Tenant: "tn_0001", Provider: "anthropic", Model: "claude-sonnet-4", Source: keygate.SourceRequest, TokenID: "gt_ci", Time: day(2), InputTokens: 7, OutputTokens: 3, CostMicros: 1500},
+		{Tenant: "tn_0001", Provider: "anthropic", Model: "claude-sonnet-4", Source: keygate.SourceRequest, TokenID: "gt_ci", Time: day(2), InputTokens: 7, OutputTokens: 3, CostMicros: 1500, Priced: keygate.PricedEstimated},
 		{Tenant: "tn_0003", Provider: "openai", Model: "gpt-4o-mini", Source: keygate.SourcePlatform, Time: day(2), InputTokens: 10, OutputTokens: 10, CostMicros: 25, BillableMicros: 25},
 	} {
 		s.RecordUsage(e)
@@ -39,10 +39,10 @@ func TestUsageCommand(t *testing.T) {
 	runSteps(t, s, []step{
 		// acme is in BYOK mode under byok_billing skip: the platform cost is N/A.
 		{"TenantByProviderDay", []string{"usage", "--tenant", "acme", "--from", "2025-01-01", "--to", "2025-01-03", "--group-by", "provider,day"}, result{stdout: "" +
-			"PROVIDER   DAY         REQUESTS  INPUT  OUTPUT  COST     BILLABLE\n" +
-			"anthropic  2025-01-02  1         7      3       $0.0015  $0\n" +
-			"openai     2025-01-01  1         100    20      $1.25    $0\n" +
-			"openai     2025-01-02  1         50     10      $0.5     $0\n" +
+			"PROVIDER   DAY         REQUESTS  INPUT  OUTPUT  COST     BILLABLE  PRICED\n" +
+			"anthropic  2025-01-02  1         7      3       $0.0015  $0        estimated (1)\n" +
+			"openai     2025-01-01  1         100    20      $1.25    $0        priced\n" +
+			"openai     2025-01-02  1         50     10      $0.5     $0        priced\n" +
 			"\n" +
 			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
 			"platform-paid:  0 requests, N/A (0 input + 0 output tokens)\n" +
@@ -51,9 +51,9 @@ func TestUsageCommand(t *testing.T) {
 			"mode:           byok (byok billing: skip)\n" +
 			"budget:         none\n"}},
 		{"TenantByToken", []string{"usage", "--tenant", "acme", "--from", "2025-01-01", "--to", "2025-01-03", "--group-by", "token"}, result{stdout: "" +
-			"TOKEN   REQUESTS  INPUT  OUTPUT  COST     BILLABLE\n" +
-			"gt_ci   1         7      3       $0.0015  $0\n" +
-			"gt_web  2         150    30      $1.75    $0\n" +
+			"TOKEN   REQUESTS  INPUT  OUTPUT  COST     BILLABLE  PRICED\n" +
+			"gt_ci   1         7      3       $0.0015  $0        estimated (1)\n" +
+			"gt_web  2         150    30      $1.75    $0        priced\n" +
 			"\n" +
 			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
 			"platform-paid:  0 requests, N/A (0 input + 0 output tokens)\n" +
@@ -63,9 +63,9 @@ func TestUsageCommand(t *testing.T) {
 			"budget:         none\n"}},
 		// --since is relative to the CLI's clock, a day after the fake's start.
 		{"AllByTenant", []string{"usage", "--all", "--since", "7d", "--group-by", "tenant"}, result{stdout: "" +
-			"TENANT   REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
-			"tn_0001  3         157    33      $1.7515    $0\n" +
-			"tn_0003  1         10     10      $0.000025  $0.000025\n" +
+			"TENANT   REQUESTS  INPUT  OUTPUT  COST       BILLABLE   PRICED\n" +
+			"tn_0001  3         157    33      $1.7515    $0         estimated (1)\n" +
+			"tn_0003  1         10     10      $0.000025  $0.000025  priced\n" +
 			"\n" +
 			"period:         2024-12-27T03:04:05Z to 2025-01-02T04:00:00Z\n" +
 			"platform-paid:  1 request, $0.000025 (10 input + 10 output tokens)\n" +
@@ -83,7 +83,7 @@ func TestUsageCommand(t *testing.T) {
 	// Without --tenant or --all, a platform admin gets the platform-wide
 	// report (one row of totals), and a tenant token its own tenant's.
 	r := MustRun(t, s, "", "usage")
-	if r.exit != 0 || !strings.HasPrefix(r.stdout, "REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n4         167    43      $1.751525  $0.000025") || strings.Contains(r.stdout, "mode:") {
+	if r.exit != 0 || !strings.HasPrefix(r.stdout, "REQUESTS  INPUT  OUTPUT  COST       BILLABLE   PRICED\n4         167    43      $1.751525  $0.000025  estimated (1)") || strings.Contains(r.stdout, "mode:") {
 		t.Errorf("usage as platform admin: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 	s.AddToken("kga_betamember", client.AdminToken{ID: "at_beta", Name: "beta", Role: keygate.RoleMember, Tenant: "tn_0003"})
@@ -121,9 +121,9 @@ func TestUsageCommandByUser(t *testing.T) {
 	runSteps(t, s, []step{
 		// Calls that named no end user group under "-".
 		{"ByUser", []string{"usage", "--tenant", "beta", "--from", "2025-01-01", "--to", "2025-01-03", "--group-by", "user"}, result{stdout: "" +
-			"USER   REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
-			"-      1         10     10      $0.000025  $0.000025\n" +
-			"alice  2         5      7       $0.000009  $0.000009\n" +
+			"USER   REQUESTS  INPUT  OUTPUT  COST       BILLABLE   PRICED\n" +
+			"-      1         10     10      $0.000025  $0.000025  priced\n" +
+			"alice  2         5      7       $0.000009  $0.000009  priced\n" +
 			"\n" +
 			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
 			"platform-paid:  3 requests, $0.000034 (15 input + 17 output tokens)\n" +
@@ -132,8 +132,8 @@ func TestUsageCommandByUser(t *testing.T) {
 			"mode:           platform (byok billing: skip)\n" +
 			"budget:         none\n"}},
 		{"OneUser", []string{"usage", "--tenant", "beta", "--from", "2025-01-01", "--to", "2025-01-03", "--user", "alice"}, result{stdout: "" +
-			"REQUESTS  INPUT  OUTPUT  COST       BILLABLE\n" +
-			"2         5      7       $0.000009  $0.000009\n" +
+			"REQUESTS  INPUT  OUTPUT  COST       BILLABLE   PRICED\n" +
+			"2         5      7       $0.000009  $0.000009  priced\n" +
 			"\n" +
 			"period:         2025-01-01T00:00:00Z to 2025-01-03T00:00:00Z\n" +
 			"platform-paid:  2 requests, $0.000009 (5 input + 7 output tokens)\n" +

@@ -60,8 +60,12 @@ func (c *call) event(tenant keygate.TenantID, action string) keygate.AuditEvent 
 
 // decode reads a JSON body into v: capped at MaxBodyBytes (body_too_large),
 // unknown fields and trailing data refused (invalid_json).
-func (c *call) decode(v any) error {
-	body := bufio.NewReader(http.MaxBytesReader(nil, c.r.Body, c.api.d.MaxBodyBytes))
+func (c *call) decode(v any) error { return c.decodeMax(v, c.api.d.MaxBodyBytes) }
+
+// decodeMax is decode with a cap of its own (an endpoint that takes a
+// larger document).
+func (c *call) decodeMax(v any, maxBytes int64) error {
+	body := bufio.NewReader(http.MaxBytesReader(nil, c.r.Body, maxBytes))
 	// Every body is a JSON object: a bare null, array or string would decode
 	// as "nothing set" and must be refused instead.
 	if first, err := peekNonSpace(body); err == nil && first != '{' {
@@ -73,7 +77,7 @@ func (c *call) decode(v any) error {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", c.api.d.MaxBodyBytes)
+			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", maxBytes)
 		case keygate.IsCode(err, keygate.CodeRequestTimeout):
 			return err // the body did not arrive in time (408)
 		case errors.Is(err, io.EOF):
@@ -85,7 +89,7 @@ func (c *call) decode(v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", c.api.d.MaxBodyBytes)
+			return keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", maxBytes)
 		}
 		if keygate.IsCode(err, keygate.CodeRequestTimeout) {
 			return err

@@ -104,6 +104,9 @@ type Deps struct {
 	// AuditKeys seal the audit trail; nil: verify checks plain hashes
 	// only, and checkpoints are unsupported.
 	AuditKeys AuditKeys
+	// Prices is the price table in effect and its imports; nil: the
+	// prices endpoints are unsupported.
+	Prices Prices
 	// Ready, if set, reports whether storage is reachable; an internal
 	// error while it is not is answered as 503 unavailable.
 	Ready func(ctx context.Context) error

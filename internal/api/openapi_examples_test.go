@@ -294,6 +294,9 @@ type oaStubAuditKeys struct{ AuditKeys }
 
 type oaStubMasterKeys struct{ keyvault.MasterKeys }
 
+// oaStubPrices panics on every call, like oaStubStore.
+type oaStubPrices struct{ Prices }
+
 // Check answers at once: keys:test runs it in goroutines, where a panic
 // could not be recovered.
 func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth.Result, error) {
@@ -308,7 +311,7 @@ func (oaStubLifecycle) Check(context.Context, string, keygate.Secret) (keyhealth
 func TestOpenAPIExamplesAcceptedByServer(t *testing.T) {
 	doc := MustLoadOpenAPI(t)
 	a := New(Deps{Store: oaStubStore{}, Vault: oaStubVault{}, Lifecycle: oaStubLifecycle{}, Auth: oaStubAuth{}, Providers: oaStubProviders{},
-		AuditKeys: oaStubAuditKeys{}, MasterKeys: oaStubMasterKeys{}})
+		AuditKeys: oaStubAuditKeys{}, MasterKeys: oaStubMasterKeys{}, Prices: oaStubPrices{}})
 	send := func(op oaOperation, body any) (status int, code string, reached bool) {
 		path := strings.NewReplacer("{tenant}", "acme", "{provider}", "openai", "{id}", "x_1").Replace(op.Path)
 		raw, err := json.Marshal(body)

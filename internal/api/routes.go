@@ -63,6 +63,11 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/master-key/rotate", auth.RightMasterKey, scopePlatform, a.handleMasterKeyRotate},
 		{"POST", "/api/v1/master-key/retire", auth.RightMasterKey, scopePlatform, a.handleMasterKeyRetire},
 
+		// Every admin may read the prices its calls are costed at; only a
+		// platform admin imports them.
+		{"GET", "/api/v1/prices", "", scopeNone, a.handlePricesGet},
+		{"POST", "/api/v1/prices", auth.RightPlatformPrices, scopePlatform, a.handlePricesImport},
+
 		{"POST", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenCreate},
 		{"GET", "/api/v1/admin-tokens", "", scopeNone, a.handleAdminTokenList},
 		{"DELETE", "/api/v1/admin-tokens/{id}", "", scopeNone, a.handleAdminTokenRevoke},

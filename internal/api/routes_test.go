@@ -17,6 +17,7 @@ func TestRoutesDeclareRights(t *testing.T) {
 		"POST /api/v1/admin-tokens":        true, // platform_admin needs a platform right, tenant roles token.manage
 		"GET /api/v1/admin-tokens":         true, // same
 		"DELETE /api/v1/admin-tokens/{id}": true, // same
+		"GET /api/v1/prices":               true, // every admin may read the prices its calls cost
 	}
 	a := &API{}
 	seen := map[string]bool{}

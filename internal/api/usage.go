@@ -23,12 +23,25 @@ type usageRowJSON struct {
 	CachedTokens    int64             `json:"cached_tokens"`
 	CostUSD         usd               `json:"cost_usd"`
 	BillableCostUSD usd               `json:"billable_cost_usd"`
+	// Priced is how the row's cost was found: "priced" (every call at its
+	// model's price), "estimated" (some at their provider's fallback
+	// price) or "unpriced" (some with no price at all, counted at 0).
+	Priced            string `json:"priced"`
+	EstimatedRequests int64  `json:"estimated_requests"`
+	UnpricedRequests  int64  `json:"unpriced_requests"`
 }
 
 func toUsageRowJSON(r keygate.UsageRow) usageRowJSON {
 	out := usageRowJSON{Tenant: r.Tenant, Provider: r.Provider, Model: r.Model, KeySource: r.Source, User: r.User, Token: r.Token, Requests: r.Requests,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens,
-		CostUSD: usd(r.CostMicros), BillableCostUSD: usd(r.BillableCostMicros)}
+		CostUSD: usd(r.CostMicros), BillableCostUSD: usd(r.BillableCostMicros),
+		Priced: keygate.PricedExact, EstimatedRequests: r.EstimatedRequests, UnpricedRequests: r.UnpricedRequests}
+	switch {
+	case r.UnpricedRequests > 0:
+		out.Priced = keygate.PricedNone
+	case r.EstimatedRequests > 0:
+		out.Priced = keygate.PricedEstimated
+	}
 	if !r.Day.IsZero() {
 		out.Day = r.Day.UTC().Format("2006-01-02")
 	}

@@ -32,6 +32,7 @@ const (
 	RightPlatformAudit  Right = "platform.audit"
 	RightMasterKey      Right = "platform.master_key"
 	RightPlatformTokens Right = "platform.tokens"
+	RightPlatformPrices Right = "platform.prices" // import price lists
 )
 
 // tenantRights lists what each tenant role may do on its own tenant.

@@ -37,6 +37,9 @@ import (
 const (
 	// MaxRequestBody is the largest request body the client sends.
 	MaxRequestBody = 1 << 20
+	// MaxPriceListBody is the largest price list ImportPrices sends (a
+	// community price list is a few MiB; the server takes up to 32 MiB).
+	MaxPriceListBody = 32 << 20
 	// MaxResponseBody is the largest response body the client reads.
 	MaxResponseBody = 32 << 20
 )
@@ -113,6 +116,8 @@ type call struct {
 	query url.Values
 	// body is the JSON request body, nil for none.
 	body []byte
+	// maxBody overrides MaxRequestBody when set.
+	maxBody int
 	// out receives the decoded JSON answer; nil ignores the body.
 	out any
 }
@@ -124,8 +129,12 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 	fail := func(status int, err error) (int, error) {
 		return status, &Error{Method: cl.method, Path: apiPath, Status: status, Err: err}
 	}
-	if len(cl.body) > MaxRequestBody {
-		return fail(0, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", MaxRequestBody))
+	limit := MaxRequestBody
+	if cl.maxBody > 0 {
+		limit = cl.maxBody
+	}
+	if len(cl.body) > limit {
+		return fail(0, keygate.Errorf(keygate.CodeBodyTooLarge, "The request body is larger than %d bytes.", limit))
 	}
 	// The variable path segments are escaped by the callers (pathEscape),
 	// so the URL is put together as text rather than through url.URL.Path,

@@ -152,9 +152,9 @@ func TestUsage(t *testing.T) {
 	want := client.UsageReport{
 		Tenant: acme.ID, From: from, To: to, GroupBy: []string{"provider", "day"},
 		Rows: []client.UsageRow{
-			{Provider: "anthropic", Day: "2025-01-02", Requests: 1, InputTokens: 7, OutputTokens: 3, CostUSD: "12", BillableCostUSD: "0"},
-			{Provider: "openai", Day: "2025-01-01", Requests: 1, InputTokens: 10, OutputTokens: 5, CostUSD: "0.0015", BillableCostUSD: "0.0015"},
-			{Provider: "openai", Day: "2025-01-02", Requests: 1, InputTokens: 20, OutputTokens: 5, CostUSD: "0.0025", BillableCostUSD: "0.0025"},
+			{Provider: "anthropic", Day: "2025-01-02", Requests: 1, InputTokens: 7, OutputTokens: 3, CostUSD: "12", BillableCostUSD: "0", Priced: "priced"},
+			{Provider: "openai", Day: "2025-01-01", Requests: 1, InputTokens: 10, OutputTokens: 5, CostUSD: "0.0015", BillableCostUSD: "0.0015", Priced: "priced"},
+			{Provider: "openai", Day: "2025-01-02", Requests: 1, InputTokens: 20, OutputTokens: 5, CostUSD: "0.0025", BillableCostUSD: "0.0025", Priced: "priced"},
 		},
 		PlatformPaid: client.UsageTotals{Requests: 2, InputTokens: 30, OutputTokens: 10, CostUSD: "0.004"},
 		TenantPaid:   client.UsageTotals{Requests: 1, InputTokens: 7, OutputTokens: 3, CostUSD: "12"},
@@ -174,8 +174,8 @@ func TestUsage(t *testing.T) {
 	}
 	// The fake's clock is in 2025-01-02, so the default window holds all.
 	wantRows := []client.UsageRow{
-		{Tenant: acme.ID, Requests: 3, InputTokens: 37, OutputTokens: 13, CostUSD: "12.004", BillableCostUSD: "0.004"},
-		{Tenant: beta.ID, Requests: 1, InputTokens: 1, OutputTokens: 1, CostUSD: "0.000001", BillableCostUSD: "0"},
+		{Tenant: acme.ID, Requests: 3, InputTokens: 37, OutputTokens: 13, CostUSD: "12.004", BillableCostUSD: "0.004", Priced: "priced"},
+		{Tenant: beta.ID, Requests: 1, InputTokens: 1, OutputTokens: 1, CostUSD: "0.000001", BillableCostUSD: "0", Priced: "priced"},
 	}
 	if diff := cmp.Diff(wantRows, got.Rows); diff != "" || got.Mode != "" || got.Budget != nil || got.Tenant != "" {
 		t.Errorf("platform Usage rows (-want +got):\n%s\nmode %q budget %v tenant %q", diff, got.Mode, got.Budget, got.Tenant)

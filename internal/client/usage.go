@@ -54,6 +54,11 @@ type UsageRow struct {
 	CostUSD      string            `json:"cost_usd"`
 	// BillableCostUSD is what counts toward the platform's credits.
 	BillableCostUSD string `json:"billable_cost_usd"`
+	// Priced is "priced", "estimated" (some calls at their provider's
+	// fallback price) or "unpriced" (some calls with no price at all).
+	Priced            string `json:"priced"`
+	EstimatedRequests int64  `json:"estimated_requests"`
+	UnpricedRequests  int64  `json:"unpriced_requests"`
 }
 
 // UsageTotals is one side of a usage report: the calls the platform paid,

@@ -79,6 +79,10 @@ type Config struct {
 	QuotaFailOpen bool `toml:"quota_fail_open"`
 	// PricesFile overrides or extends the built-in price table (JSON).
 	PricesFile string `toml:"prices_file"`
+	// UnpricedModels is what a platform-paid call to a model without a
+	// price gets: "estimate" (the default: costed at its provider's
+	// fallback price, marked estimated) or "refuse" (422 model_unpriced).
+	UnpricedModels string `toml:"unpriced_models"`
 	// OTLPEndpoint is the OTLP/HTTP endpoint traces are exported to; empty
 	// (the default) turns tracing off.
 	OTLPEndpoint string `toml:"otlp_endpoint"`
@@ -194,6 +198,7 @@ func Default() Config {
 		IdleTimeout:      Duration{120 * time.Second},
 		BodyReadTimeout:  Duration{60 * time.Second},
 		MaxConnections:   10000,
+		UnpricedModels:   "estimate",
 
 		AuditCheckpointInterval: Duration{time.Minute},
 		AuthFailMax:             20,
@@ -228,6 +233,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		redisURL    = fs.String("redis-url", "", "Redis URL for budget and rate-limit counters shared by replicas; empty: in memory [KEYGATE_REDIS_URL]")
 		failOpen    = fs.Bool("quota-fail-open", c.QuotaFailOpen, "admit budgeted calls when the counters cannot be reached, instead of 503 [KEYGATE_QUOTA_FAIL_OPEN]")
 		pricesFile  = fs.String("prices-file", "", "JSON file overriding the built-in price table [KEYGATE_PRICES_FILE]")
+		unpriced    = fs.String("unpriced-models", c.UnpricedModels, "platform-paid calls to a model without a price: estimate (fallback price) or refuse [KEYGATE_UNPRICED_MODELS]")
 		otlp        = fs.String("otlp-endpoint", "", "OTLP/HTTP endpoint for traces; empty: tracing off [KEYGATE_OTLP_ENDPOINT]")
 		idle        = fs.Duration("idle-timeout", c.IdleTimeout.Duration, "how long a keep-alive connection may wait for its next request [KEYGATE_IDLE_TIMEOUT]")
 		bodyRead    = fs.Duration("body-read-timeout", c.BodyReadTimeout.Duration, "how long a request has to deliver its body; streamed answers are not limited [KEYGATE_BODY_READ_TIMEOUT]")
@@ -313,6 +319,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	}
 	if set["prices-file"] {
 		c.PricesFile = *pricesFile
+	}
+	if set["unpriced-models"] {
+		c.UnpricedModels = *unpriced
 	}
 	if set["otlp-endpoint"] {
 		c.OTLPEndpoint = *otlp
@@ -405,6 +414,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("KEYGATE_OTLP_ENDPOINT", &c.OTLPEndpoint)
 	str("KEYGATE_REDIS_URL", &c.RedisURL)
 	str("KEYGATE_PRICES_FILE", &c.PricesFile)
+	str("KEYGATE_UNPRICED_MODELS", &c.UnpricedModels)
 	str("KEYGATE_METRICS_ADDR", &c.MetricsAddr)
 	str("KEYGATE_TLS_CERT", &c.TLSCert)
 	str("KEYGATE_TLS_KEY", &c.TLSKey)
@@ -528,6 +538,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	if c.UnpricedModels != "estimate" && c.UnpricedModels != "refuse" {
+		errs = append(errs, fmt.Errorf("unpriced_models: %q is not estimate or refuse", c.UnpricedModels))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: %d is below the minimum of 1024", c.MaxBodyBytes))

@@ -76,6 +76,8 @@ base_url = "http://127.0.0.1:9999"
 			c.QuotaFailOpen = true
 		}},
 		{"QuotaFailOpenFlagOverEnv", []string{"--quota-fail-open=false"}, map[string]string{"KEYGATE_QUOTA_FAIL_OPEN": "true"}, func(c *config.Config) {}},
+		{"UnpricedModelsFromEnv", nil, map[string]string{"KEYGATE_UNPRICED_MODELS": "refuse"}, func(c *config.Config) { c.UnpricedModels = "refuse" }},
+		{"UnpricedModelsFlagOverEnv", []string{"--unpriced-models", "estimate"}, map[string]string{"KEYGATE_UNPRICED_MODELS": "refuse"}, func(c *config.Config) {}},
 		{"ConnectionLimitsFromEnvAndFlags", []string{"--body-read-timeout", "15s", "--max-connections", "20"}, map[string]string{"KEYGATE_BODY_READ_TIMEOUT": "2m", "KEYGATE_IDLE_TIMEOUT": "5s", "KEYGATE_MAX_CONNECTIONS": "9"}, func(c *config.Config) {
 			c.BodyReadTimeout, c.IdleTimeout, c.MaxConnections = config.Duration{Duration: 15 * time.Second}, config.Duration{Duration: 5 * time.Second}, 20
 		}},
@@ -138,6 +140,7 @@ func TestLoadErrors(t *testing.T) {
 		{"ShortMetricsToken", nil, map[string]string{"KEYGATE_METRICS_TOKEN": "short"}, "metrics_token"},
 		{"CertWithoutKey", []string{"--tls-cert", "cert.pem"}, nil, "tls_cert, tls_key"},
 		{"KeyWithoutCert", nil, map[string]string{"KEYGATE_TLS_KEY": "key.pem"}, "tls_cert, tls_key"},
+		{"BadUnpricedModels", []string{"--unpriced-models", "free"}, nil, "unpriced_models"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,6 +62,9 @@ func (m *Metrics) ObserveCall(ev keygate.UsageEvent, upstream time.Duration) {
 	if o.byok != nil {
 		o.byok.Inc()
 	}
+	if ev.Priced == keygate.PricedEstimated || ev.Priced == keygate.PricedNone {
+		m.unpriced.WithLabelValues(m.providers.value(ev.Provider)).Inc()
+	}
 	if ev.CostMicros > 0 {
 		usd := float64(ev.CostMicros) / 1e6
 		o.cost.Add(usd)

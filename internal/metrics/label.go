@@ -145,5 +145,6 @@ func errorCodes() []string {
 		keygate.CodeKeyRejected, keygate.CodeUpstreamError, keygate.CodeInternal,
 		keygate.CodeKeyUnreadable,
 		keygate.CodeTokenScopeProvider, keygate.CodeTokenScopeModel,
+		keygate.CodeModelUnpriced,
 	}
 }

@@ -96,6 +96,7 @@ type Metrics struct {
 	apiRequests   *prometheus.CounterVec
 	apiLatency    *prometheus.HistogramVec
 	scrubs        *prometheus.CounterVec
+	unpriced      *prometheus.CounterVec
 
 	mu    sync.RWMutex
 	calls map[callKey]*callObservers
@@ -202,8 +203,12 @@ func NewWithOptions(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		Namespace: namespace, Name: "credential_scrubs_total",
 		Help: "Copies of a call's own credential (in clear, base64 or URL encoding) that a provider's answer carried and keygate replaced before relaying it, by provider and where (header, body).",
 	}, []string{"provider", "where"})
+	m.unpriced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "unpriced_calls_total",
+		Help: "Proxied calls the price table had no price for, by provider: costed at the provider's fallback price (usage priced \"estimated\") or not at all (\"unpriced\").",
+	}, []string{"provider"})
 	for _, c := range []prometheus.Collector{
-		m.scrubs, m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
+		m.unpriced, m.scrubs, m.requests, m.errors, m.latency, m.upstream, m.tokens, m.byok, m.cost, m.billable,
 		m.rejections, m.gatewayErrors, m.cacheLookups, m.changes, m.resyncs, m.connections, m.keyHealth, m.apiRequests, m.apiLatency,
 	} {
 		if err := reg.Register(c); err != nil {

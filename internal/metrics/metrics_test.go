@@ -347,3 +347,30 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("rejections_total = %v, want %d", n, workers*each)
 	}
 }
+
+// TestUnpricedCalls: calls costed at a fallback price (estimated) or not
+// at all (unpriced) are counted by provider; priced calls are not.
+func TestUnpricedCalls(t *testing.T) {
+	m, reg := MustNew(t, metrics.Options{Providers: []string{"openai", "anthropic", "exa"}})
+	for _, c := range []struct {
+		provider, priced string
+	}{{"openai", keygate.PricedExact}, {"openai", ""}, {"openai", keygate.PricedEstimated}, {"anthropic", keygate.PricedEstimated}, {"exa", keygate.PricedNone}, {"exa", keygate.PricedNone}} {
+		ev := call(c.provider, "chat", keygate.SourcePlatform, 200)
+		ev.Priced = c.priced
+		m.ObserveCall(ev, time.Millisecond)
+	}
+	got := map[string]float64{}
+	for k, v := range MustParse(t, MustScrape(t, m, reg)) {
+		if strings.HasPrefix(k, "keygate_unpriced_calls_total") {
+			got[k] = v
+		}
+	}
+	want := map[string]float64{
+		`keygate_unpriced_calls_total{provider="openai"}`:    1,
+		`keygate_unpriced_calls_total{provider="anthropic"}`: 1,
+		`keygate_unpriced_calls_total{provider="exa"}`:       2,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("series (-want +got):\n%s", diff)
+	}
+}

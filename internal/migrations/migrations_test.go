@@ -37,7 +37,7 @@ func TestDialectsMatch(t *testing.T) {
 
 func TestSchemaHasTables(t *testing.T) {
 	s := parseSchema(joinSQL(MustList(t, SQLite)))
-	want := []string{"admin_tokens", "audit_events", "audit_head", "budgets", "gateway_tokens", "policies",
+	want := []string{"admin_tokens", "audit_events", "audit_head", "budgets", "gateway_tokens", "policies", "price_imports",
 		"provider_key_versions", "provider_keys", "rate_limits", "settings", "tenants",
 		"usage_daily", "usage_events", "usage_hourly"}
 	var got []string

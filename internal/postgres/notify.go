@@ -101,7 +101,7 @@ func parseChange(payload, schema string) (keygate.Change, bool) {
 	switch c.Kind {
 	case keygate.ChangeKey:
 		c.Provider = parts[3]
-	case keygate.ChangeToken:
+	case keygate.ChangeToken, keygate.ChangePrices:
 		c.ID = parts[3]
 	case keygate.ChangeTenant:
 	default:

@@ -34,9 +34,9 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 		b.Queue(`INSERT INTO usage_events (`+sqlstore.UsageEventColumns+`)
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::text[], $8::text[], $9::integer[], $10::bigint[], $11::bigint[], $12::bigint[], $13::integer[],
-			$14::bigint[], $15::boolean[], $16::boolean[], $17::bigint[], $18::boolean[], $19::text[], $20::text[])`,
+			$14::bigint[], $15::boolean[], $16::boolean[], $17::bigint[], $18::boolean[], $19::text[], $20::text[], $21::text[])`,
 			c.requestID, c.time, c.tenant, c.provider, c.model, c.route, c.source, c.keyID, c.keyVersion,
-			c.input, c.output, c.cached, c.status, c.latency, c.streamed, c.canceled, c.cost, c.billable, c.endUser, c.token)
+			c.input, c.output, c.cached, c.status, c.latency, c.streamed, c.canceled, c.cost, c.billable, c.endUser, c.token, c.priced)
 		queueRollups(b, "usage_hourly", ub.Hourly)
 		queueRollups(b, "usage_daily", ub.Daily)
 		br := tx.SendBatch(ctx, b)
@@ -60,15 +60,15 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 // eventColumns holds a batch of usage events column by column, as the
 // arrays the events INSERT unnests.
 type eventColumns struct {
-	requestID, tenant, provider, model, route, source, keyID, endUser, token []string
-	time                                                                     []time.Time
-	keyVersion, status                                                       []int // int, not int32: pgx rejects what overflows the column
-	input, output, cached, latency, cost                                     []int64
-	streamed, canceled, billable                                             []bool
+	requestID, tenant, provider, model, route, source, keyID, endUser, token, priced []string
+	time                                                                             []time.Time
+	keyVersion, status                                                               []int // int, not int32: pgx rejects what overflows the column
+	input, output, cached, latency, cost                                             []int64
+	streamed, canceled, billable                                                     []bool
 }
 
 func (c *eventColumns) grow(n int) {
-	for _, s := range []*[]string{&c.requestID, &c.tenant, &c.provider, &c.model, &c.route, &c.source, &c.keyID, &c.endUser, &c.token} {
+	for _, s := range []*[]string{&c.requestID, &c.tenant, &c.provider, &c.model, &c.route, &c.source, &c.keyID, &c.endUser, &c.token, &c.priced} {
 		*s = make([]string, 0, n)
 	}
 	c.time = make([]time.Time, 0, n)
@@ -101,6 +101,7 @@ func (c *eventColumns) add(ev keygate.UsageEvent, at time.Time) {
 	c.billable = append(c.billable, ev.Billable)
 	c.endUser = append(c.endUser, ev.EndUser)
 	c.token = append(c.token, ev.TokenID)
+	c.priced = append(c.priced, sqlstore.PricedColumn(ev))
 }
 
 // queueRollups queues the upsert that adds m to the rollup table, one row
@@ -116,6 +117,7 @@ func queueRollups(b *pgx.Batch, table string, m sqlstore.Rollups) {
 	bucket := make([]time.Time, 0, n)
 	requests, input, output := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	cached, cost, billable := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	estimated, unpriced := make([]int64, 0, n), make([]int64, 0, n)
 	for _, k := range keys {
 		r := m[k]
 		tenant, provider, model, source = append(tenant, k.Tenant), append(provider, k.Provider),
@@ -123,11 +125,13 @@ func queueRollups(b *pgx.Batch, table string, m sqlstore.Rollups) {
 		bucket = append(bucket, k.Bucket)
 		requests, input, output = append(requests, r.Requests), append(input, r.Input), append(output, r.Output)
 		cached, cost, billable = append(cached, r.Cached), append(cost, r.Cost), append(billable, r.Billable)
+		estimated, unpriced = append(estimated, r.Estimated), append(unpriced, r.Unpriced)
 	}
 	// unnest returns the rows in array order, so the upsert locks them in
 	// primary-key order.
 	b.Queue(`INSERT INTO `+table+` AS r (`+sqlstore.RollupColumns+`)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-		$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])`+sqlstore.RollupConflict,
-		tenant, provider, model, source, bucket, requests, input, output, cached, cost, billable)
+		$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+		$12::bigint[], $13::bigint[])`+sqlstore.RollupConflict,
+		tenant, provider, model, source, bucket, requests, input, output, cached, cost, billable, estimated, unpriced)
 }

@@ -1,6 +1,7 @@
 package pricing_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,7 +84,8 @@ func TestPriceMatch(t *testing.T) {
 		{"NoBoundaryDot", "acme", "m.5", 0},
 		{"Star", "acme", "starship", 4},
 		{"StarBare", "acme", "star", 4},
-		{"LongerBeatsStar", "acme", "star-x-1", 5},
+		{"LongerBeatsStar", "acme", "star-x-001", 5},
+		{"NewVersionNotRevision", "acme", "star-x-1", 4},
 		{"CaseInsensitive", "ACME", "M-Large", 2},
 		{"UnknownModel", "acme", "other", 0},
 		{"EmptyModel", "acme", "", 0},
@@ -221,5 +223,145 @@ func BenchmarkCost(b *testing.B) {
 	tab := MustLoad(b, "")
 	for b.Loop() {
 		tab.Cost("anthropic", "claude-sonnet-4-5-20250929", 12_000, 800, 4_000)
+	}
+}
+
+// TestRealModelIDs: the ids the providers' APIs name models by (dated,
+// -latest, provider/model) are priced at their own entry, and a version
+// family the table does not list is not priced as a cheaper relative by a
+// prefix accident.
+func TestRealModelIDs(t *testing.T) {
+	tab := MustLoad(t, "")
+	tests := []struct {
+		provider, model string
+		want            string // the entry it is priced as; "" for none
+	}{
+		{"openai", "gpt-5.1", "gpt-5.1"},
+		{"openai", "gpt-5.1-2025-11-13", "gpt-5.1"},
+		{"openai", "gpt-5.1-codex-mini", "gpt-5.1-codex-mini"},
+		{"openai", "gpt-5.2", ""},
+		{"openai", "gpt-5-pro-2025-10-06", "gpt-5-pro"},
+		{"openai", "gpt-5-2025-08-07", "gpt-5"},
+		{"openai", "gpt-5-chat-latest", "gpt-5-chat-latest"},
+		{"openai", "gpt-5-turbo-instruct", ""},
+		{"openai", "gpt-4o-2024-11-20", "gpt-4o"},
+		{"openai", "gpt-4o-mini-2024-07-18", "gpt-4o-mini"},
+		{"openai", "gpt-4o-search-preview", ""},
+		{"openai", "gpt-4-0613", "gpt-4"},
+		{"openai", "gpt-3.5-turbo-0125", "gpt-3.5-turbo"},
+		{"openai", "chatgpt-4o-latest", "chatgpt-4o-latest"},
+		{"openai", "o3-2025-04-16", "o3"},
+		{"openai", "openai/gpt-4o", "gpt-4o"},
+		{"anthropic", "claude-sonnet-4-5-20250929", "claude-sonnet-4-5"},
+		{"anthropic", "claude-opus-4-5-20251101", "claude-opus-4-5"},
+		{"anthropic", "claude-3-5-haiku-latest", "claude-3-5-haiku"},
+		{"anthropic", "claude-opus-4-7", ""},
+		{"google", "gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash"},
+		{"google", "models/gemini-2.0-flash-001", "gemini-2.0-flash"},
+		{"google", "gemini-3-pro-preview", "gemini-3-pro-preview"},
+		{"google", "gemini-flash-latest", "gemini-flash-latest"},
+		{"mistral", "mistral-medium-2508", "mistral-medium"},
+		{"mistral", "devstral-small-latest", "devstral-small"},
+		{"mistral", "codestral-2508", "codestral"},
+		{"groq", "llama-3.3-70b-versatile", "llama-3.3-70b-versatile"},
+		{"groq", "openai/gpt-oss-120b", "openai/gpt-oss-120b"},
+		{"groq", "meta-llama/llama-4-scout-17b-16e-instruct", "meta-llama/llama-4-scout-17b-16e-instruct"},
+		{"groq", "mixtral-8x7b-32768", ""},
+		{"openrouter", "openai/gpt-5.1", "gpt-5.1"},
+		{"openrouter", "anthropic/claude-haiku-4-5", "claude-haiku-4-5"},
+		{"exa", "", ""},
+	}
+	byName := map[string]pricing.Price{}
+	for _, e := range tab.Entries("") {
+		byName[e.Provider+" "+e.Model] = e.Price
+	}
+	for _, tc := range tests {
+		t.Run(tc.provider+"/"+tc.model, func(t *testing.T) {
+			got, ok := tab.Price(tc.provider, tc.model)
+			if tc.want == "" {
+				if ok {
+					t.Errorf("Price = %+v, want none", got)
+				}
+				return
+			}
+			want, found := byName[tc.provider+" "+tc.want]
+			if !found {
+				vendor, _, _ := strings.Cut(tc.model, "/")
+				want, found = byName[vendor+" "+tc.want]
+			}
+			if !found {
+				t.Fatalf("no entry %q", tc.want)
+			}
+			if !ok || got != want {
+				t.Errorf("Price = %+v, %v; want %s's %+v", got, ok, tc.want, want)
+			}
+		})
+	}
+}
+
+// TestQuote: a model without a price is costed at its provider's highest
+// prices and marked estimated; a provider without prices is unpriced.
+func TestQuote(t *testing.T) {
+	tab := MustLoad(t, `{"providers": {"acme": {
+		"cheap": {"input": 1000000, "output": 2000000},
+		"big-in": {"input": 5000000, "output": 1000000},
+		"big-out": {"input": 1000000, "output": 9000000}
+	}}}`)
+	tests := []struct {
+		name, provider, model string
+		in, out, cached       int64
+		want                  int64
+		wantPriced            string
+	}{
+		{"Known", "acme", "cheap", 1_000_000, 1_000_000, 0, 3_000_000, "priced"},
+		{"UnknownAtHighest", "acme", "new-model", 1_000_000, 1_000_000, 0, 14_000_000, "estimated"},
+		{"UnknownCachedAtInput", "acme", "new-model", 1_000_000, 0, 1_000_000, 5_000_000, "estimated"},
+		{"UnknownNoTokens", "acme", "new-model", 0, 0, 0, 0, "priced"},
+		{"NoModel", "acme", "", 10, 0, 0, 50, "estimated"},
+		{"AggregatorVendor", "openrouter", "acme/new-model", 1_000_000, 0, 0, 5_000_000, "estimated"},
+		{"NoPrices", "exa", "", 1000, 1000, 0, 0, "unpriced"},
+		{"NoPricesNoTokens", "exa", "", 0, 0, 0, 0, "unpriced"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, priced := tab.Quote(tc.provider, tc.model, tc.in, tc.out, tc.cached)
+			if got != tc.want || priced != tc.wantPriced {
+				t.Errorf("Quote = %d, %q; want %d, %q", got, priced, tc.want, tc.wantPriced)
+			}
+		})
+	}
+	// Every provider of the embedded table has a fallback.
+	emb := MustLoad(t, "")
+	for _, p := range []string{"openai", "anthropic", "google", "mistral", "groq"} {
+		if _, ok := emb.Fallback(p, "x"); !ok {
+			t.Errorf("no fallback for %s", p)
+		}
+	}
+}
+
+// BenchmarkQuote prices a call as the proxy does (three quotes a call: the
+// refusal check, the reservation, the settlement), in the built-in table
+// and in one with 2,000 imported entries for the provider.
+func BenchmarkQuote(b *testing.B) {
+	var big strings.Builder
+	big.WriteString(`{"providers": {"openai": {`)
+	for i := range 2000 {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		fmt.Fprintf(&big, `"model-%04d": {"input": %d, "output": %d}`, i, i+1, 2*i+1)
+	}
+	big.WriteString(`}}}`)
+	for _, tc := range []struct {
+		name string
+		tab  *pricing.Table
+	}{{"Builtin", MustLoad(b, "")}, {"Imported2000", MustLoad(b, big.String())}} {
+		for _, model := range []string{"gpt-4o-mini-2024-07-18", "gpt-9-unknown"} {
+			b.Run(tc.name+"/"+model, func(b *testing.B) {
+				for b.Loop() {
+					tc.tab.Quote("openai", model, 1000, 500, 0)
+				}
+			})
+		}
 	}
 }

@@ -258,10 +258,12 @@ func (p *Proxy) finish(c *call, canceled bool) {
 				}
 			}
 		}
+		ev.Priced = keygate.PricedNone
 		if p.d.Pricing != nil {
 			// The one place a call is priced: the ledger records this
-			// cost as it is, and the quota settles it.
-			ev.CostMicros, _ = p.d.Pricing.Cost(c.provider.Name, pricedModel(c, ev.Model), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
+			// cost as it is, and the quota settles it. A model without a
+			// price is costed at its provider's fallback price (estimated).
+			ev.CostMicros, ev.Priced = p.d.Pricing.Quote(c.provider.Name, pricedModel(c, ev.Model), ev.InputTokens, ev.OutputTokens, ev.CachedTokens)
 		}
 		// A key pasted into the model field is not kept: the ledger, /usage,
 		// metrics and traces see the marker.

@@ -14,10 +14,24 @@ type Quota interface {
 	Admit(ctx context.Context, c quota.Call) (*quota.Ticket, error)
 }
 
-// Pricer turns tokens into micro-USD.
+// Pricer turns tokens into micro-USD (pricing.Table, pricing.Live): the
+// cost at the model's price, or at the provider's fallback price, and which
+// (keygate.PricedExact, PricedEstimated, PricedNone).
 type Pricer interface {
-	Cost(provider, model string, input, output, cached int64) (int64, bool)
+	Quote(provider, model string, input, output, cached int64) (micros int64, priced string)
 }
+
+// What the proxy does with a platform-paid call whose model has no price
+// (Deps.Unpriced).
+const (
+	// UnpricedEstimate (the default) admits it, costed at the provider's
+	// fallback price and marked estimated; a provider with no price at
+	// all is refused under a hard money budget.
+	UnpricedEstimate = "estimate"
+	// UnpricedRefuse refuses it (422 model_unpriced) before it reaches the
+	// provider.
+	UnpricedRefuse = "refuse"
+)
 
 // defaultMaxOutput is the output estimate of a call that sets no max
 // tokens: generous, so a hard budget is not overrun by one call.
@@ -40,7 +54,7 @@ func (p *Proxy) estimate(c *call) (tokens, micros int64) {
 	}
 	tokens = in + out
 	if p.d.Pricing != nil {
-		micros, _ = p.d.Pricing.Cost(c.provider.Name, upstreamModel(c), in, out, 0)
+		micros, _ = p.d.Pricing.Quote(c.provider.Name, upstreamModel(c), in, out, 0)
 	}
 	return tokens, micros
 }
@@ -59,6 +73,10 @@ func upstreamModel(c *call) string {
 // holds a reservation until the call settles: a call must fit both. It writes the 429 (with Retry-After)
 // and returns false when the call may not proceed.
 func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
+	if err := p.checkPriced(c); err != nil {
+		p.fail(w, r, c, err)
+		return false
+	}
 	if p.d.Quota == nil {
 		return true
 	}
@@ -87,6 +105,29 @@ func (p *Proxy) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 	}
 	c.ticket = ticket
 	return true
+}
+
+// checkPriced refuses (model_unpriced) a platform-paid call keygate cannot
+// price: under UnpricedRefuse, one that names a model without a price;
+// always, one to a provider without any price when the tenant has a hard
+// money budget, which such a call could overrun unseen. Tenant- and
+// request-paid calls are never refused for pricing (the platform does not
+// pay for them); nor is a model listing, which costs nothing.
+func (p *Proxy) checkPriced(c *call) error {
+	if c.cred.Source != keygate.SourcePlatform || p.d.Pricing == nil || c.route == "models" {
+		return nil
+	}
+	_, priced := p.d.Pricing.Quote(c.provider.Name, upstreamModel(c), 1, 1, 0)
+	b := &c.decision.Tenant.Budget
+	switch {
+	case priced == keygate.PricedNone && b.Hard && (b.DailyUSDMicros != nil || b.MonthlyUSDMicros != nil):
+		return keygate.Errorf(keygate.CodeModelUnpriced,
+			"keygate has no price for calls to %s and the tenant's spending is capped in dollars; the platform does not pay for calls it cannot cost.", c.provider.Name)
+	case priced != keygate.PricedExact && p.d.Unpriced == UnpricedRefuse && c.model != "":
+		return keygate.Errorf(keygate.CodeModelUnpriced,
+			"Model %q has no price at %s, and this gateway refuses platform-paid calls to models it has no price for.", p.d.Catalog.RedactModel(c.model), c.provider.Name)
+	}
+	return nil
 }
 
 // settle commits the call's real usage to its reservation (or releases it

@@ -78,6 +78,9 @@ type Deps struct {
 	// estimate reserved against money budgets, and the usage settled.
 	Quota   Quota
 	Pricing Pricer
+	// Unpriced is UnpricedEstimate (default, also for "") or
+	// UnpricedRefuse: what a platform-paid call without a price gets.
+	Unpriced string
 	// Observer, if set, receives metrics.
 	Observer Observer
 	// StartSpan, if set, starts a trace span for a call; the returned

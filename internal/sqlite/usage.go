@@ -52,7 +52,7 @@ func (db *DB) InsertUsage(ctx context.Context, evs []keygate.UsageEvent) error {
 				at := b.At(start + i)
 				args = append(args, ev.RequestID, at.UnixMicro(), string(ev.Tenant), ev.Provider, ev.Model,
 					ev.Route, string(ev.Source), ev.KeyID, ev.KeyVersion, ev.InputTokens, ev.OutputTokens, ev.CachedTokens,
-					ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable, ev.EndUser, ev.TokenID)
+					ev.Status, ev.Latency.Microseconds(), ev.Streamed, ev.Canceled, ev.CostMicros, ev.Billable, ev.EndUser, ev.TokenID, sqlstore.PricedColumn(ev))
 			}
 			if start > 0 {
 				yield()
@@ -80,8 +80,8 @@ func yield() { runtime.Gosched() }
 const (
 	// eventCols and rollupCols are the parameters one row of usage_events
 	// and of a rollup table takes.
-	eventCols  = 20
-	rollupCols = 11
+	eventCols  = 21
+	rollupCols = 13
 	// maxChunkRows is the most rows one prepared INSERT takes (a power of
 	// two; 608 parameters, far under SQLite's limit of 32766): about half a
 	// millisecond of SQLite's work, after which the ledger yields to
@@ -197,7 +197,7 @@ func upsertRollups(ctx context.Context, tx *tx, table string, stmts map[int]*sql
 		for _, k := range chunk {
 			r := m[k]
 			args = append(args, k.Tenant, k.Provider, k.Model, k.Source, k.Bucket.UnixMicro(),
-				r.Requests, r.Input, r.Output, r.Cached, r.Cost, r.Billable)
+				r.Requests, r.Input, r.Output, r.Cached, r.Cost, r.Billable, r.Estimated, r.Unpriced)
 		}
 		if len(rest) > 0 {
 			yield()

@@ -15,13 +15,14 @@ import (
 // UsageEventColumns are the usage_events columns InsertUsage writes, in
 // the order both backends pass them.
 const UsageEventColumns = `request_id, time, tenant_id, provider, model, route, key_source, key_id, key_version,
-	input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable, end_user, token_id`
+	input_tokens, output_tokens, cached_tokens, status, latency_us, streamed, canceled, cost_micros, billable, end_user, token_id, priced`
 
 // RollupColumns are the columns of a rollup table (usage_hourly,
 // usage_daily): the primary key, then the sums, in the order of RollupKey
 // and Rollup.
 const RollupColumns = `tenant_id, provider, model, key_source, bucket_start,
-	requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros`
+	requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros,
+	estimated_requests, unpriced_requests`
 
 // RollupConflict ends an "INSERT INTO <rollup table> AS r" so that a row
 // whose key exists adds its sums to the stored ones.
@@ -32,7 +33,9 @@ const RollupConflict = `
 	output_tokens = r.output_tokens + excluded.output_tokens,
 	cached_tokens = r.cached_tokens + excluded.cached_tokens,
 	cost_micros = r.cost_micros + excluded.cost_micros,
-	billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros`
+	billable_cost_micros = r.billable_cost_micros + excluded.billable_cost_micros,
+	estimated_requests = r.estimated_requests + excluded.estimated_requests,
+	unpriced_requests = r.unpriced_requests + excluded.unpriced_requests`
 
 // UsageTime is the time an event is recorded at: its own, in UTC at
 // microsecond precision, or now when it has none.
@@ -58,6 +61,9 @@ type RollupKey struct {
 // Rollup is what a batch adds to one rollup row.
 type Rollup struct {
 	Requests, Input, Output, Cached, Cost, Billable int64
+	// Estimated and Unpriced count the calls priced at a fallback price
+	// and not priced at all (keygate.UsageEvent.Priced).
+	Estimated, Unpriced int64
 }
 
 // Rollups is what a batch of usage events adds to one rollup table, by
@@ -81,6 +87,21 @@ func (m Rollups) Add(ev keygate.UsageEvent, bucket time.Time) {
 	if ev.Billable {
 		r.Billable += ev.CostMicros
 	}
+	switch ev.Priced {
+	case keygate.PricedEstimated:
+		r.Estimated++
+	case keygate.PricedNone:
+		r.Unpriced++
+	}
+}
+
+// PricedColumn is the value of usage_events.priced for ev: its Priced, or
+// keygate.PricedExact when empty.
+func PricedColumn(ev keygate.UsageEvent) string {
+	if ev.Priced == "" {
+		return keygate.PricedExact
+	}
+	return ev.Priced
 }
 
 // Keys returns the keys of m in primary-key order, so that every writer

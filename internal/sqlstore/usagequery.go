@@ -64,7 +64,7 @@ func (d Dialect) PlanUsage(q keygate.UsageQuery) (UsagePlan, error) {
 		cols = append(cols, dimColumn(dim))
 		names = append(names, dimColumn(dim))
 	}
-	for _, m := range []string{"requests", "input_tokens", "output_tokens", "cached_tokens", "cost_micros", "billable_cost_micros"} {
+	for _, m := range []string{"requests", "input_tokens", "output_tokens", "cached_tokens", "cost_micros", "billable_cost_micros", "estimated_requests", "unpriced_requests"} {
 		cols = append(cols, d.cast("coalesce(sum("+m+"), 0)", "bigint"))
 	}
 	query := "SELECT " + strings.Join(cols, ", ") + " FROM (" + strings.Join(parts, " UNION ALL ") + ") AS u"
@@ -93,13 +93,13 @@ func (p UsagePlan) Empty() ([]keygate.UsageRow, bool) {
 	return nil, true
 }
 
-// Query runs the plan in tx: the grouped dimensions, then the six sums,
+// Query runs the plan in tx: the grouped dimensions, then the eight sums,
 // per row.
 func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error) {
 	return Collect(ctx, tx, p.stmt, func(row Row) (keygate.UsageRow, error) {
 		var r keygate.UsageRow
 		var tenant, source string
-		dest := make([]any, 0, len(p.dims)+6)
+		dest := make([]any, 0, len(p.dims)+8)
 		for _, d := range p.dims {
 			switch d {
 			case "tenant":
@@ -118,7 +118,8 @@ func (p UsagePlan) Query(ctx context.Context, tx Tx) ([]keygate.UsageRow, error)
 				dest = append(dest, timeDest{&r.Day})
 			}
 		}
-		dest = append(dest, &r.Requests, &r.InputTokens, &r.OutputTokens, &r.CachedTokens, &r.CostMicros, &r.BillableCostMicros)
+		dest = append(dest, &r.Requests, &r.InputTokens, &r.OutputTokens, &r.CachedTokens, &r.CostMicros, &r.BillableCostMicros,
+			&r.EstimatedRequests, &r.UnpricedRequests)
 		err := row.Scan(dest...)
 		r.Tenant, r.Source = keygate.TenantID(tenant), keygate.KeySource(source)
 		return r, err
@@ -208,15 +209,16 @@ func ceilTo(t time.Time, d time.Duration) time.Time {
 }
 
 // query returns the SELECT of s's rows (the dims columns under their
-// dimColumn names, then the six measures), with ? placeholders, and args
+// dimColumn names, then the eight measures), with ? placeholders, and args
 // with its arguments appended. A user filter (or dimension) is only asked
 // of the events table.
 func (s segment) query(d Dialect, tenant keygate.TenantID, user string, dims []string, args []any) (string, []any) {
 	timeCol, measures := "bucket_start",
-		"requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros"
+		"requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros, estimated_requests, unpriced_requests"
 	if s.table == tableEvents {
 		timeCol, measures = "time",
-			"1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros"
+			"1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros, "+
+				"CASE WHEN priced = 'estimated' THEN 1 ELSE 0 END AS estimated_requests, CASE WHEN priced = 'unpriced' THEN 1 ELSE 0 END AS unpriced_requests"
 	}
 	var cols []string
 	for _, dim := range dims {

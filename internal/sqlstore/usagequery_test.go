@@ -76,10 +76,12 @@ func TestPlanUsage(t *testing.T) {
 	sums := func(cast string) string {
 		return "coalesce(sum(requests), 0)" + cast + ", coalesce(sum(input_tokens), 0)" + cast +
 			", coalesce(sum(output_tokens), 0)" + cast + ", coalesce(sum(cached_tokens), 0)" + cast +
-			", coalesce(sum(cost_micros), 0)" + cast + ", coalesce(sum(billable_cost_micros), 0)" + cast
+			", coalesce(sum(cost_micros), 0)" + cast + ", coalesce(sum(billable_cost_micros), 0)" + cast +
+			", coalesce(sum(estimated_requests), 0)" + cast + ", coalesce(sum(unpriced_requests), 0)" + cast
 	}
-	const events = "1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros"
-	const hourly = "requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros"
+	const events = "1 AS requests, input_tokens, output_tokens, cached_tokens, cost_micros, CASE WHEN billable THEN cost_micros ELSE 0 END AS billable_cost_micros, " +
+		"CASE WHEN priced = 'estimated' THEN 1 ELSE 0 END AS estimated_requests, CASE WHEN priced = 'unpriced' THEN 1 ELSE 0 END AS unpriced_requests"
+	const hourly = "requests, input_tokens, output_tokens, cached_tokens, cost_micros, billable_cost_micros, estimated_requests, unpriced_requests"
 	sqliteDay := func(col string) string {
 		return "(" + col + " - ((" + col + " % 86400000000) + 86400000000) % 86400000000) AS day"
 	}

@@ -165,6 +165,19 @@ func changeCases() map[string]changeCase {
 				return err
 			},
 		},
+		"ListPriceImports":  read(func(e *env, f fixture) error { _, err := e.s.ListPriceImports(ctx); return err }),
+		"LatestPriceImport": read(func(e *env, f fixture) error { _, err := e.s.LatestPriceImport(ctx); return ignoreNotFound(err) }),
+		"ImportPrices": {
+			call: func(e *env, f fixture) error {
+				_, err := e.s.ImportPrices(ctx, priceImport("d1"), event(keygate.ActionPricesImported, ""))
+				return err
+			},
+			want: func(fixture) []keygate.Change { return []keygate.Change{{Kind: keygate.ChangePrices, ID: "1"}} },
+			fail: func(e *env, f fixture) error {
+				_, err := e.s.ImportPrices(ctx, keygate.PriceImport{}, event(keygate.ActionPricesImported, ""))
+				return err
+			},
+		},
 		"PutRateLimits": {
 			call: func(e *env, f fixture) error {
 				_, err := e.s.PutRateLimits(ctx, f.acme, []keygate.RateLimit{{RPM: 10}}, event(keygate.ActionLimitsUpdated, f.acme))

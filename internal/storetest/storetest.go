@@ -88,6 +88,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) keygate
 		{"RateLimits", testRateLimits},
 		{"RateLimitErrors", testRateLimitErrors},
 		{"TenantDeleteGovernance", testTenantDeleteGovernance},
+		{"PriceImports", testPriceImports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -82,6 +82,12 @@ func SumUsage(evs []keygate.UsageEvent, q keygate.UsageQuery) []keygate.UsageRow
 		if ev.Billable {
 			r.BillableCostMicros += ev.CostMicros
 		}
+		switch ev.Priced {
+		case keygate.PricedEstimated:
+			r.EstimatedRequests++
+		case keygate.PricedNone:
+			r.UnpricedRequests++
+		}
 	}
 	out := make([]keygate.UsageRow, 0, len(sums))
 	for _, r := range sums {
@@ -156,6 +162,7 @@ func randomUsage(r *rand.Rand, n int) []keygate.UsageEvent {
 			Streamed:     r.IntN(2) == 0,
 			CostMicros:   cost,
 			Billable:     r.IntN(2) == 0,
+			Priced:       []string{"", keygate.PricedExact, keygate.PricedEstimated, keygate.PricedNone}[r.IntN(4)],
 		}
 	}
 	return evs

@@ -190,6 +190,10 @@ export interface UsageRow {
   cached_tokens: number;
   cost_usd: string;
   billable_cost_usd: string;
+  /** how the row was costed: every call at its model's price, some at the provider's fallback price, some at none */
+  priced: "priced" | "estimated" | "unpriced";
+  estimated_requests: number;
+  unpriced_requests: number;
 }
 
 export interface UsageReport {

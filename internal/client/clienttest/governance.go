@@ -28,6 +28,8 @@ type UsageEvent struct {
 	// that counts toward platform credits.
 	CostMicros     int64
 	BillableMicros int64
+	// Priced is how the call was priced (keygate.PricedExact when empty).
+	Priced string
 }
 
 // RecordUsage adds e to the usage ledger that GET .../usage reports on. A
@@ -311,6 +313,12 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 		g.row.OutputTokens += e.OutputTokens
 		g.cost += e.CostMicros
 		g.billable += e.BillableMicros
+		switch e.Priced {
+		case keygate.PricedEstimated:
+			g.row.EstimatedRequests++
+		case keygate.PricedNone:
+			g.row.UnpricedRequests++
+		}
 		t, m := &own, &ownMicros
 		if e.Source == keygate.SourcePlatform {
 			t, m = &platform, &platformMicros
@@ -329,6 +337,13 @@ func (s *Server) getUsage(r *http.Request, _ []byte, who *client.AdminToken) (in
 	for _, k := range keys {
 		g := groups[k]
 		g.row.CostUSD, g.row.BillableCostUSD = usd(g.cost), usd(g.billable)
+		g.row.Priced = keygate.PricedExact
+		switch {
+		case g.row.UnpricedRequests > 0:
+			g.row.Priced = keygate.PricedNone
+		case g.row.EstimatedRequests > 0:
+			g.row.Priced = keygate.PricedEstimated
+		}
 		rep.Rows = append(rep.Rows, g.row)
 	}
 	platform.CostUSD, own.CostUSD = usd(platformMicros), usd(ownMicros)

@@ -102,7 +102,7 @@ function providerTable(rows: UsageRow[]): HTMLElement {
   return h(
     "table",
     { id: "usage-providers" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Provider"), h("th", {}, "Paid by"), h("th", {}, "Calls"), h("th", {}, "Tokens in"), h("th", {}, "Tokens out"), h("th", {}, "Cost"), h("th", {}, "Billable"))),
+    h("thead", {}, h("tr", {}, h("th", {}, "Provider"), h("th", {}, "Paid by"), h("th", {}, "Calls"), h("th", {}, "Tokens in"), h("th", {}, "Tokens out"), h("th", {}, "Cost"), h("th", {}, "Billable"), h("th", {}, "Priced"))),
     h(
       "tbody",
       {},
@@ -117,8 +117,18 @@ function providerTable(rows: UsageRow[]): HTMLElement {
           h("td", {}, fmtInt(r.output_tokens)),
           h("td", {}, `$${r.cost_usd}`),
           h("td", {}, `$${r.billable_cost_usd}`),
+          pricedCell(r),
         ),
       ),
     ),
   );
+}
+
+/** pricedCell marks a row some of whose calls were not at their model's price. */
+function pricedCell(r: UsageRow): HTMLElement {
+  if (r.unpriced_requests > 0)
+    return h("td", { class: "priced-unpriced", "data-priced": "unpriced", title: "The provider has no price: these calls count $0." }, `unpriced (${fmtInt(r.unpriced_requests)})`);
+  if (r.estimated_requests > 0)
+    return h("td", { class: "priced-estimated", "data-priced": "estimated", title: "The model has no price: costed at the provider's highest price." }, `estimated (${fmtInt(r.estimated_requests)})`);
+  return h("td", { "data-priced": "priced" }, "");
 }
