@@ -111,8 +111,8 @@ func TestUsageGroupByToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []usageRowJSON{
-		{Token: "gt_a", Requests: 2, InputTokens: 20, OutputTokens: 2, CostUSD: 1_500_000, BillableCostUSD: 1_500_000},
-		{Token: "gt_b", Requests: 1, InputTokens: 10, OutputTokens: 1, CostUSD: 250_000, BillableCostUSD: 250_000},
+		{Token: "gt_a", Requests: 2, InputTokens: 20, OutputTokens: 2, CostUSD: 1_500_000, BillableCostUSD: 1_500_000, Priced: "priced"},
+		{Token: "gt_b", Requests: 1, InputTokens: 10, OutputTokens: 1, CostUSD: 250_000, BillableCostUSD: 250_000, Priced: "priced"},
 	}
 	if diff := cmp.Diff(want, body.Rows); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
