@@ -15,7 +15,11 @@ func whoami(ctx context.Context, c *cli, cmd *command, args []string) error {
 		return api.WhoAmI(ctx)
 	}, view[client.Identity]{text: func(w io.Writer, id client.Identity) error {
 		// c.server is the address the client resolved: the API's base URL.
-		return fields(w, "token", id.TokenID, "name", id.Name, "role", string(id.Role), "tenant", string(id.Tenant), "server", c.server, "server version", serverVersion(id.Server))
+		kv := []string{"token", id.TokenID, "name", id.Name, "role", string(id.Role), "tenant", string(id.Tenant), "server", c.server}
+		if id.Server.Version != "" { // an older server sends no build
+			kv = append(kv, "server version", serverVersion(id.Server))
+		}
+		return fields(w, kv...)
 	}})
 }
 
