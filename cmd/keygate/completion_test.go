@@ -128,6 +128,7 @@ func TestCompletionMatchesHelp(t *testing.T) {
 // shell where it is installed, and that every shell gets a script.
 func TestCompletionScripts(t *testing.T) {
 	for _, sh := range []struct{ name, check, pkg string }{
+		// bash is run for every command by TestCompletionMatchesHelp.
 		{"bash", "-n", "bash"},
 		{"zsh", "-n", "zsh"},
 		{"fish", "--no-execute", "fish"},
@@ -152,6 +153,39 @@ func TestCompletionScripts(t *testing.T) {
 			}
 			if out, err := exec.Command(bin, sh.check, path).CombinedOutput(); err != nil {
 				t.Errorf("%s %s: %v\n%s", sh.name, sh.check, err, out)
+			}
+			// What each script offers after "keygate tenant " and
+			// "keygate key set ", with the shell's completion machinery
+			// stubbed (zsh) or its own (fish).
+			var probe string
+			switch sh.name {
+			case "zsh":
+				probe = `compdef() { :; }; compadd() { [[ $1 == -a ]] && print -r -- ${(P)2} }; source ` + path +
+					`; words=(keygate tenant ""); CURRENT=3; _keygate; words=(keygate key set ""); CURRENT=4; _keygate`
+			case "fish":
+				probe = `source ` + path + `; complete -C "keygate tenant " | string split -f1 \t | string join " "; complete -C "keygate key set --" | string split -f1 \t | string join " "`
+			default:
+				return
+			}
+			out, err := exec.Command(bin, "-c", probe).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", sh.name, err, out)
+			}
+			got := strings.Split(strings.TrimSpace(string(out)), "\n")
+			verbs := strings.Fields("create list get update rm")
+			flags := helpFlags(t, "key", "set")
+			if len(got) != 2 {
+				t.Fatalf("%s printed %q", sh.name, out)
+			}
+			gotVerbs, gotFlags := strings.Fields(got[0]), strings.Fields(got[1])
+			if sh.name == "fish" { // fish sorts
+				slices.Sort(verbs)
+			}
+			if diff := cmp.Diff(verbs, gotVerbs); diff != "" {
+				t.Errorf("%s after \"keygate tenant \" (-want +got):\n%s", sh.name, diff)
+			}
+			if diff := cmp.Diff(flags, gotFlags); diff != "" {
+				t.Errorf("%s after \"keygate key set \" (-want +got):\n%s", sh.name, diff)
 			}
 		})
 	}
