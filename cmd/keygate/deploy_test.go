@@ -191,12 +191,13 @@ func TestContainerImage(t *testing.T) {
 }
 
 // TestStaticBuild checks that keygate builds without cgo (every package it
-// needs has a pure Go form: the release is one static binary), and that
-// the nokms build tag leaves out every cloud KMS and Vault client.
+// needs has a pure Go form: the release is one static binary), on every
+// platform of the release, and that the nokms build tag leaves out every
+// cloud KMS and Vault client.
 func TestStaticBuild(t *testing.T) {
-	list := func(tags string) []string {
+	list := func(tags string, env ...string) []string {
 		cmd := exec.Command("go", "list", "-deps", "-tags", tags, "-f", "{{.ImportPath}} {{if .Error}}ERROR {{.Error}}{{end}}", ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("go list -tags %q: %v", tags, err)
@@ -219,6 +220,15 @@ func TestStaticBuild(t *testing.T) {
 		}
 		if tags == "" && !found {
 			t.Error("the default build has no cloud KMS driver")
+		}
+	}
+	// Every platform scripts/release builds for.
+	for _, p := range []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64"} {
+		goos, goarch, _ := strings.Cut(p, "/")
+		for _, pkg := range list("", "GOOS="+goos, "GOARCH="+goarch) {
+			if strings.Contains(pkg, " ERROR ") {
+				t.Errorf("CGO_ENABLED=0 %s: %s", p, pkg)
+			}
 		}
 	}
 }
