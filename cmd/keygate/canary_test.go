@@ -364,6 +364,7 @@ func canarySuite(t *testing.T, storage []string, dump func() []byte) {
 		{"audit", "--tenant", "acme"}, {"audit", "export", "--format", "jsonl"}, {"audit", "verify"},
 		{"health", "--tenant", "acme"}, {"health", "--all"}, {"usage", "--tenant", "acme"}, {"usage", "--all", "--json"},
 		{"master-key", "status"}, {"master-key", "rotate"}, {"prices", "list", "--provider", "openai"}, {"prices", "list", "--json"},
+		{"whoami", "--json"}, {"version", "--json"}, {"completion", "bash"}, {"healthcheck", "--url", s.URL + "/readyz"},
 	} {
 		if r := cliRun(t, s, s.Token, "", &cliOut, args...); r.exit != 0 {
 			t.Errorf("keygate %s: exit %d: %s", strings.Join(args, " "), r.exit, r.stderr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keygate/keygate"
 	"github.com/keygate/keygate/internal/client"
+	"github.com/keygate/keygate/internal/version"
 )
 
 // defaultAddr is the server address when neither --addr nor KEYGATE_ADDR is
@@ -32,6 +33,10 @@ type cli struct {
 	server  string
 	token   string // --token; "" means KEYGATE_TOKEN
 	jsonOut bool   // --json
+	// onUsage, if set, is given the flag set of a command whose usage is
+	// printed: how the completion scripts and docs/cli.md learn every
+	// command's flags from the command itself.
+	onUsage func(fs *flag.FlagSet)
 }
 
 // command is one `keygate <noun> [<verb>]` command.
@@ -40,7 +45,10 @@ type command struct {
 	args       string // synopsis after the name, e.g. "NAME [--byok=true|false]"
 	summary    string
 	json       bool // takes --json
-	run        func(ctx context.Context, c *cli, cmd *command, args []string) error
+	// local: runs on this machine and talks to no keygate server, so it
+	// takes no --addr or --token.
+	local bool
+	run   func(ctx context.Context, c *cli, cmd *command, args []string) error
 }
 
 func (cmd *command) name() string {
@@ -103,6 +111,10 @@ func commands() []*command {
 
 		{noun: "whoami", summary: "show who the token is", json: true, run: whoami},
 
+		{noun: "version", summary: "print the version, commit and build date of this binary", json: true, local: true, run: versionCmd},
+		{noun: "healthcheck", args: "[--url URL] [--timeout DURATION]", summary: "exit 0 when the local server answers /readyz, 1 when not (for container health checks)", local: true, run: healthcheck},
+		{noun: "completion", args: "bash|zsh|fish", summary: "print the shell completion script of keygate for bash, zsh or fish", local: true, run: completion},
+
 		{noun: "dev", verb: "fake-provider", args: "[--addr HOST:PORT] [--revoke KEY]... [--delay DURATION]", summary: "serve a fake of every provider for demos and load tests (no keygate server needed)", run: devFakeProvider},
 	}
 }
@@ -130,9 +142,6 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	switch noun {
 	case "help":
 		return c.help(ctx, rest)
-	case "version", "--version":
-		fmt.Fprintf(c.stdout, "keygate %s\n", version())
-		return nil
 	}
 	cmds := commands()
 	var verbs []*command
@@ -215,7 +224,7 @@ func (c *cli) client() (*client.Client, error) {
 		fmt.Fprintln(c.stderr, "keygate: warning: --token is visible to other users of this machine (ps, shell history); prefer KEYGATE_TOKEN")
 	}
 	token := c.tokenValue()
-	api, err := client.New(addr, keygate.NewSecret(token), client.WithUserAgent("keygate-cli/"+version()))
+	api, err := client.New(addr, keygate.NewSecret(token), client.WithUserAgent("keygate-cli/"+version.Get().Version))
 	if err != nil {
 		return nil, usagef("--addr / KEYGATE_ADDR: %v", err)
 	}

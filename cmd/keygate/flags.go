@@ -14,6 +14,12 @@ func (c *cli) flagSet(cmd *command) *flag.FlagSet {
 	fs := flag.NewFlagSet("keygate "+cmd.name(), flag.ContinueOnError)
 	// Errors are returned and printed once by report; help goes to stdout.
 	fs.SetOutput(new(strings.Builder))
+	if cmd.local {
+		if cmd.json {
+			fs.BoolVar(&c.jsonOut, "json", c.jsonOut, "print the answer as one JSON document")
+		}
+		return fs
+	}
 	fs.StringVar(&c.addr, "addr", c.addr, "server address (default $KEYGATE_ADDR, else "+defaultAddr+")")
 	fs.StringVar(&c.token, "token", c.token, "admin token (default $KEYGATE_TOKEN; a flag is visible in ps, prefer the variable)")
 	if cmd.json {
@@ -52,6 +58,9 @@ func (c *cli) parse(cmd *command, fs *flag.FlagSet, args []string) ([]string, er
 func (c *cli) printCommandUsage(cmd *command, fs *flag.FlagSet) {
 	synopsis := strings.TrimSpace("keygate " + cmd.name() + " " + cmd.args)
 	fmt.Fprintf(c.stdout, "Usage: %s\n\n%s.\n\nFlags:\n", synopsis, capitalize(cmd.summary))
+	if c.onUsage != nil {
+		c.onUsage(fs)
+	}
 	fs.SetOutput(c.stdout)
 	fs.PrintDefaults()
 	fmt.Fprint(c.stdout, "\nExit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 unauthorized or forbidden, 5 conflict, 6 invalid input.\n")

@@ -43,6 +43,7 @@ import (
 	"github.com/keygate/keygate/internal/server"
 	"github.com/keygate/keygate/internal/sqlite"
 	"github.com/keygate/keygate/internal/ui"
+	"github.com/keygate/keygate/internal/version"
 )
 
 // runServe is `keygate serve`: it builds every dependency from the
@@ -142,6 +143,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mtr, err := metrics.NewWithOptions(registry, metrics.Options{Providers: catalog.Names()})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
+	}
+	build := version.Get()
+	if err := metrics.RegisterBuildInfo(registry, metrics.Build{Version: build.Version, Commit: build.ShortCommit(), GoVersion: build.GoVersion}); err != nil {
+		return err
 	}
 	vault := keyvault.New(store, keyring, catalog, keyvault.Options{Logger: logger, Grace: cfg.KeyGrace.Duration})
 	if err := vault.Init(ctx); err != nil {
@@ -304,6 +309,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Lifecycle:     lifecycle{checker, vault},
 		MasterKeys:    masterKeys{keys},
 		MasterKeyKind: keys.Kind(),
+		Build:         api.BuildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date, GoVersion: build.GoVersion},
 		AuditKeys:     auditKeys,
 		Prices:        prices,
 		Ready:         store.Ping,

@@ -110,6 +110,8 @@ type Deps struct {
 	// Ready, if set, reports whether storage is reachable; an internal
 	// error while it is not is answered as 503 unavailable.
 	Ready func(ctx context.Context) error
+	// Build is the server block of whoami: which build answers.
+	Build BuildInfo
 	// BYOKDefault is byok_enabled for tenants created without it.
 	BYOKDefault  bool
 	MaxBodyBytes int64

@@ -158,8 +158,9 @@ type whoamiJSON struct {
 	Name    string           `json:"name"`
 	Role    keygate.Role     `json:"role"`
 	Tenant  keygate.TenantID `json:"tenant"`
+	Server  BuildInfo        `json:"server"`
 }
 
 func (a *API) handleWhoAmI(c *call) (int, any, error) {
-	return http.StatusOK, whoamiJSON{TokenID: c.p.TokenID, Name: c.p.Name, Role: c.p.Role, Tenant: c.p.Tenant}, nil
+	return http.StatusOK, whoamiJSON{TokenID: c.p.TokenID, Name: c.p.Name, Role: c.p.Role, Tenant: c.p.Tenant, Server: a.d.Build}, nil
 }

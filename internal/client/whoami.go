@@ -13,6 +13,16 @@ type Identity struct {
 	Name    string           `json:"name"`
 	Role    keygate.Role     `json:"role"`
 	Tenant  keygate.TenantID `json:"tenant"`
+	// Server is the build of the server that answered.
+	Server ServerBuild `json:"server"`
+}
+
+// ServerBuild is which keygate build a server runs.
+type ServerBuild struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	Date      string `json:"date"`
+	GoVersion string `json:"go_version"`
 }
 
 // WhoAmI returns the identity of the client's token; unauthorized if the

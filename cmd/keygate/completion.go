@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/keygate/keygate/internal/config"
+)
+
+// The shell completion scripts and the command reference of docs/cli.md
+// are generated from the command table (commands) and from each command's
+// own flag set, which a command hands to cli.onUsage when asked for --help:
+// help, completion and docs read the same source, and cannot disagree
+// (completion_test.go and reference_test.go check that they do not).
+
+// completion is `keygate completion bash|zsh|fish`.
+func completion(_ context.Context, c *cli, cmd *command, args []string) error {
+	pos, err := c.parseArgs(cmd, c.flagSet(cmd), args, 1, "shell (bash, zsh or fish)")
+	if err != nil {
+		return err
+	}
+	m := completionModel()
+	var script string
+	switch pos[0] {
+	case "bash":
+		script = bashCompletion(m)
+	case "zsh":
+		script = zshCompletion(m)
+	case "fish":
+		script = fishCompletion(m)
+	default:
+		return usagef("%s: unknown shell %q (want bash, zsh or fish)", cmd.name(), pos[0])
+	}
+	_, err = io.WriteString(c.stdout, script)
+	return err
+}
+
+// flagDoc is one flag of a command: its name and the first line of its help.
+type flagDoc struct{ name, usage string }
+
+// commandFlags returns the flags of cmd, sorted by name, as the command
+// itself defines them: it runs the command with --help on a cli that writes
+// nowhere and keeps the flag set handed to onUsage. A command parses its
+// flags before it does anything else, so nothing else happens.
+func commandFlags(cmd *command) []flagDoc {
+	var out []flagDoc
+	c := &cli{
+		getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+		stdout: io.Discard, stderr: io.Discard, now: time.Now,
+	}
+	c.onUsage = func(fs *flag.FlagSet) {
+		fs.VisitAll(func(f *flag.Flag) { out = append(out, flagDoc{f.Name, firstLine(f.Usage)}) })
+	}
+	_ = cmd.run(context.Background(), c, cmd, []string{"--help"})
+	return out
+}
+
+// serveFlags returns the flags of `keygate serve`, read from the help the
+// configuration's own flag set prints (flag.PrintDefaults: "  -name type"
+// then the usage, indented by a tab).
+func serveFlags() []flagDoc {
+	var help strings.Builder
+	_, _ = config.Load([]string{"-h"}, func(string) string { return "" }, &help)
+	var out []flagDoc
+	for line := range strings.Lines(help.String()) {
+		switch {
+		case strings.HasPrefix(line, "  -"):
+			out = append(out, flagDoc{name: strings.Fields(line)[0][1:]})
+		case strings.HasPrefix(line, "    \t") && len(out) > 0 && out[len(out)-1].usage == "":
+			out[len(out)-1].usage = strings.TrimSpace(line)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// complNoun is one first word of a command line and what may follow it.
+type complNoun struct {
+	name, summary string
+	verbs         []complVerb // the subcommands; none for a command of one word
+	flags         []flagDoc   // a command of one word: its flags
+	args          []string    // a command of one word: its positional values
+}
+
+type complVerb struct {
+	name, summary string
+	flags         []flagDoc
+}
+
+// completionModel returns every command of keygate, in the order of the
+// command table, with serve and help.
+func completionModel() []complNoun {
+	nouns := []complNoun{{name: "serve", summary: "run the server", flags: serveFlags()}}
+	index := map[string]int{}
+	for _, cmd := range commands() {
+		i, ok := index[cmd.noun]
+		if !ok {
+			i = len(nouns)
+			index[cmd.noun] = i
+			nouns = append(nouns, complNoun{name: cmd.noun, summary: cmd.summary})
+		}
+		n := &nouns[i]
+		if cmd.verb == "" {
+			n.flags = commandFlags(cmd)
+			if cmd.noun == "completion" {
+				n.args = []string{"bash", "zsh", "fish"}
+			}
+			continue
+		}
+		n.verbs = append(n.verbs, complVerb{name: cmd.verb, summary: cmd.summary, flags: commandFlags(cmd)})
+	}
+	help := complNoun{name: "help", summary: "show help"}
+	for _, n := range nouns[1:] {
+		help.args = append(help.args, n.name)
+	}
+	for i := range nouns {
+		if len(nouns[i].verbs) > 0 {
+			var vs []string
+			for _, v := range nouns[i].verbs {
+				vs = append(vs, v.name)
+			}
+			nouns[i].summary = strings.Join(vs, ", ")
+		}
+	}
+	return append(nouns, help)
+}
+
+// dashed returns the flags as --name words.
+func dashed(flags []flagDoc) []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = "--" + f.name
+	}
+	return out
+}
+
+// nounWords returns, for the case statements of bash and zsh, the words
+// that may follow a noun alone: its verbs, else its flags and arguments.
+func nounWords(n complNoun) []string {
+	if len(n.verbs) > 0 {
+		var out []string
+		for _, v := range n.verbs {
+			out = append(out, v.name)
+		}
+		return out
+	}
+	return append(append([]string(nil), n.args...), dashed(n.flags)...)
+}
+
+const completionHeader = "%s completion for keygate, generated by `keygate completion %s` from its\n" +
+	"# command table: regenerate it rather than edit it. Install: %s\n"
+
+// shCase writes the case statement of bash and zsh: the words that may
+// come next, set with assign (words='...' or cands=(...)).
+func shCase(b *strings.Builder, m []complNoun, assign func(words []string) string) {
+	var all []string
+	for _, n := range m {
+		all = append(all, n.name)
+	}
+	fmt.Fprintf(b, "\tcase $noun in\n\t'') %s ;;\n", assign(all))
+	for _, n := range m {
+		if len(n.verbs) == 0 {
+			fmt.Fprintf(b, "\t%s) %s ;;\n", n.name, assign(nounWords(n)))
+			continue
+		}
+		fmt.Fprintf(b, "\t%s)\n\t\tcase $verb in\n\t\t'') %s ;;\n", n.name, assign(nounWords(n)))
+		for _, v := range n.verbs {
+			fmt.Fprintf(b, "\t\t%s) %s ;;\n", v.name, assign(dashed(v.flags)))
+		}
+		b.WriteString("\t\tesac\n\t\t;;\n")
+	}
+	b.WriteString("\tesac\n")
+}
+
+// shScan is the loop of bash and zsh that finds the noun and verb among the
+// words before the cursor, skipping flags and the value of a global
+// --addr or --token given before the noun.
+const shScan = `		if [[ -n $skip ]]; then
+			skip=
+			continue
+		fi
+		case $w in
+		--addr | --token | -addr | -token)
+			[[ -z $noun ]] && skip=1
+			continue
+			;;
+		-*) continue ;;
+		esac
+		if [[ -z $noun ]]; then
+			noun=$w
+		elif [[ -z $verb ]]; then
+			verb=$w
+		fi
+	done
+`
+
+func bashCompletion(m []complNoun) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# "+completionHeader, "bash", "bash", "keygate completion bash > /etc/bash_completion.d/keygate")
+	b.WriteString("_keygate() {\n\tlocal cur=${COMP_WORDS[COMP_CWORD]} noun= verb= skip= words= w i\n")
+	b.WriteString("\tfor ((i = 1; i < COMP_CWORD; i++)); do\n\t\tw=${COMP_WORDS[i]}\n" + shScan)
+	shCase(&b, m, func(ws []string) string { return "words='" + strings.Join(ws, " ") + "'" })
+	b.WriteString("\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\ncomplete -F _keygate keygate\n")
+	return b.String()
+}
+
+func zshCompletion(m []complNoun) string {
+	var b strings.Builder
+	b.WriteString("#compdef keygate\n")
+	fmt.Fprintf(&b, "# "+completionHeader, "zsh", "zsh", `keygate completion zsh > "${fpath[1]}/_keygate"`)
+	b.WriteString("_keygate() {\n\tlocal noun= verb= skip= w i\n\tlocal -a cands\n")
+	b.WriteString("\tfor ((i = 2; i < CURRENT; i++)); do\n\t\tw=${words[i]}\n" + shScan)
+	shCase(&b, m, func(ws []string) string { return "cands=(" + strings.Join(ws, " ") + ")" })
+	b.WriteString("\tcompadd -a cands\n}\n")
+	b.WriteString("if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then\n\t_keygate \"$@\"\nelse\n\tcompdef _keygate keygate\nfi\n")
+	return b.String()
+}
+
+// fishQuote quotes s for fish in single quotes.
+func fishQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func fishCompletion(m []complNoun) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# "+completionHeader, "fish", "fish", "keygate completion fish > ~/.config/fish/completions/keygate.fish")
+	b.WriteString("complete -c keygate -f\n")
+	flags := func(cond string, fs []flagDoc) {
+		for _, f := range fs {
+			fmt.Fprintf(&b, "complete -c keygate -n %s -l %s -d %s\n", fishQuote(cond), f.name, fishQuote(f.usage))
+		}
+	}
+	for _, n := range m {
+		fmt.Fprintf(&b, "complete -c keygate -n __fish_use_subcommand -a %s -d %s\n", n.name, fishQuote(n.summary))
+		in := "__fish_seen_subcommand_from " + n.name
+		if len(n.verbs) == 0 {
+			for _, a := range n.args {
+				fmt.Fprintf(&b, "complete -c keygate -n %s -a %s\n", fishQuote(in), a)
+			}
+			flags(in, n.flags)
+			continue
+		}
+		verbs := strings.Join(nounWords(n), " ")
+		for _, v := range n.verbs {
+			fmt.Fprintf(&b, "complete -c keygate -n %s -a %s -d %s\n", fishQuote(in+"; and not __fish_seen_subcommand_from "+verbs), v.name, fishQuote(v.summary))
+			flags(in+"; and __fish_seen_subcommand_from "+v.name, v.flags)
+		}
+	}
+	return b.String()
+}
