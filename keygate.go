@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package keygate is the vocabulary of keygate, a self-hosted BYOK ("bring
 // your own key") service for multi-tenant AI platforms: tenants, provider
 // keys, key sources, roles, audit events, the Secret type that carries

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command keygate-bench is keygate's load harness. On loopback it starts the
 // upstream fake (a lean OpenAI-compatible fake, its own process), the bare
 // reverse proxy that is the baseline (its own process), keygate on SQLite

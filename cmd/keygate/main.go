@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command keygate is the keygate server and its command-line client.
 //
 // `keygate serve` runs the server. Every other command, `keygate <noun>

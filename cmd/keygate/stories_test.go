@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package main
 
 // The five stories of ../shared/seeds, end to end: each test drives a real

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package api is the management REST API under /api/v1: tenants, provider
 // keys, the audit trail, admin tokens and the master key. Every route is in
 // routes.go with the right it needs; handlers return a result or an error,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package audit checks the audit trail's chain, holds the audit MAC keys
 // that seal it (keys.go) and signs and checks checkpoints of its head
 // (checkpoint.go).

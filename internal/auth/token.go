@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package auth mints, hashes and checks keygate's tokens (admin tokens for
 // the management API, gateway tokens for the proxy) and decides what each
 // role may do.

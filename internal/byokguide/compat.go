@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package byokguide serves the tenant-BYOK REST interface of the "BYOK Setup
 // Guide" story verbatim, so a platform written against that guide can point
 // at keygate unchanged:

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package client is a Go client for keygate's management API (/api/v1). The
 // CLI (`keygate <noun> <verb>`) and the end-to-end tests use it.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package config loads keygate's server configuration: one struct with
 // documented defaults, filled from an optional TOML file, then KEYGATE_*
 // environment variables, then flags (flags win), decoded strictly and

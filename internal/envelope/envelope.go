@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package envelope implements keygate's envelope encryption
 // (docs/security.md).
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package fakeprovider is a loopback fake of every provider in the keygate
 // catalog (OpenAI, Anthropic, Google Gemini, Mistral, OpenRouter, Groq, Exa,
 // Deepgram, ElevenLabs, ...), shaped so the official SDKs decode its answers.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package inmem holds single-node implementations of keygate's shared
 // contracts: state that lives in this process only, for a deployment of one
 // replica.

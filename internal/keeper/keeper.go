@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package keeper opens keygate's master keys: the key-encryption keys that
 // wrap the data keys of internal/envelope (docs/security.md, "Master
 // keys").

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package keyhealth is where keygate decides whether a provider key works:
 //
 //   - a Checker asks the provider once, with that key and nothing else (the

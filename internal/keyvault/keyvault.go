@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package keyvault owns the lifecycle of provider keys: check the format,
 // seal, store the new version with its audit event in one transaction, and
 // answer with the hint, never the key. The store announces each change, and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ledger is the usage ledger's writer: a keygate.UsageRecorder that
 // decides whether each call counts toward the platform's credits, and
 // writes the events to the store in batches, in the

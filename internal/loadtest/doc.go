@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package loadtest is the logic of keygate's load harness
 // (cmd/keygate-bench): a lean upstream fake that counts what it answers,
 // the bare reverse proxy that is the baseline, a probe that tells a target

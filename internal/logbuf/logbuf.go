@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package logbuf batches log output: lines gather in memory and reach the
 // underlying writer in one write when the buffer fills, on a timer, or at
 // once after a warning or an error.

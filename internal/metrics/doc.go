@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metrics is keygate's observability adapter: Prometheus collectors
 // registered on an injected prometheus.Registerer (never the default one),
 // the /metrics handler, and OpenTelemetry tracing (an OTLP/HTTP exporter

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package migrations holds keygate's database schema as one numbered sequence
 // of SQL migrations, embedded in the binary, and the runner that applies them.
 //

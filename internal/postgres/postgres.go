@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package postgres implements keygate.Store on PostgreSQL with pgx, for
 // deployments that run several keygate replicas on one database.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pricing is the price table of the usage ledger: what a call
 // costs, by provider and model, in micro-USD (millionths of a dollar).
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package provider is keygate's catalog of upstream AI providers (OpenAI,
 // Anthropic, Google Gemini, Mistral, OpenRouter, Groq, Exa, Deepgram,
 // ElevenLabs, ...), held as data in the embedded catalog.json: base URL, how a

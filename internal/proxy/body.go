@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package proxy
 
 // The OpenAI-compatible routes change a request body in two ways before it

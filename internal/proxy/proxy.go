@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package proxy is keygate's hot path: it authenticates a gateway token,
 // picks the provider (from the path or the model), resolves the credential
 // that pays for the call, and forwards the call with that key injected,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package quota decides whether a call may go ahead under its tenant's
 // budgets and rate limits, and settles it afterwards: admission after the
 // key is resolved and before the provider is called, settlement with the

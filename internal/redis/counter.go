@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package redis counts budgets and rate limits in Redis, for several keygate
 // replicas that must enforce them together: every admission and every
 // settlement is one Lua script (EVALSHA, loaded on first use), so they are

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package redis
 
 // The Lua scripts run atomically in Redis: one admission or settlement is

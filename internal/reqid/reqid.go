@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package reqid carries the request id of an HTTP request through its
 // context, so logs, audit events and responses name the same request.
 package reqid

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package resolver answers the hot path's questions in one decision per
 // call: who is calling (a gateway token → its tenant), what the gateway
 // knows of that tenant (policy, budget, rate limits, billing), and which

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package scrub removes known credentials from text that keygate relays:
 // a provider (or a proxy in front of it) that reflects the key it received
 // in a header, an error, a stream or a model id must not hand that key to

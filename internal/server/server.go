@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package server assembles keygate's HTTP surface: the management API, the
 // health endpoints and the middleware every request passes through (body
 // read deadline, request id, access log, panic recovery, the client address

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sqlite implements keygate.Store on an embedded SQLite database
 // (modernc.org/sqlite: pure Go, no cgo). It is the default backend: one file,
 // no server.

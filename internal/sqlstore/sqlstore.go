@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sqlstore is keygate.Store written once for the two SQL engines
 // (internal/sqlite and internal/postgres): Store holds every method, over
 // the transactions a backend runs (Runner, Tx) and the SQL of its Dialect

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package storetest is the conformance suite of keygate.Store: every backend
 // runs it from its own tests, so the backends behave the same down to error
 // codes, ordering and timestamps.

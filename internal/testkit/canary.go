@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package testkit holds what keygate's tests share: a canary provider key
 // and the scanner that proves it never leaks, and connections to the real
 // PostgreSQL and Redis that skip (or fail, when KEYGATE_REQUIRE_INTEGRATION

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ui serves keygate's web console: the files Vite builds from web/
 // into dist/, embedded in the binary so that `go build` alone yields a
 // server with its console. Rebuild them with `go generate ./internal/ui`

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package usage
 
 // Counts are the tokens of one call, in one meaning whatever the provider's

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package usage reads token usage from provider responses as they pass
 // through the proxy (the ledger records it).
 //

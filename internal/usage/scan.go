@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package usage
 
 // This file holds an incremental, validating JSON scanner that picks the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package usage
 
 // This file parses a text/event-stream incrementally, as the HTML Living

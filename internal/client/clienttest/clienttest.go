@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package clienttest is an in-memory fake of keygate's management API
 // (/api/v1), for testing the Go client and the CLI without a real server. It
 // implements just enough of the API: tenants, tenant and platform keys with

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package keepertest is the conformance suite every master key (KEK) kind
 // passes, after go-cloud's secrets/drivertest: one set of tests, run against
 // the file, env and go-cloud keepers alike. Imported only by tests.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package quotatest is the conformance suite of quota.Counter: every
 // backend (internal/inmem, internal/redis) runs Run, which states the
 // contract as tests. It also runs quota.Service on the backend, with several
