@@ -33,6 +33,10 @@ func newThrottle(cfg config.Config, m *metrics.Auth, store keygate.Store, jobs *
 			sys := keygate.SystemActor()
 			ev := keygate.AuditEvent{ActorID: sys.ID, ActorName: sys.Name, Action: keygate.ActionAuthThrottled, Detail: string(detail)}
 			jobs.start("audit-auth-throttled", func(ctx context.Context) error {
+				// Not cancelled by shutdown, which waits for it: an event of
+				// the last moments before a stop is written, not dropped.
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
 				_, err := store.AppendAudit(ctx, ev)
 				return err
 			})
