@@ -93,6 +93,25 @@ func TestListenResyncsAfterReconnect(t *testing.T) {
 	}
 }
 
+// listenFresh opens a store on a schema of its own and listens to its
+// change feed until the test ends; it returns the store and the changes,
+// after the feed's first resync.
+func listenFresh(t *testing.T) (*postgres.DB, <-chan keygate.Change) {
+	t.Helper()
+	url, schema := testkit.PostgresSchema(t)
+	db := MustOpen(t, url, postgres.Options{Schema: schema})
+	changes := make(chan keygate.Change, 16)
+	resyncs := make(chan struct{}, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Listen(ctx, func(c keygate.Change) { changes <- c }, func() { resyncs <- struct{}{} })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	receive(t, "first resync", resyncs)
+	return db, changes
+}
+
 // receive returns the next value of ch, failing tb if none comes within a
 // generous deadline (a hang, not a slow machine).
 func receive[T any](tb testing.TB, what string, ch <-chan T) T {

@@ -3,14 +3,11 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/keygate/keygate"
-	"github.com/keygate/keygate/internal/postgres"
 	"github.com/keygate/keygate/internal/storetest"
-	"github.com/keygate/keygate/internal/testkit"
 )
 
 // TestTouchTokensNotifiesNothing: recording a gateway token's last use
@@ -19,17 +16,8 @@ import (
 // order, so another token's change arriving next proves the touch sent
 // none.
 func TestTouchTokensNotifiesNothing(t *testing.T) {
-	url, schema := testkit.PostgresSchema(t)
-	db := MustOpen(t, url, postgres.Options{Schema: schema})
-	changes := make(chan keygate.Change, 16)
-	resyncs := make(chan struct{}, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- db.Listen(ctx, func(c keygate.Change) { changes <- c }, func() { resyncs <- struct{}{} })
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	receive(t, "first resync", resyncs)
+	db, changes := listenFresh(t)
+	ctx := t.Context()
 
 	acme := storetest.MustCreateTenant(t, db, "acme")
 	receive(t, "tenant change", changes)
