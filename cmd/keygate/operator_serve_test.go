@@ -6,16 +6,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/testkit"
 )
 
 // TestServeFailsFastOnBusyAddress: `keygate serve` on an address already in
@@ -39,9 +35,9 @@ func TestServeFailsFastOnBusyAddress(t *testing.T) {
 	defer busy.Close()
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	a, b := mustTestCert(t), mustTestCert(t)
-	writeFile(t, certFile, a.certPEM)
-	writeFile(t, keyFile, b.keyPEM) // another certificate's key
+	a, b := testkit.MustCert(t, "keygate test"), testkit.MustCert(t, "keygate test")
+	writeFile(t, certFile, a.CertPEM)
+	writeFile(t, keyFile, b.KeyPEM) // another certificate's key
 	tests := []struct {
 		name string
 		args []string
@@ -147,10 +143,10 @@ func TestServeMetricsListener(t *testing.T) {
 // addresses, and refuses plain HTTP.
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	c := mustTestCert(t)
+	c := testkit.MustCert(t, "keygate test")
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeFile(t, certFile, c.certPEM)
-	writeFile(t, keyFile, c.keyPEM)
+	writeFile(t, certFile, c.CertPEM)
+	writeFile(t, keyFile, c.KeyPEM)
 	s := MustServe(t, filepath.Join(dir, "data"), nil, "--tls-cert", certFile, "--tls-key", keyFile, "--metrics-addr", "127.0.0.1:0")
 	line := listeningLine(t, s)
 	if line["tls"] != true {
@@ -158,7 +154,7 @@ func TestServeTLS(t *testing.T) {
 	}
 	maddr, _ := line["metrics_addr"].(string)
 	pool := x509.NewCertPool()
-	pool.AddCert(c.x509)
+	pool.AddCert(c.X509)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer hc.CloseIdleConnections()
 	addr := strings.TrimPrefix(s.URL, "http://")
@@ -182,41 +178,6 @@ func TestServeTLS(t *testing.T) {
 		if resp.StatusCode == 200 {
 			t.Error("plain HTTP was served")
 		}
-	}
-}
-
-type testCertPair struct {
-	certPEM, keyPEM []byte
-	x509            *x509.Certificate
-}
-
-// mustTestCert makes a self-signed certificate for 127.0.0.1.
-func mustTestCert(t *testing.T) testCertPair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "keygate test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCertPair{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}),
-		x509:    cert,
 	}
 }
 

@@ -3,15 +3,8 @@
 package server_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,42 +14,8 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/internal/server"
+	"github.com/keygate/keygate/internal/testkit"
 )
-
-// testCert is a self-signed certificate for 127.0.0.1 made in the test.
-type testCert struct {
-	certPEM, keyPEM []byte
-	x509            *x509.Certificate
-}
-
-func mustCert(t *testing.T, name string) testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCert{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}),
-		x509:    c,
-	}
-}
 
 // writePair writes c's files with modification time mod, so a change
 // shows whatever the file system's timestamp granularity.
@@ -95,9 +54,9 @@ func (c *fakeClock) Add(d time.Duration) {
 func TestTLSReload(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	first, second, third := mustCert(t, "first"), mustCert(t, "second"), mustCert(t, "third")
+	first, second, third := testkit.MustCert(t, "first"), testkit.MustCert(t, "second"), testkit.MustCert(t, "third")
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	writePair(t, certFile, keyFile, first.certPEM, first.keyPEM, base)
+	writePair(t, certFile, keyFile, first.CertPEM, first.KeyPEM, base)
 	clock := &fakeClock{t: base}
 	const every = 10 * time.Second
 	rl, err := server.NewCertReloader(certFile, keyFile, server.CertOptions{CheckEvery: every, Now: clock.Now})
@@ -145,16 +104,16 @@ func TestTLSReload(t *testing.T) {
 		t.Error("a TLS 1.1 client was served")
 	}
 	// A renewal: new files, but the check interval has not passed.
-	writePair(t, certFile, keyFile, second.certPEM, second.keyPEM, base.Add(time.Minute))
+	writePair(t, certFile, keyFile, second.CertPEM, second.KeyPEM, base.Add(time.Minute))
 	clock.Add(every - time.Second)
 	mustServe(t, "first")
 	clock.Add(time.Second)
 	mustServe(t, "second")
 	// Half-way: the new certificate is written, its key not yet.
-	writePair(t, certFile, keyFile, third.certPEM, second.keyPEM, base.Add(2*time.Minute))
+	writePair(t, certFile, keyFile, third.CertPEM, second.KeyPEM, base.Add(2*time.Minute))
 	clock.Add(every)
 	mustServe(t, "second")
-	writePair(t, certFile, keyFile, third.certPEM, third.keyPEM, base.Add(3*time.Minute))
+	writePair(t, certFile, keyFile, third.CertPEM, third.KeyPEM, base.Add(3*time.Minute))
 	clock.Add(every)
 	mustServe(t, "third")
 }
@@ -164,8 +123,8 @@ func TestTLSReload(t *testing.T) {
 func TestCertReloaderRefusesBadPair(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	a, b := mustCert(t, "a"), mustCert(t, "b")
-	writePair(t, certFile, keyFile, a.certPEM, b.keyPEM, time.Now())
+	a, b := testkit.MustCert(t, "a"), testkit.MustCert(t, "b")
+	writePair(t, certFile, keyFile, a.CertPEM, b.KeyPEM, time.Now())
 	if _, err := server.NewCertReloader(certFile, keyFile, server.CertOptions{}); err == nil {
 		t.Fatal("a certificate with another's key was accepted")
 	}
