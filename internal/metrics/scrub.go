@@ -2,7 +2,11 @@
 
 package metrics
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/keygate/keygate"
+)
 
 // Redacted replaces a value that LooksSecret.
 const Redacted = "[redacted]"
@@ -29,48 +33,7 @@ func LooksSecret(s string) bool {
 			return true
 		}
 	}
-	run, upper, lower, digit := 0, false, false, false
-	for i := 0; i <= len(s); i++ {
-		var c byte
-		if i < len(s) {
-			c = s[i]
-		}
-		switch {
-		case c >= 'A' && c <= 'Z':
-			run, upper = run+1, true
-		case c >= 'a' && c <= 'z':
-			run, lower = run+1, true
-		case c >= '0' && c <= '9':
-			run, digit = run+1, true
-		default:
-			if run >= 32 || run >= 20 && upper && lower && digit {
-				return true
-			}
-			run, upper, lower, digit = 0, false, false, false
-		}
-	}
-	return hasUUID(s)
-}
-
-// hasUUID reports whether s contains a UUID (8-4-4-4-12 hex digits), the
-// shape of some providers' keys.
-func hasUUID(s string) bool {
-	const shape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-	for i := 0; i+len(shape) <= len(s); i++ {
-		ok := true
-		for j := 0; j < len(shape) && ok; j++ {
-			c := s[i+j]
-			if shape[j] == '-' {
-				ok = c == '-'
-			} else {
-				ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
+	return keygate.HasSecretBody(s)
 }
 
 // Scrub returns s, or Redacted when s LooksSecret. Use it on any

@@ -2,7 +2,11 @@
 
 package provider
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/keygate/keygate"
+)
 
 // Redacted replaces a value that LooksLikeKey wherever it would be logged,
 // stored or echoed.
@@ -32,7 +36,7 @@ func (c *Catalog) LooksLikeKey(s string) bool {
 	if len(s) < 20 {
 		return false // too short for a secret run or a UUID
 	}
-	return hasSecretRun(s) || hasUUID(s)
+	return keygate.HasSecretBody(s)
 }
 
 // tokenPrefixes are the starts of credentials that are not provider keys
@@ -114,52 +118,4 @@ func (c *Catalog) MayEcho(s string) bool {
 		}
 	}
 	return !c.LooksLikeKey(s)
-}
-
-// hasSecretRun reports whether s holds a run of 32 or more ASCII letters
-// and digits, or of 20 or more that mixes upper case, lower case and
-// digits: the body of a random key.
-func hasSecretRun(s string) bool {
-	run, upper, lower, digit := 0, false, false, false
-	for i := 0; i <= len(s); i++ {
-		var c byte
-		if i < len(s) {
-			c = s[i]
-		}
-		switch {
-		case c >= 'A' && c <= 'Z':
-			run, upper = run+1, true
-		case c >= 'a' && c <= 'z':
-			run, lower = run+1, true
-		case c >= '0' && c <= '9':
-			run, digit = run+1, true
-		default:
-			if run >= 32 || run >= 20 && upper && lower && digit {
-				return true
-			}
-			run, upper, lower, digit = 0, false, false, false
-		}
-	}
-	return false
-}
-
-// hasUUID reports whether s contains a UUID (8-4-4-4-12 hex digits), the
-// shape of some providers' keys.
-func hasUUID(s string) bool {
-	const shape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-	for i := 0; i+len(shape) <= len(s); i++ {
-		ok := true
-		for j := 0; j < len(shape) && ok; j++ {
-			c := s[i+j]
-			if shape[j] == '-' {
-				ok = c == '-'
-			} else {
-				ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }
