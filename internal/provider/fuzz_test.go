@@ -51,10 +51,10 @@ func FuzzCheckKeyFormat(f *testing.F) {
 	f.Add("nope", "x")
 	f.Fuzz(func(t *testing.T, name, key string) {
 		err := c.CheckKeyFormat(name, keygate.NewSecret(key))
-		// The message may name the provider the caller typed (when it
-		// cannot be a key), so a key that is part of that name proves
-		// nothing.
-		if err != nil && len(key) >= 8 && !strings.Contains(name, key) && strings.Contains(err.Error(), key) {
+		// The message names the provider the caller typed only when that
+		// cannot be a key (MayEcho), so a key that is part of such a name
+		// proves nothing.
+		if err != nil && len(key) >= 8 && !(c.MayEcho(name) && strings.Contains(name, key)) && strings.Contains(err.Error(), key) {
 			t.Fatalf("the format error echoes the key")
 		}
 	})

@@ -26,6 +26,10 @@ import (
 func (c *Catalog) CheckKeyFormat(provider string, key keygate.Secret) error {
 	p, ok := c.byName[provider]
 	if !ok {
+		if !c.MayEcho(provider) {
+			return keygate.Errorf(keygate.CodeUnknownProvider,
+				"Unknown provider (the value sent is not repeated). Known providers: %s.", strings.Join(c.names, ", "))
+		}
 		return keygate.Errorf(keygate.CodeUnknownProvider,
 			"Unknown provider %q. Known providers: %s.", provider, strings.Join(c.names, ", "))
 	}
