@@ -26,15 +26,7 @@ func TestWithEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	ad := envelope.AD{Owner: "tn_acme", Provider: "openai", KeyID: "pk_1", Version: 1}
-	dk, err := kr.NewDataKey(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := dk.Seal(keygate.NewSecret("sk-live-canary"), ad)
-	dk.Destroy()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := mustSealCanary(t, kr, ad)
 
 	newKEK, err := set.Rotate(ctx)
 	if err != nil {
@@ -78,15 +70,7 @@ func TestUnreadableWrappedKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ad := envelope.AD{Owner: "tn_acme", Provider: "openai", KeyID: "pk_1", Version: 1}
-	dk, err := kr.NewDataKey(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := dk.Seal(keygate.NewSecret("sk-live-canary"), ad)
-	dk.Destroy()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := mustSealCanary(t, kr, ad)
 	for name, mutate := range map[string]func([]byte) []byte{
 		"Tampered":  func(w []byte) []byte { w[len(w)-1] ^= 1; return w },
 		"Truncated": func(w []byte) []byte { return w[:3] },
@@ -98,4 +82,20 @@ func TestUnreadableWrappedKey(t *testing.T) {
 			t.Errorf("%s: Unreadable(%v) = false", name, err)
 		}
 	}
+}
+
+// mustSealCanary seals the canary key "sk-live-canary" under a new data key
+// of kr, bound to ad.
+func mustSealCanary(t *testing.T, kr *envelope.Keyring, ad envelope.AD) keygate.Sealed {
+	t.Helper()
+	dk, err := kr.NewDataKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dk.Destroy()
+	sealed, err := dk.Seal(keygate.NewSecret("sk-live-canary"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
 }
